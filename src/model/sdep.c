@@ -417,30 +417,33 @@ static void check_requests(struct ss__dec *d, const char *metric_path,
 static void check_hpa_requests(struct ss__dec *d, const struct ss_hpa_spec *h,
                                const char *hpa_path, const struct ss_component_spec *c,
                                const char *comp_path, bool metrics_written) {
-  char mp[SS_PATH_MAX + 32];
+  struct ss_path mp;
   for (size_t m = 0; m < h->n_metrics; m++) {
     const struct ss_metric_spec *ms = &h->metrics[m];
     if ((ms->source != SS_METRIC_RESOURCE && ms->source != SS_METRIC_CONTAINER_RESOURCE) ||
         ms->target.type != SS_TARGET_UTILIZATION || !ms->name)
       continue;
-    if (metrics_written)
-      snprintf(mp, sizeof mp, "%s.metrics[%zu]", hpa_path, m);
-    else
-      snprintf(mp, sizeof mp, "%s", hpa_path); /* the default CPU metric */
-    check_requests(d, mp, c, comp_path, ms->name, ms->container);
+    ss_path_set(&mp, hpa_path);
+    if (metrics_written) { /* else the default CPU metric: point at the hpaSpec */
+      ss_path_key(&mp, "metrics");
+      ss_path_index(&mp, m);
+    }
+    check_requests(d, mp.buf, c, comp_path, ms->name, ms->container);
   }
 }
 
 static void check_keda_requests(struct ss__dec *d, const struct ss_keda_spec *k,
                                 const char *keda_path, const struct ss_component_spec *c,
                                 const char *comp_path) {
-  char tp[SS_PATH_MAX + 32];
+  struct ss_path tp;
   for (size_t t = 0; t < k->n_triggers; t++) {
     const struct ss_trigger *tr = &k->triggers[t];
     if (tr->type == SS_TRIGGER_PROMETHEUS || tr->metric_type != SS_TARGET_UTILIZATION)
       continue;
-    snprintf(tp, sizeof tp, "%s.triggers[%zu]", keda_path, t);
-    check_requests(d, tp, c, comp_path, tr->type == SS_TRIGGER_CPU ? "cpu" : "memory",
+    ss_path_set(&tp, keda_path);
+    ss_path_key(&tp, "triggers");
+    ss_path_index(&tp, t);
+    check_requests(d, tp.buf, c, comp_path, tr->type == SS_TRIGGER_CPU ? "cpu" : "memory",
                    tr->container_name);
   }
 }
@@ -601,25 +604,26 @@ static void decode_predictor(struct ss__dec *d, struct ss_sdep *sd, json_t *pj,
                               "HPA spec is ignored, as Seldon's operator does");
       c->hpa = NULL;
     }
-    char hp[SS_PATH_MAX + 32];
+    struct ss_path hp;
     if (c->hpa) {
       json_t *cj = json_array_get(comps, i);
       bool inside = json_object_get(cj, "hpaSpec") != NULL;
       if (inside) {
-        snprintf(hp, sizeof hp, "%s.hpaSpec", comp_path);
+        ss_path_set(&hp, comp_path);
+        ss_path_key(&hp, "hpaSpec");
       } else {
         size_t idx = (size_t)(c->hpa - p->hpa_specs);
         ss_path_pop(&d->path, s2);
         ss_path_key(&d->path, "hpaSpecs");
         ss_path_index(&d->path, idx);
-        snprintf(hp, sizeof hp, "%s", d->path.buf);
+        ss_path_set(&hp, d->path.buf);
       }
-      bool written = !c->hpa->default_metrics;
-      check_hpa_requests(d, c->hpa, hp, c, comp_path, written);
+      check_hpa_requests(d, c->hpa, hp.buf, c, comp_path, !c->hpa->default_metrics);
     }
     if (c->keda) {
-      snprintf(hp, sizeof hp, "%s.kedaSpec", comp_path);
-      check_keda_requests(d, c->keda, hp, c, comp_path);
+      ss_path_set(&hp, comp_path);
+      ss_path_key(&hp, "kedaSpec");
+      check_keda_requests(d, c->keda, hp.buf, c, comp_path);
     }
     ss_path_pop(&d->path, s2);
   }

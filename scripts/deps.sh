@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# deps.sh: installs the Debian packages servescale needs, only those missing.
+#   scripts/deps.sh build   what building needs
+#   scripts/deps.sh test    that, plus what the test suite and fuzzing need
+set -euo pipefail
+
+build_pkgs=(cmake make gcc pkg-config libjansson-dev libyaml-dev libsqlite3-dev
+            libmicrohttpd-dev libcurl4-openssl-dev libssl-dev)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = test ]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "deps: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
