@@ -16,6 +16,7 @@
   X(NOTFOUND, "not found")                                              \
   X(EXISTS, "already exists")                                           \
   X(CONFLICT, "conflict")                                               \
+  X(GONE, "resource version too old")                                   \
   X(USAGE, "bad usage")                                                 \
   X(UNSUPPORTED, "unsupported")                                         \
   X(INTERNAL, "internal error")

@@ -65,9 +65,11 @@ static int emit_value(yaml_emitter_t *e, const json_t *v) {
     const char *k;
     json_t *c;
     json_object_foreach((json_t *)v, k, c) {
-      yaml_scalar_style_t ks = ss__yaml_resolve(k, strlen(k), NULL) == SS_YAML_STRING
-                                   ? YAML_ANY_SCALAR_STYLE
-                                   : YAML_SINGLE_QUOTED_SCALAR_STYLE;
+      /* A plain "<<" key would read back as a merge key. */
+      yaml_scalar_style_t ks =
+          ss__yaml_resolve(k, strlen(k), NULL) == SS_YAML_STRING && strcmp(k, "<<") != 0
+              ? YAML_ANY_SCALAR_STYLE
+              : YAML_SINGLE_QUOTED_SCALAR_STYLE;
       if (!scalar(e, k, ks) || !emit_value(e, c))
         return 0;
     }
@@ -138,7 +140,8 @@ static char *emit_yaml(const json_t *v) {
 char *ss_emit(const json_t *v, enum ss_format fmt) {
   if (fmt == SS_FMT_YAML)
     return emit_yaml(v);
-  char *s = json_dumps(v, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+  /* JSON_ENCODE_ANY: without it jansson refuses a scalar and returns NULL. */
+  char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_INDENT(2) | JSON_REAL_PRECISION(17));
   if (!s)
     return NULL;
   size_t n = strlen(s);

@@ -412,8 +412,10 @@ out:
   return rc;
 }
 
+/* depth: how many collections enclose the value (0 for the root). */
 static enum ss_err parse_value(struct jp *p, unsigned depth, json_t **out) {
-  if (depth > SS_DOC_MAX_DEPTH)
+  char c0 = p->i < p->len ? p->s[p->i] : '\0';
+  if ((c0 == '{' || c0 == '[') && depth >= SS_DOC_MAX_DEPTH)
     return ss_error_set(p->err, SS_ELIMIT, p->line, p->col,
                         "nesting deeper than the limit of %d", SS_DOC_MAX_DEPTH);
   if (++p->nodes > SS_DOC_MAX_NODES)

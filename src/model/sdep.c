@@ -687,12 +687,6 @@ void ss__sdep_decode(struct ss__dec *d, json_t *root, struct ss_sdep *out) {
         traffic_sum += p->traffic;
         live++;
       }
-      if (p->replicas < 0 && json_is_object(pj)) {
-        /* Seldon's operator: predictor replicas default to spec.replicas, else 1 */
-        p->replicas = out->replicas >= 0 ? out->replicas : SS_SDEP_DEFAULT_REPLICAS;
-        if (!json_object_get(pj, "replicas"))
-          json_object_set_new(pj, "replicas", json_integer(p->replicas));
-      }
       for (size_t j = 0; j < i; j++)
         if (p->name && out->predictors[j].name && strcmp(p->name, out->predictors[j].name) == 0)
           ss__err(d, "name", "duplicate predictor name \"%.100s\"", p->name);

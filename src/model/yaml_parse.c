@@ -20,6 +20,7 @@ struct frame {
   bool is_map;
   bool have_key;        /* a map whose key was read, value next */
   char *key;
+  bool key_merge;       /* the key is a plain "<<": its value is merged */
   unsigned key_line, key_col;
   size_t index;         /* next sequence index */
   size_t path_saved;    /* path length to restore when this frame ends */
@@ -219,7 +220,7 @@ static enum ss_err place(struct yp *p, json_t *v, const yaml_mark_t *m) {
                                                : SS_EOK;
   }
   enum ss_err rc = SS_EOK;
-  if (strcmp(f->key, "<<") == 0 && (json_is_object(v) || json_is_array(v))) {
+  if (f->key_merge && (json_is_object(v) || json_is_array(v))) {
     if (!f->merges && !(f->merges = json_array()))
       rc = fail(p, m, SS_ENOMEM, "out of memory");
     else if (json_is_object(v))
@@ -258,6 +259,11 @@ static enum ss_err on_scalar(struct yp *p, yaml_event_t *ev) {
     struct frame *f = &p->stack[p->depth - 1];
     if (!(f->key = strdup(s)))
       return fail(p, m, SS_ENOMEM, "out of memory");
+    /* Only a plain << is a merge key; a quoted '<<' is an ordinary key. */
+    const char *ktag = (const char *)ev->data.scalar.tag;
+    f->key_merge = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                   (!ktag || strcmp(ktag, "tag:yaml.org,2002:merge") == 0) &&
+                   strcmp(s, "<<") == 0;
     f->have_key = true;
     f->key_line = (unsigned)m->line + 1;
     f->key_col = (unsigned)m->column + 1;
@@ -359,6 +365,7 @@ static enum ss_err on_alias(struct yp *p, yaml_event_t *ev) {
     struct frame *f = &p->stack[p->depth - 1];
     if (!(f->key = strdup(json_string_value(target))))
       return fail(p, m, SS_ENOMEM, "out of memory");
+    f->key_merge = false;
     f->have_key = true;
     f->key_line = (unsigned)m->line + 1;
     f->key_col = (unsigned)m->column + 1;
@@ -396,13 +403,14 @@ enum ss_err ss_yaml_parse(const char *buf, size_t len, struct ss_docs *out,
                           struct ss_error *err) {
   enum ss_err rc = SS_EOK;
   struct ss_docs docs = {0};
-  struct yp *p = calloc(1, sizeof *p);
+  struct yp *p = NULL;
   yaml_parser_t parser;
   bool parser_ok = false;
   if (len > SS_DOC_MAX_BYTES)
     return ss_error_set(err, SS_ELIMIT, 0, 0,
                         "input is %zu bytes, more than the limit of %zu bytes", len,
                         SS_DOC_MAX_BYTES);
+  p = calloc(1, sizeof *p);
   if (!p || !yaml_parser_initialize(&parser)) {
     rc = ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
     goto out;
