@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "daemon.h"
+#include "models/models.h"
 
 #ifndef SS_VERSION
 #define SS_VERSION "0.1.0"
@@ -20,6 +22,8 @@ static const struct {
   int (*fn)(int, char **);
   const char *summary;
 } commands[] = {
+    {"mock-classifier", ss_mock_classifier_main, "Run the built-in mock classifier model server (used by replicas)"},
+    {"serve", ss_cmd_serve, "Run the daemon: control API, reconciler and replicas"},
     {"validate", ss_cmd_validate, "Check resources and print them with their defaults"},
     {"version", cmd_version, "Print the version"},
 };
@@ -29,7 +33,7 @@ static void usage(FILE *f) {
           "servescale runs Seldon deployments (SeldonDeployment, Model, Server) on one "
           "machine.\n\nUsage: servescale COMMAND [options]\n\nCommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
   fprintf(f, "\nRun 'servescale COMMAND --help' for a command's options.\n");
 }
 

@@ -1,0 +1,57 @@
+/* api.h: the control API: the Kubernetes REST conventions for custom
+ * resources (discovery, OpenAPI, create/get/list/update/patch/delete/watch,
+ * the status and scale subresources, Status errors, bearer token auth) over
+ * the store, so that kubectl and Kubernetes client libraries work against
+ * the daemon as against a cluster.
+ *
+ * The API validates (through src/model/) and stores; it does not run
+ * anything: after each write it calls hooks.changed so that control/ can
+ * reconcile. Read-only views of what runs (pods, logs) come from hooks. */
+#ifndef SS_API_API_H
+#define SS_API_API_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "store/store.h"
+
+#define SS_API_MAX_BODY ((size_t)3 << 20) /* the Kubernetes API server's limit */
+
+struct ss_api_hooks {
+  void *ctx;
+  /* A stored object changed (create, update, patch, delete, scale). */
+  void (*changed)(void *ctx);
+  /* core/v1 Pods in ns (NULL: all): a new array of Pod objects. */
+  json_t *(*pods)(void *ctx, const char *ns);
+  /* Path of a pod's log file into buf; 0 when found. */
+  int (*pod_log)(void *ctx, const char *ns, const char *pod, char *buf, size_t size);
+};
+
+struct ss_api_config {
+  const char *bind_addr;   /* "127.0.0.1" by default */
+  int port;                /* 0: any free port */
+  const char *token;       /* bearer token every request but health needs */
+  const char *tls_cert;    /* PEM; NULL serves plain HTTP (tests of the transport only) */
+  const char *tls_key;
+  struct ss_store *store;
+  struct ss_api_hooks hooks;
+};
+
+struct ss_api;
+
+enum ss_err ss_api_start(const struct ss_api_config *cfg, struct ss_api **out,
+                         struct ss_error *err);
+/* The port it listens on. */
+int ss_api_port(const struct ss_api *api);
+/* Creates or updates (by name) each resource in buf (JSON or YAML, several
+ * documents) exactly as a client's create or update through the API would,
+ * with the same validation. ns fills a missing namespace. One line per
+ * resource goes to report ("seldondeployment/x created", or the error);
+ * returns the number of resources that failed. */
+int ss_api_apply(struct ss_api *api, const char *buf, size_t len, const char *ns,
+                 char *report, size_t report_size);
+/* Stops accepting, ends watches, waits for requests in flight; accepts NULL. */
+void ss_api_stop(struct ss_api *api);
+
+#endif

@@ -1,0 +1,396 @@
+/* server.c: the control API's HTTP transport on libmicrohttpd: one thread
+ * per connection (watches block in their stream callback), body limits,
+ * bearer token checks, and the mapping of handler answers to responses. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/internal.h"
+#include "api/selector.h"
+
+#define SS_API_MAX_CONNECTIONS 512
+#define SS_API_IDLE_TIMEOUT_S 600
+#define SS_API_WATCH_POLL_MS 1000
+#define SS_API_BOOKMARK_EVERY_S 10
+
+struct conn_ctx {
+  char *body;
+  size_t len, cap;
+  bool too_large;
+};
+
+struct watch_stream {
+  struct ss_api *api;
+  struct ss_api_resp resp;     /* owns watch, selectors, initial items */
+  struct MHD_Connection *conn;
+  size_t next_initial;
+  char *pending;
+  size_t pending_len, pending_off;
+  time_t deadline;             /* 0: none */
+  time_t last_bookmark;
+};
+
+static void resp_free(struct ss_api_resp *r) {
+  json_decref(r->body);
+  free(r->text);
+  free(r->file);
+  for (int i = 0; i < r->n_warnings; i++)
+    free(r->warnings[i]);
+  ss_watch_close(r->watch);
+  ss_selector_free(r->watch_label);
+  ss_selector_free(r->watch_field);
+  json_decref(r->watch_initial);
+  memset(r, 0, sizeof *r);
+}
+
+static bool token_ok(const char *have, const char *want) {
+  /* constant time in the length of want: no early exit on a mismatch */
+  size_t hl = strlen(have), wl = strlen(want);
+  unsigned char diff = hl != wl;
+  for (size_t i = 0; i < wl; i++)
+    diff |= (unsigned char)(want[i] ^ (i < hl ? have[i] : 0));
+  return diff == 0;
+}
+
+static bool authorized(struct ss_api *api, struct MHD_Connection *c, const char *url) {
+  if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
+      strcmp(url, "/livez") == 0 || strcmp(url, "/version") == 0)
+    return true;
+  if (!api->cfg.token || !*api->cfg.token)
+    return true;
+  const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+  if (!h || strncmp(h, "Bearer ", 7) != 0)
+    return false;
+  return token_ok(h + 7, api->cfg.token);
+}
+
+static char *event_line(const char *type, json_t *obj) {
+  json_t *ev = json_pack("{s:s, s:O}", "type", type, "object", obj);
+  char *s = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+  json_decref(ev);
+  if (!s)
+    return NULL;
+  size_t n = strlen(s);
+  char *r = realloc(s, n + 2);
+  if (!r) {
+    free(s);
+    return NULL;
+  }
+  r[n] = '\n';
+  r[n + 1] = '\0';
+  return r;
+}
+
+static bool client_gone(struct MHD_Connection *c) {
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (!ci)
+    return false;
+  struct pollfd p = {.fd = ci->connect_fd, .events = POLLRDHUP};
+  return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Produces the next line of the stream into ws->pending; false at the end. */
+static bool next_line(struct watch_stream *ws) {
+  struct ss_api_resp *r = &ws->resp;
+  while (r->watch_initial && ws->next_initial < json_array_size(r->watch_initial)) {
+    json_t *obj = json_array_get(r->watch_initial, ws->next_initial++);
+    if (!ss_selector_matches(r->watch_label, obj) || !ss_selector_matches(r->watch_field, obj))
+      continue;
+    ss__api_set_version(obj, r->watch_kind, r->watch_version);
+    ws->pending = event_line("ADDED", obj);
+    return ws->pending != NULL;
+  }
+  for (;;) {
+    time_t now = time(NULL);
+    if (ws->deadline && now >= ws->deadline)
+      return false;
+    if (r->watch_bookmarks && now - ws->last_bookmark >= SS_API_BOOKMARK_EVERY_S) {
+      ws->last_bookmark = now;
+      char rv[32], av[128];
+      snprintf(rv, sizeof rv, "%llu", (unsigned long long)ss_store_rv(ws->api->cfg.store));
+      snprintf(av, sizeof av, "%s%s%s", r->watch_kind->group, *r->watch_kind->group ? "/" : "",
+               r->watch_version);
+      json_t *bm = json_pack("{s:s, s:s, s:{s:s}}", "kind", r->watch_kind->kind, "apiVersion",
+                             av, "metadata", "resourceVersion", rv);
+      ws->pending = event_line("BOOKMARK", bm);
+      json_decref(bm);
+      return ws->pending != NULL;
+    }
+    enum ss_watch_type type;
+    json_t *obj = NULL;
+    int got = ss_watch_next(r->watch, SS_API_WATCH_POLL_MS, &type, &obj);
+    if (got < 0)
+      return false;
+    if (got == 0) {
+      if (client_gone(ws->conn))
+        return false;
+      continue;
+    }
+    if (!ss_selector_matches(r->watch_label, obj) || !ss_selector_matches(r->watch_field, obj)) {
+      json_decref(obj);
+      continue;
+    }
+    ss__api_set_version(obj, r->watch_kind, r->watch_version);
+    static const char *const names[] = {"ADDED", "MODIFIED", "DELETED"};
+    ws->pending = event_line(names[type], obj);
+    json_decref(obj);
+    return ws->pending != NULL;
+  }
+}
+
+static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max) {
+  (void)pos;
+  struct watch_stream *ws = cls;
+  if (!ws->pending) {
+    if (!next_line(ws))
+      return MHD_CONTENT_READER_END_OF_STREAM;
+    ws->pending_len = strlen(ws->pending);
+    ws->pending_off = 0;
+  }
+  size_t n = ws->pending_len - ws->pending_off;
+  if (n > max)
+    n = max;
+  memcpy(buf, ws->pending + ws->pending_off, n);
+  ws->pending_off += n;
+  if (ws->pending_off == ws->pending_len) {
+    free(ws->pending);
+    ws->pending = NULL;
+  }
+  return (ssize_t)n;
+}
+
+static void watch_free(void *cls) {
+  struct watch_stream *ws = cls;
+  resp_free(&ws->resp);
+  free(ws->pending);
+  free(ws);
+}
+
+static void add_warnings(struct MHD_Response *mr, const struct ss_api_resp *r) {
+  for (int i = 0; i < r->n_warnings; i++) {
+    char h[1200];
+    size_t o = (size_t)snprintf(h, sizeof h, "299 - \"");
+    for (const char *p = r->warnings[i]; *p && o + 4 < sizeof h; p++) {
+      if (*p == '"' || *p == '\\')
+        h[o++] = '\\';
+      h[o++] = (*p == '\n' || *p == '\r') ? ' ' : *p;
+    }
+    h[o++] = '"';
+    h[o] = '\0';
+    MHD_add_response_header(mr, "Warning", h);
+  }
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, struct ss_api *api,
+                             struct ss_api_resp *r) {
+  struct MHD_Response *mr = NULL;
+  enum MHD_Result ret;
+  if (r->watch) {
+    struct watch_stream *ws = calloc(1, sizeof *ws);
+    if (!ws)
+      return MHD_NO;
+    ws->api = api;
+    ws->resp = *r;
+    ws->conn = c;
+    ws->last_bookmark = time(NULL);
+    if (r->watch_timeout_s > 0)
+      ws->deadline = time(NULL) + r->watch_timeout_s;
+    memset(r, 0, sizeof *r);
+    mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, watch_reader, ws, watch_free);
+    if (!mr) {
+      watch_free(ws);
+      return MHD_NO;
+    }
+    MHD_add_response_header(mr, "Content-Type", "application/json");
+    MHD_add_response_header(mr, "Cache-Control", "no-cache, private");
+    ret = MHD_queue_response(c, MHD_HTTP_OK, mr);
+    MHD_destroy_response(mr);
+    return ret;
+  }
+  if (r->file) {
+    int fd = open(r->file, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      off_t size = lseek(fd, 0, SEEK_END);
+      mr = MHD_create_response_from_fd_at_offset64(size > 0 ? (uint64_t)size : 0, fd, 0);
+      if (!mr)
+        close(fd);
+    } else {
+      ss__api_status(r, 404, "NotFound", "log file not found");
+    }
+  }
+  if (!mr && r->body) {
+    char *s = json_dumps(r->body, JSON_COMPACT);
+    if (!s)
+      return MHD_NO;
+    mr = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    if (!mr) {
+      free(s);
+      return MHD_NO;
+    }
+    MHD_add_response_header(mr, "Content-Type", "application/json");
+  } else if (!mr) {
+    const char *t = r->text ? r->text : "";
+    mr = MHD_create_response_from_buffer(strlen(t), (void *)t, MHD_RESPMEM_MUST_COPY);
+    if (!mr)
+      return MHD_NO;
+    MHD_add_response_header(mr, "Content-Type", r->content_type ? r->content_type : "text/plain");
+  } else if (r->content_type) {
+    MHD_add_response_header(mr, "Content-Type", r->content_type);
+  }
+  add_warnings(mr, r);
+  MHD_add_response_header(mr, "Cache-Control", "no-cache, private");
+  ret = MHD_queue_response(c, (unsigned)(r->code ? r->code : 500), mr);
+  MHD_destroy_response(mr);
+  return ret;
+}
+
+static const char *arg(struct MHD_Connection *c, const char *key) {
+  return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls) {
+  (void)version;
+  struct ss_api *api = cls;
+  struct conn_ctx *cc = *con_cls;
+  if (!cc) {
+    if (!(cc = calloc(1, sizeof *cc)))
+      return MHD_NO;
+    *con_cls = cc;
+    return MHD_YES;
+  }
+  if (*upload_size) {
+    if (!cc->too_large) {
+      if (cc->len + *upload_size > SS_API_MAX_BODY) {
+        cc->too_large = true;
+      } else {
+        if (cc->len + *upload_size + 1 > cc->cap) {
+          size_t cap = cc->cap ? cc->cap : 16384;
+          while (cap < cc->len + *upload_size + 1)
+            cap *= 2;
+          char *nb = realloc(cc->body, cap);
+          if (!nb)
+            return MHD_NO;
+          cc->body = nb;
+          cc->cap = cap;
+        }
+        memcpy(cc->body + cc->len, upload, *upload_size);
+        cc->len += *upload_size;
+        cc->body[cc->len] = '\0';
+      }
+    }
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  struct ss_api_resp resp = {0};
+  if (!authorized(api, c, url)) {
+    ss__api_status(&resp, 401, "Unauthorized", "Unauthorized");
+  } else if (cc->too_large) {
+    ss__api_status(&resp, 413, "RequestEntityTooLarge",
+                   "the request body is larger than the limit of %zu bytes", SS_API_MAX_BODY);
+  } else {
+    struct ss_api_req req = {
+        .method = method,
+        .path = url,
+        .body = cc->body,
+        .body_len = cc->len,
+        .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
+        .accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept"),
+        .q_watch = arg(c, "watch"),
+        .q_rv = arg(c, "resourceVersion"),
+        .q_label = arg(c, "labelSelector"),
+        .q_field = arg(c, "fieldSelector"),
+        .q_timeout = arg(c, "timeoutSeconds"),
+        .q_bookmarks = arg(c, "allowWatchBookmarks"),
+        .q_dryrun = arg(c, "dryRun"),
+        .q_field_validation = arg(c, "fieldValidation"),
+        .q_container = arg(c, "container"),
+        .q_tail = arg(c, "tailLines"),
+        .q_follow = arg(c, "follow"),
+    };
+    ss__api_handle(api, &req, &resp);
+  }
+  enum MHD_Result ret = queue(c, api, &resp);
+  resp_free(&resp);
+  return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  (void)cls;
+  (void)c;
+  (void)toe;
+  struct conn_ctx *cc = *con_cls;
+  if (cc) {
+    free(cc->body);
+    free(cc);
+  }
+  *con_cls = NULL;
+}
+
+enum ss_err ss_api_start(const struct ss_api_config *cfg, struct ss_api **out,
+                         struct ss_error *err) {
+  struct ss_api *api = calloc(1, sizeof *api);
+  if (!api)
+    return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
+  api->cfg = *cfg;
+  const char *addr = cfg->bind_addr ? cfg->bind_addr : "127.0.0.1";
+  struct sockaddr_storage ss = {0};
+  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+  if (strchr(addr, ':')) {
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)cfg->port);
+    if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
+      goto bad_addr;
+    flags |= MHD_USE_IPv6;
+  } else {
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons((uint16_t)cfg->port);
+    if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
+      goto bad_addr;
+  }
+  if (cfg->tls_cert && cfg->tls_key)
+    flags |= MHD_USE_TLS;
+  api->mhd = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, api,
+                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                              MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert,
+                              MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)SS_API_MAX_CONNECTIONS,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SS_API_IDLE_TIMEOUT_S,
+                              MHD_OPTION_END);
+  if (!api->mhd) {
+    free(api);
+    return ss_error_set(err, SS_EIO, 0, 0, "cannot listen on %s port %d (in use?)", addr,
+                        cfg->port);
+  }
+  const union MHD_DaemonInfo *di = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_BIND_PORT);
+  api->port = di ? di->port : cfg->port;
+  *out = api;
+  return SS_EOK;
+bad_addr:
+  free(api);
+  return ss_error_set(err, SS_EUSAGE, 0, 0, "invalid bind address \"%s\"", addr);
+}
+
+int ss_api_port(const struct ss_api *api) { return api->port; }
+
+void ss_api_stop(struct ss_api *api) {
+  if (!api)
+    return;
+  if (api->mhd)
+    MHD_stop_daemon(api->mhd);
+  free(api);
+}

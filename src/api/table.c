@@ -1,0 +1,136 @@
+/* table.c: meta.k8s.io/v1 Table answers, so that `kubectl get` prints
+ * useful columns (Seldon's state, replicas and address for deployments). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/internal.h"
+
+bool ss__api_wants_table(const struct ss_api_req *req) {
+  return req->accept && strstr(req->accept, "as=Table") != NULL;
+}
+
+static json_t *at(const json_t *obj, const char *path) {
+  char part[128];
+  const json_t *v = obj;
+  while (v && *path) {
+    const char *dot = strchr(path, '.');
+    size_t n = dot ? (size_t)(dot - path) : strlen(path);
+    if (n >= sizeof part)
+      return NULL;
+    memcpy(part, path, n);
+    part[n] = '\0';
+    v = json_object_get(v, part);
+    path = dot ? dot + 1 : path + n;
+  }
+  return (json_t *)v;
+}
+
+/* "5m", "3h", "2d" as kubectl prints ages. */
+static void age(const char *ts, char *buf, size_t size) {
+  struct tm tm = {0};
+  if (!ts || !strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+    snprintf(buf, size, "<unknown>");
+    return;
+  }
+  long d = (long)difftime(time(NULL), timegm(&tm));
+  if (d < 0)
+    d = 0;
+  if (d < 120)
+    snprintf(buf, size, "%lds", d);
+  else if (d < 3600 * 3)
+    snprintf(buf, size, "%ldm", d / 60);
+  else if (d < 86400 * 2)
+    snprintf(buf, size, "%ldh", d / 3600);
+  else
+    snprintf(buf, size, "%ldd", d / 86400);
+}
+
+struct column {
+  const char *name, *type, *path; /* path NULL: computed */
+};
+
+static const struct column sdep_cols[] = {{"Name", "string", "metadata.name"},
+                                          {"State", "string", "status.state"},
+                                          {"Replicas", "integer", "status.replicas"},
+                                          {"Address", "string", "status.address.url"},
+                                          {"Age", "date", NULL},
+                                          {NULL, NULL, NULL}};
+static const struct column core2_cols[] = {{"Name", "string", "metadata.name"},
+                                           {"Ready", "string", "status.state"},
+                                           {"Replicas", "integer", "status.replicas"},
+                                           {"Age", "date", NULL},
+                                           {NULL, NULL, NULL}};
+static const struct column ns_cols[] = {{"Name", "string", "metadata.name"},
+                                        {"Status", "string", "status.phase"},
+                                        {"Age", "date", NULL},
+                                        {NULL, NULL, NULL}};
+static const struct column event_cols[] = {{"Last Seen", "string", NULL},
+                                           {"Type", "string", "type"},
+                                           {"Reason", "string", "reason"},
+                                           {"Object", "string", "involvedObject.name"},
+                                           {"Message", "string", "message"},
+                                           {NULL, NULL, NULL}};
+static const struct column pod_cols[] = {{"Name", "string", "metadata.name"},
+                                         {"Ready", "string", NULL},
+                                         {"Status", "string", "status.phase"},
+                                         {"Restarts", "integer", NULL},
+                                         {"Age", "date", NULL},
+                                         {NULL, NULL, NULL}};
+
+json_t *ss__api_table(const struct ss_api_kind *k, json_t *items, const char *rv) {
+  const struct column *cols = ns_cols;
+  if (strcmp(k->plural, "seldondeployments") == 0)
+    cols = sdep_cols;
+  else if (strcmp(k->group, "mlops.seldon.io") == 0)
+    cols = core2_cols;
+  else if (strcmp(k->plural, "events") == 0)
+    cols = event_cols;
+  else if (strcmp(k->plural, "pods") == 0)
+    cols = pod_cols;
+  json_t *defs = json_array(), *rows = json_array();
+  for (const struct column *c = cols; c->name; c++)
+    json_array_append_new(defs, json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", c->name, "type",
+                                          c->type, "format", strcmp(c->name, "Name") == 0 ? "name" : "",
+                                          "description", c->name, "priority", 0));
+  size_t i;
+  json_t *it;
+  json_array_foreach(items, i, it) {
+    json_t *cells = json_array();
+    for (const struct column *c = cols; c->name; c++) {
+      if (c->path) {
+        json_t *v = at(it, c->path);
+        if (v)
+          json_array_append(cells, v);
+        else if (strcmp(c->type, "integer") == 0)
+          json_array_append_new(cells, json_integer(0));
+        else
+          json_array_append_new(cells, json_string(""));
+      } else if (strcmp(c->name, "Age") == 0 || strcmp(c->name, "Last Seen") == 0) {
+        char a[32];
+        age(json_string_value(at(it, c->name[0] == 'A' ? "metadata.creationTimestamp"
+                                                       : "lastTimestamp")),
+            a, sizeof a);
+        json_array_append_new(cells, json_string(a));
+      } else if (strcmp(c->name, "Ready") == 0) {
+        json_t *cs = at(it, "status.containerStatuses");
+        json_t *c0 = json_array_get(cs, 0);
+        json_array_append_new(cells, json_string(json_is_true(json_object_get(c0, "ready"))
+                                                     ? "1/1"
+                                                     : "0/1"));
+      } else if (strcmp(c->name, "Restarts") == 0) {
+        json_t *c0 = json_array_get(at(it, "status.containerStatuses"), 0);
+        json_t *rc = json_object_get(c0, "restartCount");
+        json_array_append_new(cells, json_integer(json_is_integer(rc) ? json_integer_value(rc) : 0));
+      }
+    }
+    json_t *md = json_deep_copy(json_object_get(it, "metadata"));
+    json_array_append_new(rows, json_pack("{s:o, s:{s:s, s:s, s:o}}", "cells", cells, "object",
+                                          "kind", "PartialObjectMetadata", "apiVersion",
+                                          "meta.k8s.io/v1", "metadata", md ? md : json_object()));
+  }
+  json_decref(items);
+  return json_pack("{s:s, s:s, s:{s:s}, s:o, s:o}", "kind", "Table", "apiVersion",
+                   "meta.k8s.io/v1", "metadata", "resourceVersion", rv ? rv : "",
+                   "columnDefinitions", defs, "rows", rows);
+}

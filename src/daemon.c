@@ -1,0 +1,414 @@
+/* daemon.c: `servescale serve`. Settings come from one table (flags today;
+ * the same rows serve a config file later). The main loop runs the runtime
+ * and the reconciler on a monotonic clock; the API answers on its own
+ * threads and wakes the loop when something changed. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "api/tls.h"
+#include "control/control.h"
+#include "control/images.h"
+#include "model/doc.h"
+#include "runtime/runtime.h"
+#include "store/store.h"
+
+#define SS_TOKEN_BYTES 32
+#define SS_MAX_APPLY_FILES 64
+
+struct settings {
+  char state_dir[1024];
+  char db[1100];
+  char api_addr[64];
+  int api_port;
+  char image_map[1024];
+  int sync_period_ms;
+  int backoff_base_ms;
+  int backoff_max_ms;
+  char gateway[256];
+};
+
+enum opt_type { OPT_STR, OPT_INT };
+
+/* name, type, where, size (strings), min, max, help */
+static const struct option_row {
+  const char *name;
+  enum opt_type type;
+  size_t offset, size;
+  long min, max;
+  const char *help;
+} rows[] = {
+    {"state-dir", OPT_STR, offsetof(struct settings, state_dir), 1024, 0, 0,
+     "directory for the database, logs and kubeconfig"},
+    {"db", OPT_STR, offsetof(struct settings, db), 1100, 0, 0,
+     "SQLite database (default STATE_DIR/servescale.db)"},
+    {"api-addr", OPT_STR, offsetof(struct settings, api_addr), 64, 0, 0,
+     "address of the control API (default 127.0.0.1)"},
+    {"api-port", OPT_INT, offsetof(struct settings, api_port), 0, 0, 65535,
+     "port of the control API (default 8001; 0 picks a free one)"},
+    {"image-map", OPT_STR, offsetof(struct settings, image_map), 1024, 0, 0,
+     "YAML file mapping container images to commands"},
+    {"sync-period-ms", OPT_INT, offsetof(struct settings, sync_period_ms), 0, 10, 60000,
+     "reconcile and supervise every this many ms (default 200)"},
+    {"backoff-base-ms", OPT_INT, offsetof(struct settings, backoff_base_ms), 0, 1, 3600000,
+     "first restart back-off of a crashed replica (default 10000, as Kubernetes)"},
+    {"backoff-max-ms", OPT_INT, offsetof(struct settings, backoff_max_ms), 0, 1, 3600000,
+     "longest restart back-off (default 300000, as Kubernetes)"},
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_flag = 1;
+}
+
+void ss_default_state_dir(char *buf, size_t size) {
+  const char *e = getenv("SERVESCALE_STATE_DIR");
+  if (e && *e) {
+    snprintf(buf, size, "%s", e);
+    return;
+  }
+  e = getenv("XDG_STATE_HOME");
+  if (e && *e) {
+    snprintf(buf, size, "%s/servescale", e);
+    return;
+  }
+  e = getenv("HOME");
+  snprintf(buf, size, "%s/.local/state/servescale", e && *e ? e : "/tmp");
+}
+
+static int mkdirs(const char *path) {
+  char tmp[1024];
+  snprintf(tmp, sizeof tmp, "%s", path);
+  for (char *p = tmp + 1; *p; p++) {
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(tmp, 0700) && errno != EEXIST)
+        return -1;
+      *p = '/';
+    }
+  }
+  return mkdir(tmp, 0700) && errno != EEXIST ? -1 : 0;
+}
+
+static void usage(FILE *f) {
+  fprintf(f, "Run the servescale daemon: the control API (kubectl works against it), the\n"
+             "reconciler and the replicas of every stored deployment.\n\n"
+             "Usage: servescale serve [options] [-f FILE...]\n\nOptions:\n");
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+    fprintf(f, "  --%-18s %s\n", rows[i].name, rows[i].help);
+  fprintf(f, "  -f, --filename FILE  apply the resources in FILE at start (repeatable)\n"
+             "  -h, --help           this text\n");
+}
+
+/* Applies one option value; returns false with a message on stderr. */
+static bool set_option(struct settings *s, const struct option_row *row, const char *value) {
+  char *field = (char *)s + row->offset;
+  if (row->type == OPT_STR) {
+    if (strlen(value) >= row->size) {
+      fprintf(stderr, "servescale serve: --%s is too long (at most %zu characters)\n", row->name,
+              row->size - 1);
+      return false;
+    }
+    snprintf(field, row->size, "%s", value);
+    return true;
+  }
+  char *end;
+  errno = 0;
+  long v = strtol(value, &end, 10);
+  if (errno || *end || !*value || v < row->min || v > row->max) {
+    fprintf(stderr, "servescale serve: --%s must be a whole number from %ld to %ld, not \"%s\"\n",
+            row->name, row->min, row->max, value);
+    return false;
+  }
+  *(int *)(void *)field = (int)v;
+  return true;
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct loop {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool dirty;
+  struct ss_control *control;
+};
+
+static void on_changed(void *ctx) {
+  struct loop *l = ctx;
+  pthread_mutex_lock(&l->mu);
+  l->dirty = true;
+  pthread_cond_signal(&l->cv);
+  pthread_mutex_unlock(&l->mu);
+}
+
+static void runtime_event(void *ctx, const char *rs, const char *type, const char *reason,
+                          const char *message) {
+  struct loop *l = ctx;
+  if (l->control)
+    ss_control_runtime_event(l->control, rs, type, reason, message);
+}
+
+static json_t *pods_hook(void *ctx, const char *ns) {
+  struct loop *l = ctx;
+  return ss_control_pods(l->control, ns);
+}
+
+static int log_hook(void *ctx, const char *ns, const char *pod, char *buf, size_t size) {
+  struct loop *l = ctx;
+  return ss_control_pod_log(l->control, ns, pod, buf, size);
+}
+
+static enum ss_err api_token(struct ss_store *st, char **token, struct ss_error *err) {
+  enum ss_err rc = ss_store_meta_get(st, "api-token", token, err);
+  if (rc != SS_ENOTFOUND)
+    return rc;
+  unsigned char raw[SS_TOKEN_BYTES];
+  if (RAND_bytes(raw, sizeof raw) != 1)
+    return ss_error_set(err, SS_EINTERNAL, 0, 0, "no randomness for the API token");
+  char hex[SS_TOKEN_BYTES * 2 + 1];
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+  if ((rc = ss_store_meta_set(st, "api-token", hex, err)))
+    return rc;
+  *token = strdup(hex);
+  return *token ? SS_EOK : ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
+}
+
+static int write_kubeconfig(const char *path, const char *addr, int port, const char *token,
+                            const char *cert) {
+  char tmp[1200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  size_t cl = strlen(cert);
+  char *b64 = malloc(4 * ((cl + 2) / 3) + 1);
+  if (!b64)
+    return -1;
+  EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)cert, (int)cl);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    free(b64);
+    return -1;
+  }
+  fchmod(fileno(f), 0600);
+  fprintf(f,
+          "apiVersion: v1\nkind: Config\nclusters:\n- name: servescale\n  cluster:\n"
+          "    certificate-authority-data: %s\n"
+          "    server: https://%s%s%s:%d\ncontexts:\n- name: servescale\n  context:\n"
+          "    cluster: servescale\n    user: servescale\n    namespace: default\n"
+          "current-context: servescale\nusers:\n- name: servescale\n  user:\n    token: %s\n",
+          b64, strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "", port, token);
+  free(b64);
+  if (fclose(f) != 0)
+    return -1;
+  return rename(tmp, path);
+}
+
+int ss_cmd_serve(int argc, char **argv) {
+  struct settings s = {.api_addr = "127.0.0.1",
+                       .api_port = 8001,
+                       .sync_period_ms = 200,
+                       .backoff_base_ms = 10000,
+                       .backoff_max_ms = 300000};
+  const char *files[SS_MAX_APPLY_FILES];
+  size_t n_files = 0;
+  ss_default_state_dir(s.state_dir, sizeof s.state_dir);
+  struct option longopts[sizeof rows / sizeof *rows + 3];
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+    longopts[i] = (struct option){rows[i].name, required_argument, NULL, 1000 + (int)i};
+  size_t n = sizeof rows / sizeof *rows;
+  longopts[n] = (struct option){"filename", required_argument, NULL, 'f'};
+  longopts[n + 1] = (struct option){"help", no_argument, NULL, 'h'};
+  longopts[n + 2] = (struct option){NULL, 0, NULL, 0};
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+    if (c >= 1000) {
+      if (!set_option(&s, &rows[c - 1000], optarg))
+        return 2;
+    } else if (c == 'f') {
+      if (n_files == SS_MAX_APPLY_FILES) {
+        fprintf(stderr, "servescale serve: at most %d files\n", SS_MAX_APPLY_FILES);
+        return 2;
+      }
+      files[n_files++] = optarg;
+    } else if (c == 'h') {
+      usage(stdout);
+      return 0;
+    } else {
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "servescale serve: unexpected argument \"%s\"\n", argv[optind]);
+    return 2;
+  }
+  if (!s.db[0])
+    snprintf(s.db, sizeof s.db, "%s/servescale.db", s.state_dir);
+
+  int rc = 1;
+  struct ss_error err = {0};
+  struct ss_store *store = NULL;
+  struct ss_runtime *rt = NULL;
+  struct ss_control *control = NULL;
+  struct ss_api *api = NULL;
+  struct ss_image_map *images = NULL;
+  char *token = NULL, *cert = NULL, *key = NULL;
+  struct loop loop = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+  char self[1024];
+  ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (sl <= 0) {
+    fprintf(stderr, "servescale serve: cannot find my own executable\n");
+    return 1;
+  }
+  self[sl] = '\0';
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_destroy(&loop.cv);
+  pthread_cond_init(&loop.cv, &ca);
+  pthread_condattr_destroy(&ca);
+
+  struct sigaction sa = {0};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (mkdirs(s.state_dir)) {
+    fprintf(stderr, "servescale serve: cannot create --state-dir %s: %s\n", s.state_dir,
+            strerror(errno));
+    goto out;
+  }
+  if (ss_image_map_load(s.image_map[0] ? s.image_map : NULL, self, &images, &err)) {
+    if (err.line)
+      fprintf(stderr, "servescale serve: --image-map %s:%u:%u: %s\n", s.image_map, err.line,
+              err.col, err.msg);
+    else
+      fprintf(stderr, "servescale serve: --image-map: %s\n", err.msg);
+    goto out;
+  }
+  if (ss_store_open(s.db, &store, &err) || api_token(store, &token, &err)) {
+    fprintf(stderr, "servescale serve: %s: %s\n", s.db, err.msg);
+    goto out;
+  }
+  if (ss_tls_ensure(s.state_dir, &cert, &key, &err)) {
+    fprintf(stderr, "servescale serve: %s\n", err.msg);
+    goto out;
+  }
+  int killed = ss_runtime_reap_orphans(s.state_dir);
+  if (killed > 0)
+    fprintf(stderr, "event=orphans_killed count=%d\n", killed);
+  struct ss_runtime_config rc_cfg = {.state_dir = s.state_dir,
+                                     .backoff_base_ms = s.backoff_base_ms,
+                                     .backoff_max_ms = s.backoff_max_ms};
+  /* The runtime reports events to the reconciler through the loop, since
+   * each needs the other. */
+  rc_cfg.on_event = runtime_event;
+  rc_cfg.event_ctx = &loop;
+  if (!(rt = ss_runtime_new(&rc_cfg))) {
+    fprintf(stderr, "servescale serve: cannot start the runtime in %s\n", s.state_dir);
+    goto out;
+  }
+  struct ss_control_config cc = {.store = store, .runtime = rt, .images = images};
+  if (!(control = ss_control_new(&cc))) {
+    fprintf(stderr, "servescale serve: out of memory\n");
+    goto out;
+  }
+  pthread_mutex_lock(&loop.mu);
+  loop.control = control;
+  pthread_mutex_unlock(&loop.mu);
+  struct ss_api_config ac = {.bind_addr = s.api_addr,
+                             .port = s.api_port,
+                             .token = token,
+                             .tls_cert = cert,
+                             .tls_key = key,
+                             .store = store,
+                             .hooks = {.ctx = &loop,
+                                       .changed = on_changed,
+                                       .pods = pods_hook,
+                                       .pod_log = log_hook}};
+  if (ss_api_start(&ac, &api, &err)) {
+    fprintf(stderr, "servescale serve: control API: %s\n", err.msg);
+    goto out;
+  }
+  char kubeconfig[1200];
+  snprintf(kubeconfig, sizeof kubeconfig, "%s/kubeconfig", s.state_dir);
+  if (write_kubeconfig(kubeconfig, s.api_addr, ss_api_port(api), token, cert)) {
+    fprintf(stderr, "servescale serve: cannot write %s: %s\n", kubeconfig, strerror(errno));
+    goto out;
+  }
+  char report[8192];
+  ss_api_apply(api, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"default\"}}",
+               strlen("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"default\"}}"),
+               NULL, report, sizeof report);
+  printf("servescale: control API on https://%s:%d (kubeconfig %s)\n", s.api_addr,
+         ss_api_port(api), kubeconfig);
+  for (size_t i = 0; i < n_files; i++) {
+    char *buf = NULL;
+    size_t len = 0;
+    if (ss_read_file(files[i], &buf, &len, &err)) {
+      fprintf(stderr, "servescale serve: %s\n", err.msg);
+      goto out;
+    }
+    int failed = ss_api_apply(api, buf, len, "default", report, sizeof report);
+    free(buf);
+    printf("%s", report);
+    if (failed) {
+      fprintf(stderr, "servescale serve: %s: %d resource(s) not applied\n", files[i], failed);
+      goto out;
+    }
+  }
+  fflush(stdout);
+  fprintf(stderr, "event=started api_port=%d state_dir=%s pid=%d\n", ss_api_port(api),
+          s.state_dir, (int)getpid());
+
+  /* the loop */
+  while (!stop_flag) {
+    int64_t now = mono_ms();
+    ss_control_tick(control, now);
+    ss_runtime_tick(rt, now);
+    pthread_mutex_lock(&loop.mu);
+    if (!loop.dirty && !stop_flag) {
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      int64_t ns = ts.tv_nsec + (int64_t)s.sync_period_ms * 1000000;
+      ts.tv_sec += ns / 1000000000;
+      ts.tv_nsec = ns % 1000000000;
+      pthread_cond_timedwait(&loop.cv, &loop.mu, &ts);
+    }
+    loop.dirty = false;
+    pthread_mutex_unlock(&loop.mu);
+  }
+  fprintf(stderr, "event=stopping\n");
+  rc = 0;
+out:
+  if (store)
+    ss_store_shutdown_watches(store);
+  ss_api_stop(api);
+  ss_runtime_free(rt); /* may still report events to control */
+  ss_control_free(control);
+  ss_store_close(store);
+  ss_image_map_free(images);
+  free(token);
+  free(cert);
+  free(key);
+  return rc;
+}

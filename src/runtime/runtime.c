@@ -1,0 +1,1024 @@
+/* runtime.c: the supervisor. Holds the replica sets, and in each tick reaps
+ * exits, runs probes, restarts with back-off, scales and rolls templates,
+ * stops gracefully and samples /proc, as a ReplicaSet controller and a
+ * kubelet would for pods. Processes are started by spawn.c, probes stepped
+ * by probe.c, /proc read by procstat.c. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/internal.h"
+
+/* Kubernetes' kubelet: back-off 10 s doubling to 300 s, forgotten after a
+ * container has run 10 minutes. */
+#define K8S_BACKOFF_BASE_MS 10000
+#define K8S_BACKOFF_MAX_MS 300000
+#define BACKOFF_RESET_MS (10 * 60 * 1000)
+/* Rolling replacement adds one new replica at a time (maxSurge 1,
+ * maxUnavailable 0). */
+#define ROLLING_SURGE 1
+/* How long one tick may wait on probe sockets in total. */
+#define PROBE_TICK_BUDGET_MS 5
+/* How long one tick may spend starting processes (replicas and exec
+ * probes; a fork+exec costs milliseconds, tens of them under sanitizers);
+ * the rest start in the next ticks, as the ReplicaSet controller starts
+ * pods in batches. */
+#define SPAWN_TICK_BUDGET_MS 100
+/* While freeing: how often to look for exits. */
+#define FREE_POLL_MS 10
+/* The pod-name suffix alphabet of Kubernetes (no vowels, no 0 1 3). */
+#define ID_ALPHABET "bcdfghjklmnpqrstvwxz2456789"
+#define ID_SUFFIX_LEN 5
+
+enum { PROBE_READINESS, PROBE_LIVENESS, PROBE_COUNT };
+
+/* A template, shared by the replicas started from it. */
+struct tmpl {
+  int refs;
+  struct ss_rs_template t;
+};
+
+struct replica {
+  char id[SS_REPLICA_ID_LEN];
+  struct tmpl *tmpl;        /* the template it runs (a reference) */
+  uint64_t seq;             /* creation order, for "newest first" */
+  enum ss_replica_phase phase;
+  pid_t pid;
+  int port;
+  int restarts;
+  int crashes;              /* consecutive, for the back-off */
+  int64_t started_ms, ready_ms;
+  int64_t restart_at_ms;    /* BACKOFF: when to start again */
+  int64_t kill_at_ms;       /* STOPPING: when SIGTERM becomes SIGKILL */
+  bool doomed;              /* stopping for good (scale-down, replacement) */
+  bool killed;              /* SIGKILL sent */
+  double cpu_seconds;
+  int64_t rss_bytes;
+  int last_exit;
+  char **envp;              /* its environment, also for exec probes */
+  struct ss__probe_run probe[PROBE_COUNT];
+};
+
+struct rset {
+  char name[SS_RS_NAME_LEN];
+  struct tmpl *tmpl;        /* current */
+  int desired;
+  bool removing;
+  bool failed;
+  char message[256];
+  struct replica **reps;
+  size_t n, cap;
+};
+
+struct event {
+  char rs[SS_RS_NAME_LEN];
+  const char *type, *reason;
+  char message[320];
+};
+
+struct ss_runtime {
+  pthread_mutex_t mu;
+  char *state_dir;
+  int port_min, port_max, port_cursor;
+  int backoff_base_ms, backoff_max_ms;
+  ss_runtime_event_fn on_event;
+  void *event_ctx;
+  struct rset **sets;
+  size_t nsets, capsets;
+  uint64_t seq;
+  pid_t *zombies;           /* timed-out exec probes not yet reaped */
+  size_t nzombies, capzombies;
+  struct event *events;     /* queued under the mutex, emitted without it */
+  size_t nevents, capevents;
+  int64_t spawn_until;      /* this tick's SPAWN_TICK_BUDGET_MS ends (mono_ms) */
+  bool spawned;             /* a process was started in this tick */
+};
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Grows *v (of *cap elements of size sz) to hold need; false on ENOMEM. */
+static bool grow(void **v, size_t *cap, size_t need, size_t sz) {
+  if (need <= *cap)
+    return true;
+  size_t ncap = *cap ? *cap * 2 : 8;
+  while (ncap < need)
+    ncap *= 2;
+  void *nv = realloc(*v, ncap * sz);
+  if (!nv)
+    return false;
+  *v = nv;
+  *cap = ncap;
+  return true;
+}
+
+static void event(struct ss_runtime *rt, const char *rs, const char *type, const char *reason,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void event(struct ss_runtime *rt, const char *rs, const char *type, const char *reason,
+                  const char *fmt, ...) {
+  if (!rt->on_event ||
+      !grow((void **)&rt->events, &rt->capevents, rt->nevents + 1, sizeof *rt->events))
+    return; /* an event lost to ENOMEM is better than a replica lost */
+  struct event *e = &rt->events[rt->nevents++];
+  snprintf(e->rs, sizeof e->rs, "%s", rs);
+  e->type = type;
+  e->reason = reason;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->message, sizeof e->message, fmt, ap);
+  va_end(ap);
+}
+
+/* Takes the queued events under the mutex, then unlocks and calls the
+ * callback, so that it may call back into the runtime. */
+static void unlock_and_emit(struct ss_runtime *rt) {
+  struct event *ev = rt->events;
+  size_t n = rt->nevents;
+  rt->events = NULL;
+  rt->nevents = rt->capevents = 0;
+  ss_runtime_event_fn fn = rt->on_event;
+  void *ctx = rt->event_ctx;
+  pthread_mutex_unlock(&rt->mu);
+  for (size_t i = 0; i < n; i++)
+    fn(ctx, ev[i].rs, ev[i].type, ev[i].reason, ev[i].message);
+  free(ev);
+}
+
+static void zombie_add(struct ss_runtime *rt, pid_t pid) {
+  if (pid <= 0)
+    return;
+  if (grow((void **)&rt->zombies, &rt->capzombies, rt->nzombies + 1, sizeof *rt->zombies))
+    rt->zombies[rt->nzombies++] = pid;
+}
+
+static void zombies_reap(struct ss_runtime *rt, bool block) {
+  size_t keep = 0;
+  for (size_t i = 0; i < rt->nzombies; i++) {
+    int st;
+    pid_t w;
+    do
+      w = waitpid(rt->zombies[i], &st, block ? 0 : WNOHANG);
+    while (w < 0 && errno == EINTR);
+    if (w == 0)
+      rt->zombies[keep++] = rt->zombies[i];
+  }
+  rt->nzombies = keep;
+}
+
+/* Whether this tick may start one more process: always the first, then
+ * while the budget lasts. */
+static bool may_spawn(struct ss_runtime *rt) {
+  return !rt->spawned || mono_ms() < rt->spawn_until;
+}
+
+/* ---- templates ---- */
+
+static void strv_free(char **v) {
+  if (!v)
+    return;
+  for (size_t i = 0; v[i]; i++)
+    free(v[i]);
+  free(v);
+}
+
+/* A copy of a NULL-terminated vector; *ok false on ENOMEM. */
+static char **strv_dup(char *const *v, bool *ok) {
+  if (!v)
+    return NULL;
+  size_t n = 0;
+  while (v[n])
+    n++;
+  char **c = calloc(n + 1, sizeof *c);
+  if (!c)
+    goto fail;
+  for (size_t i = 0; i < n; i++)
+    if (!(c[i] = strdup(v[i])))
+      goto fail;
+  return c;
+fail:
+  strv_free(c);
+  *ok = false;
+  return NULL;
+}
+
+static bool strv_eq(char *const *a, char *const *b) {
+  if (!a || !b)
+    return (!a || !a[0]) && (!b || !b[0]);
+  size_t i = 0;
+  for (; a[i] && b[i]; i++)
+    if (strcmp(a[i], b[i]) != 0)
+      return false;
+  return !a[i] && !b[i];
+}
+
+static bool probe_eq(const struct ss_probe *a, const struct ss_probe *b) {
+  return a->type == b->type && strcmp(a->path, b->path) == 0 && a->port == b->port &&
+         strv_eq(a->exec_argv, b->exec_argv) && a->initial_delay_s == b->initial_delay_s &&
+         a->period_s == b->period_s && a->timeout_s == b->timeout_s &&
+         a->success_threshold == b->success_threshold &&
+         a->failure_threshold == b->failure_threshold;
+}
+
+static bool tmpl_eq(const struct ss_rs_template *a, const struct ss_rs_template *b) {
+  bool wd = (!a->workdir && !b->workdir) ||
+            (a->workdir && b->workdir && strcmp(a->workdir, b->workdir) == 0);
+  return wd && strv_eq(a->argv, b->argv) && strv_eq(a->env, b->env) &&
+         probe_eq(&a->readiness, &b->readiness) && probe_eq(&a->liveness, &b->liveness) &&
+         a->grace_seconds == b->grace_seconds && a->cpu_request_milli == b->cpu_request_milli &&
+         a->memory_request_bytes == b->memory_request_bytes;
+}
+
+static void tmpl_unref(struct tmpl *t) {
+  if (!t || --t->refs > 0)
+    return;
+  strv_free(t->t.argv);
+  strv_free(t->t.env);
+  free((char *)t->t.workdir);
+  strv_free(t->t.readiness.exec_argv);
+  strv_free(t->t.liveness.exec_argv);
+  free(t);
+}
+
+static struct tmpl *tmpl_new(const struct ss_rs_template *src) {
+  struct tmpl *t = calloc(1, sizeof *t);
+  if (!t)
+    return NULL;
+  bool ok = true;
+  t->refs = 1;
+  t->t = *src;
+  t->t.argv = strv_dup(src->argv, &ok);
+  t->t.env = strv_dup(src->env, &ok);
+  t->t.readiness.exec_argv = strv_dup(src->readiness.exec_argv, &ok);
+  t->t.liveness.exec_argv = strv_dup(src->liveness.exec_argv, &ok);
+  t->t.workdir = NULL;
+  if (src->workdir && !(t->t.workdir = strdup(src->workdir)))
+    ok = false;
+  t->t.readiness.path[sizeof t->t.readiness.path - 1] = '\0';
+  t->t.liveness.path[sizeof t->t.liveness.path - 1] = '\0';
+  if (!ok) {
+    tmpl_unref(t);
+    return NULL;
+  }
+  return t;
+}
+
+/* ---- replicas ---- */
+
+static const struct ss_probe *replica_probe(const struct replica *r, int k) {
+  return k == PROBE_READINESS ? &r->tmpl->t.readiness : &r->tmpl->t.liveness;
+}
+
+static void replica_free(struct ss_runtime *rt, struct replica *r) {
+  if (!r)
+    return;
+  for (int k = 0; k < PROBE_COUNT; k++)
+    zombie_add(rt, ss__probe_cancel(&r->probe[k]));
+  ss__env_free(r->envp);
+  tmpl_unref(r->tmpl);
+  free(r);
+}
+
+static bool id_taken(const struct ss_runtime *rt, const char *id) {
+  for (size_t i = 0; i < rt->nsets; i++)
+    for (size_t j = 0; j < rt->sets[i]->n; j++)
+      if (strcmp(rt->sets[i]->reps[j]->id, id) == 0)
+        return true;
+  return false;
+}
+
+static void make_id(const struct ss_runtime *rt, const char *rs, char *id) {
+  static const char alphabet[] = ID_ALPHABET;
+  do {
+    unsigned char rnd[ID_SUFFIX_LEN];
+    if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+      for (size_t i = 0; i < sizeof rnd; i++) /* early boot: any spread will do */
+        rnd[i] = (unsigned char)(mono_ms() * 31 + (int64_t)i * 7 + getpid());
+    char suffix[ID_SUFFIX_LEN + 1];
+    for (size_t i = 0; i < ID_SUFFIX_LEN; i++)
+      suffix[i] = alphabet[rnd[i] % (sizeof alphabet - 1)];
+    suffix[ID_SUFFIX_LEN] = '\0';
+    snprintf(id, SS_REPLICA_ID_LEN, "%s-%s", rs, suffix);
+  } while (id_taken(rt, id));
+}
+
+/* Ports of every replica, to hand none out twice. */
+static int *ports_in_use(const struct ss_runtime *rt, size_t *n) {
+  size_t total = 0;
+  for (size_t i = 0; i < rt->nsets; i++)
+    total += rt->sets[i]->n;
+  int *v = malloc((total ? total : 1) * sizeof *v);
+  *n = 0;
+  if (!v)
+    return NULL;
+  for (size_t i = 0; i < rt->nsets; i++)
+    for (size_t j = 0; j < rt->sets[i]->n; j++)
+      if (rt->sets[i]->reps[j]->port > 0)
+        v[(*n)++] = rt->sets[i]->reps[j]->port;
+  return v;
+}
+
+static void enter_backoff(struct ss_runtime *rt, struct rset *rs, struct replica *r,
+                          int64_t now) {
+  int64_t delay = rt->backoff_base_ms;
+  for (int i = 0; i < r->crashes && delay < rt->backoff_max_ms; i++)
+    delay *= 2;
+  if (delay > rt->backoff_max_ms)
+    delay = rt->backoff_max_ms;
+  r->crashes++;
+  r->phase = SS_REPLICA_BACKOFF;
+  r->restart_at_ms = now + delay;
+  event(rt, rs->name, "Warning", "BackOff",
+        "Back-off restarting failed container %s in replica %s (%lld ms)", rs->name, r->id,
+        (long long)delay);
+}
+
+/* Starts r's process (first start or restart). Failures that will never
+ * pass mark the set failed; others back off. */
+static void replica_start(struct ss_runtime *rt, struct rset *rs, struct replica *r,
+                          int64_t now) {
+  char msg[SS__MSG_MAX] = "";
+  const struct ss_rs_template *t = &r->tmpl->t;
+
+  /* Keep the port across restarts, as a pod keeps its IP, unless someone
+   * else took it meanwhile. */
+  if (r->port > 0 && !ss__port_free(r->port))
+    r->port = 0;
+  if (r->port == 0) {
+    size_t n;
+    int *avoid = ports_in_use(rt, &n);
+    r->port = ss__port_pick(rt->port_min, rt->port_max, &rt->port_cursor, avoid, n);
+    free(avoid);
+  }
+  if (r->port == 0) {
+    event(rt, rs->name, "Warning", "Failed", "Error: no free loopback port for replica %s",
+          r->id);
+    enter_backoff(rt, rs, r, now);
+    return;
+  }
+
+  char port_kv[3][64], replica_kv[SS_REPLICA_ID_LEN + 32];
+  snprintf(port_kv[0], sizeof port_kv[0], "PORT=%d", r->port);
+  snprintf(port_kv[1], sizeof port_kv[1], "PREDICTIVE_UNIT_SERVICE_PORT=%d", r->port);
+  snprintf(port_kv[2], sizeof port_kv[2], "PREDICTIVE_UNIT_HTTP_SERVICE_PORT=%d", r->port);
+  snprintf(replica_kv, sizeof replica_kv, "SERVESCALE_REPLICA=%s", r->id);
+  char *ours[] = {port_kv[0], port_kv[1], port_kv[2], replica_kv, NULL};
+  ss__env_free(r->envp);
+  r->envp = ss__env_build(t->env, ours);
+
+  char dir[PATH_MAX], log[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s/logs/%s", rt->state_dir, rs->name);
+  snprintf(log, sizeof log, "%s/%s.log", dir, r->id);
+  pid_t pid = 0;
+  enum ss_err rc = SS_EIO;
+  if (!r->envp)
+    snprintf(msg, sizeof msg, "out of memory");
+  else if (ss__mkdirs(dir))
+    snprintf(msg, sizeof msg, "cannot create %s", dir);
+  else
+    rc = ss__spawn(&(struct ss__spawn_req){.argv = t->argv, .envp = r->envp,
+                                           .workdir = t->workdir, .log_path = log},
+                   &pid, msg, sizeof msg);
+  rt->spawned = true;
+  if (rc == SS_EINVALID) {
+    r->phase = SS_REPLICA_FAILED;
+    if (r->tmpl == rs->tmpl && !rs->failed) {
+      rs->failed = true;
+      snprintf(rs->message, sizeof rs->message, "%s", msg);
+      event(rt, rs->name, "Warning", "Failed", "Error: %s", msg);
+    }
+    return;
+  }
+  if (rc) {
+    event(rt, rs->name, "Warning", "Failed", "Error: %s", msg);
+    enter_backoff(rt, rs, r, now);
+    return;
+  }
+
+  r->pid = pid;
+  r->started_ms = now;
+  r->killed = false;
+  r->cpu_seconds = 0;
+  r->rss_bytes = 0;
+  struct ss__proc_sample s = {0};
+  if (ss__proc_stat(pid, &s))
+    r->cpu_seconds = s.cpu_seconds;
+  /* A daemon that cannot write the record still runs the replica; only the
+   * orphan sweep after a crash loses it. */
+  ss__pidrec_write(rt->state_dir, r->id, pid, pid, s.start_ticks);
+  for (int k = 0; k < PROBE_COUNT; k++) {
+    ss__probe_init(&r->probe[k]);
+    r->probe[k].next_ms = now + (int64_t)replica_probe(r, k)->initial_delay_s * 1000;
+  }
+  if (t->readiness.type == SS_PROBE_NONE) {
+    r->phase = SS_REPLICA_READY;
+    r->ready_ms = now;
+  } else {
+    r->phase = SS_REPLICA_STARTING;
+  }
+  event(rt, rs->name, "Normal", "Started", "Started container %s in replica %s", rs->name,
+        r->id);
+}
+
+static struct replica *replica_new(struct ss_runtime *rt, struct rset *rs) {
+  if (!grow((void **)&rs->reps, &rs->cap, rs->n + 1, sizeof *rs->reps))
+    return NULL;
+  struct replica *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  make_id(rt, rs->name, r->id);
+  r->tmpl = rs->tmpl;
+  r->tmpl->refs++;
+  r->seq = ++rt->seq;
+  r->last_exit = -1;
+  for (int k = 0; k < PROBE_COUNT; k++)
+    ss__probe_init(&r->probe[k]);
+  rs->reps[rs->n++] = r;
+  return r;
+}
+
+static void replica_drop(struct ss_runtime *rt, struct rset *rs, size_t i) {
+  replica_free(rt, rs->reps[i]);
+  memmove(&rs->reps[i], &rs->reps[i + 1], (rs->n - i - 1) * sizeof *rs->reps);
+  rs->n--;
+}
+
+/* SIGTERM to the group now, SIGKILL after the grace period. */
+static void replica_terminate(struct ss_runtime *rt, struct replica *r, int64_t now) {
+  for (int k = 0; k < PROBE_COUNT; k++)
+    zombie_add(rt, ss__probe_cancel(&r->probe[k]));
+  r->phase = SS_REPLICA_STOPPING;
+  int grace = r->tmpl->t.grace_seconds;
+  r->kill_at_ms = now + (int64_t)(grace > 0 ? grace : 0) * 1000;
+  /* terminationGracePeriodSeconds 0 means kill at once, as in Kubernetes. */
+  if (grace <= 0) {
+    ss__kill_group(r->pid, SIGKILL);
+    r->killed = true;
+  } else {
+    ss__kill_group(r->pid, SIGTERM);
+  }
+}
+
+/* Stops r for good: it goes once its process is gone. Returns whether it
+ * was dropped at once (no process). */
+static bool replica_doom(struct ss_runtime *rt, struct rset *rs, size_t i, int64_t now) {
+  struct replica *r = rs->reps[i];
+  r->doomed = true;
+  if (r->pid <= 0) {
+    replica_drop(rt, rs, i);
+    return true;
+  }
+  if (r->phase != SS_REPLICA_STOPPING) {
+    event(rt, rs->name, "Normal", "Killing", "Stopping container %s in replica %s", rs->name,
+          r->id);
+    replica_terminate(rt, r, now);
+  }
+  return false;
+}
+
+/* The process of r has exited with wait status st. */
+static void replica_exited(struct ss_runtime *rt, struct rset *rs, size_t i, int st,
+                           int64_t now) {
+  struct replica *r = rs->reps[i];
+  /* A container's processes end with its main one. */
+  ss__kill_group(r->pid, SIGKILL);
+  ss__pidrec_remove(rt->state_dir, r->id);
+  for (int k = 0; k < PROBE_COUNT; k++)
+    zombie_add(rt, ss__probe_cancel(&r->probe[k]));
+  r->pid = 0;
+  r->last_exit = st;
+  r->cpu_seconds = 0;
+  r->rss_bytes = 0;
+  /* Gone for good, or from an old template that its replacement takes over. */
+  if (r->doomed || r->tmpl != rs->tmpl || rs->removing) {
+    replica_drop(rt, rs, i);
+    return;
+  }
+  if (now - r->started_ms >= BACKOFF_RESET_MS)
+    r->crashes = 0;
+  enter_backoff(rt, rs, r, now);
+}
+
+/* ---- one tick, step by step ---- */
+
+static void reap(struct ss_runtime *rt, struct rset *rs, int64_t now) {
+  for (size_t i = 0; i < rs->n; i++) {
+    struct replica *r = rs->reps[i];
+    if (r->pid <= 0)
+      continue;
+    int st = -1;
+    pid_t w;
+    do
+      w = waitpid(r->pid, &st, WNOHANG);
+    while (w < 0 && errno == EINTR);
+    if (w == 0)
+      continue;
+    /* ECHILD: someone reaped it for us (SIGCHLD ignored); it is gone all
+     * the same. */
+    size_t before = rs->n;
+    replica_exited(rt, rs, i, w < 0 ? -1 : st, now);
+    if (rs->n < before)
+      i--;
+  }
+}
+
+static void enforce_grace(struct ss_runtime *rt, struct rset *rs, int64_t now) {
+  (void)rt;
+  for (size_t i = 0; i < rs->n; i++) {
+    struct replica *r = rs->reps[i];
+    if (r->phase == SS_REPLICA_STOPPING && r->pid > 0 && !r->killed && now >= r->kill_at_ms) {
+      ss__kill_group(r->pid, SIGKILL);
+      r->killed = true;
+    }
+  }
+}
+
+static void probe_result(struct ss_runtime *rt, struct rset *rs, struct replica *r, int k,
+                         enum ss__probe_result res, int64_t now) {
+  if (res == SS__PROBE_PENDING)
+    return;
+  struct ss__probe_run *pr = &r->probe[k];
+  const struct ss_probe *p = replica_probe(r, k);
+  if (res == SS__PROBE_OK) {
+    pr->successes++;
+    pr->failures = 0;
+    if (k == PROBE_READINESS && r->phase != SS_REPLICA_READY &&
+        pr->successes >= ss__probe_success_threshold(p)) {
+      r->phase = SS_REPLICA_READY;
+      r->ready_ms = now;
+    }
+    return;
+  }
+  pr->failures++;
+  pr->successes = 0;
+  if (pr->failures < ss__probe_failure_threshold(p))
+    return;
+  if (k == PROBE_READINESS) {
+    if (r->phase == SS_REPLICA_READY) {
+      r->phase = SS_REPLICA_UNREADY;
+      event(rt, rs->name, "Warning", "Unhealthy", "Readiness probe failed: %s (replica %s)",
+            pr->why, r->id);
+    }
+    return;
+  }
+  event(rt, rs->name, "Warning", "Unhealthy", "Liveness probe failed: %s (replica %s)",
+        pr->why, r->id);
+  event(rt, rs->name, "Normal", "Killing",
+        "Container %s failed liveness probe, will be restarted (replica %s)", rs->name, r->id);
+  replica_terminate(rt, r, now);
+}
+
+static bool probing(const struct replica *r) {
+  return r->pid > 0 && (r->phase == SS_REPLICA_STARTING || r->phase == SS_REPLICA_READY ||
+                        r->phase == SS_REPLICA_UNREADY);
+}
+
+/* Starts the probes that are due, then steps those in flight, waiting on
+ * their sockets at most PROBE_TICK_BUDGET_MS in all. */
+static void run_probes(struct ss_runtime *rt, int64_t now) {
+  size_t nprobes = 0;
+  for (size_t i = 0; i < rt->nsets; i++) {
+    struct rset *rs = rt->sets[i];
+    for (size_t j = 0; j < rs->n; j++) {
+      struct replica *r = rs->reps[j];
+      for (int k = 0; k < PROBE_COUNT && probing(r); k++) {
+        const struct ss_probe *p = replica_probe(r, k);
+        struct ss__probe_run *pr = &r->probe[k];
+        if (p->type == SS_PROBE_NONE)
+          continue;
+        if (!pr->busy && now >= pr->next_ms &&
+            (p->type != SS_PROBE_EXEC || may_spawn(rt))) {
+          rt->spawned |= p->type == SS_PROBE_EXEC;
+          pr->next_ms = now + ss__probe_period_ms(p);
+          probe_result(rt, rs, r, k, ss__probe_begin(pr, p, r->port, r->envp, now), now);
+        }
+        nprobes += pr->busy;
+      }
+    }
+  }
+  if (nprobes == 0)
+    return;
+
+  struct pollfd *pfds = calloc(nprobes, sizeof *pfds);
+  int64_t deadline = mono_ms() + PROBE_TICK_BUDGET_MS;
+  for (;;) {
+    size_t npoll = 0, busy = 0;
+    for (size_t i = 0; i < rt->nsets; i++) {
+      struct rset *rs = rt->sets[i];
+      for (size_t j = 0; j < rs->n; j++) {
+        struct replica *r = rs->reps[j];
+        for (int k = 0; k < PROBE_COUNT && probing(r); k++) {
+          struct ss__probe_run *pr = &r->probe[k];
+          if (!pr->busy)
+            continue;
+          pid_t zombie = 0;
+          probe_result(rt, rs, r, k, ss__probe_step(pr, now, &zombie), now);
+          zombie_add(rt, zombie);
+          if (pr->busy) {
+            busy++;
+            if (pfds && npoll < nprobes && ss__probe_pollfd(pr, &pfds[npoll]))
+              npoll++;
+          }
+        }
+      }
+    }
+    int64_t left = deadline - mono_ms();
+    if (busy == 0 || npoll == 0 || left <= 0)
+      break;
+    int n;
+    do
+      n = poll(pfds, npoll, (int)left);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+      break;
+  }
+  free(pfds);
+}
+
+static int phase_rank(const struct replica *r) {
+  if (r->pid <= 0)
+    return 0; /* not running at all */
+  return r->phase == SS_REPLICA_READY ? 2 : 1;
+}
+
+/* The replica to stop first among the live ones of generation cur (or of
+ * older ones): not ready before ready, then the newest. */
+static ssize_t pick_victim(const struct rset *rs, bool current) {
+  ssize_t best = -1;
+  for (size_t i = 0; i < rs->n; i++) {
+    const struct replica *r = rs->reps[i];
+    if (r->doomed || (r->tmpl == rs->tmpl) != current)
+      continue;
+    if (best < 0) {
+      best = (ssize_t)i;
+      continue;
+    }
+    const struct replica *b = rs->reps[best];
+    int rr = phase_rank(r), rb = phase_rank(b);
+    if (rr < rb || (rr == rb && r->seq > b->seq))
+      best = (ssize_t)i;
+  }
+  return best;
+}
+
+static void count(const struct rset *rs, int *cur, int *old, int *cur_ready) {
+  *cur = *old = *cur_ready = 0;
+  for (size_t i = 0; i < rs->n; i++) {
+    const struct replica *r = rs->reps[i];
+    if (r->doomed)
+      continue;
+    if (r->tmpl == rs->tmpl) {
+      (*cur)++;
+      *cur_ready += r->phase == SS_REPLICA_READY;
+    } else {
+      (*old)++;
+    }
+  }
+}
+
+/* Restarts what backed off long enough, then moves the set toward its
+ * desired count and template: a surplus stops, old replicas stop as new
+ * ones become ready, new ones start up to one over the count. */
+static void reconcile(struct ss_runtime *rt, struct rset *rs, int64_t now) {
+  for (size_t i = 0; i < rs->n; i++) {
+    struct replica *r = rs->reps[i];
+    if (r->phase == SS_REPLICA_BACKOFF && !r->doomed && now >= r->restart_at_ms &&
+        may_spawn(rt)) {
+      r->restarts++;
+      replica_start(rt, rs, r, now);
+    }
+  }
+  int desired = rs->removing ? 0 : rs->desired;
+  int cur, old, ready;
+  count(rs, &cur, &old, &ready);
+  ssize_t victim;
+  while (cur > desired && (victim = pick_victim(rs, true)) >= 0) {
+    replica_doom(rt, rs, (size_t)victim, now);
+    count(rs, &cur, &old, &ready);
+  }
+  /* Keep desired replicas serving: an old one goes only when a new ready
+   * one stands in for it. */
+  while (old > 0 && old > desired - ready && (victim = pick_victim(rs, false)) >= 0) {
+    replica_doom(rt, rs, (size_t)victim, now);
+    count(rs, &cur, &old, &ready);
+  }
+  int limit = old > 0 ? desired + ROLLING_SURGE : desired;
+  while (!rs->failed && cur < desired && cur + old < limit && may_spawn(rt)) {
+    struct replica *r = replica_new(rt, rs);
+    if (!r)
+      break; /* ENOMEM: the next tick tries again */
+    replica_start(rt, rs, r, now);
+    count(rs, &cur, &old, &ready);
+  }
+}
+
+static void sample(struct rset *rs) {
+  for (size_t i = 0; i < rs->n; i++) {
+    struct replica *r = rs->reps[i];
+    if (r->pid <= 0)
+      continue;
+    struct ss__proc_sample s;
+    if (ss__proc_stat(r->pid, &s))
+      r->cpu_seconds = s.cpu_seconds;
+    ss__proc_rss(r->pid, &r->rss_bytes);
+  }
+}
+
+/* ---- the API ---- */
+
+static struct rset *find(const struct ss_runtime *rt, const char *name, size_t *idx) {
+  for (size_t i = 0; i < rt->nsets; i++)
+    if (strcmp(rt->sets[i]->name, name) == 0) {
+      if (idx)
+        *idx = i;
+      return rt->sets[i];
+    }
+  return NULL;
+}
+
+struct ss_runtime *ss_runtime_new(const struct ss_runtime_config *cfg) {
+  struct ss_runtime *rt = NULL;
+  char pids[PATH_MAX];
+  if (!cfg || !cfg->state_dir ||
+      snprintf(pids, sizeof pids, "%s/pids", cfg->state_dir) >= (int)sizeof pids)
+    goto fail;
+  if (ss__mkdirs(pids))
+    goto fail;
+  rt = calloc(1, sizeof *rt);
+  if (!rt)
+    goto fail;
+  if (pthread_mutex_init(&rt->mu, NULL) != 0) {
+    free(rt);
+    rt = NULL;
+    goto fail;
+  }
+  rt->state_dir = strdup(cfg->state_dir);
+  if (!rt->state_dir)
+    goto fail;
+  rt->port_min = cfg->port_min;
+  rt->port_max = cfg->port_max;
+  rt->backoff_base_ms = cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms : K8S_BACKOFF_BASE_MS;
+  rt->backoff_max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : K8S_BACKOFF_MAX_MS;
+  if (rt->backoff_max_ms < rt->backoff_base_ms)
+    rt->backoff_max_ms = rt->backoff_base_ms;
+  rt->on_event = cfg->on_event;
+  rt->event_ctx = cfg->event_ctx;
+  return rt;
+fail:
+  ss_runtime_free(rt);
+  return NULL;
+}
+
+static void rset_free(struct ss_runtime *rt, struct rset *rs) {
+  if (!rs)
+    return;
+  for (size_t i = 0; i < rs->n; i++)
+    replica_free(rt, rs->reps[i]);
+  free(rs->reps);
+  tmpl_unref(rs->tmpl);
+  free(rs);
+}
+
+void ss_runtime_free(struct ss_runtime *rt) {
+  if (!rt)
+    return;
+  pthread_mutex_lock(&rt->mu);
+  int64_t now = mono_ms();
+  /* Everyone gets SIGTERM at once; each gets its own grace, so the wait is
+   * the longest grace in all. */
+  for (size_t i = 0; i < rt->nsets; i++) {
+    struct rset *rs = rt->sets[i];
+    for (size_t j = 0; j < rs->n; j++) {
+      struct replica *r = rs->reps[j];
+      if (r->pid <= 0)
+        continue;
+      if (r->phase != SS_REPLICA_STOPPING)
+        replica_terminate(rt, r, now);
+    }
+  }
+  for (;;) {
+    bool alive = false;
+    for (size_t i = 0; i < rt->nsets; i++) {
+      struct rset *rs = rt->sets[i];
+      for (size_t j = 0; j < rs->n; j++) {
+        struct replica *r = rs->reps[j];
+        if (r->pid <= 0)
+          continue;
+        int st;
+        pid_t w;
+        bool late = mono_ms() >= r->kill_at_ms;
+        if (late && !r->killed) {
+          ss__kill_group(r->pid, SIGKILL);
+          r->killed = true;
+        }
+        do
+          w = waitpid(r->pid, &st, r->killed ? 0 : WNOHANG);
+        while (w < 0 && errno == EINTR);
+        if (w == 0) {
+          alive = true;
+          continue;
+        }
+        ss__kill_group(r->pid, SIGKILL); /* what the main process left behind */
+        ss__pidrec_remove(rt->state_dir, r->id);
+        r->pid = 0;
+      }
+    }
+    if (!alive)
+      break;
+    struct timespec ts = {0, FREE_POLL_MS * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  for (size_t i = 0; i < rt->nsets; i++)
+    rset_free(rt, rt->sets[i]);
+  free(rt->sets);
+  zombies_reap(rt, true);
+  free(rt->zombies);
+  free(rt->events);
+  free(rt->state_dir);
+  pthread_mutex_unlock(&rt->mu);
+  pthread_mutex_destroy(&rt->mu);
+  free(rt);
+}
+
+static bool valid_name(const char *rs) {
+  size_t n = rs ? strlen(rs) : 0;
+  if (n == 0 || n >= SS_RS_NAME_LEN || strcmp(rs, ".") == 0 || strcmp(rs, "..") == 0)
+    return false;
+  /* It names directories and files under state_dir. */
+  return strchr(rs, '/') == NULL;
+}
+
+int ss_runtime_set(struct ss_runtime *rt, const char *rs_name, const struct ss_rs_template *t,
+                   int replicas) {
+  if (!rt || !valid_name(rs_name) || !t || !t->argv || !t->argv[0] || replicas < 0)
+    return SS_EINVALID;
+  if (replicas > SS_RUNTIME_MAX_REPLICAS)
+    return SS_ELIMIT;
+  int rc = SS_ENOMEM;
+  struct tmpl *nt = NULL;
+  pthread_mutex_lock(&rt->mu);
+  struct rset *rs = find(rt, rs_name, NULL);
+  if (!rs) {
+    if (!grow((void **)&rt->sets, &rt->capsets, rt->nsets + 1, sizeof *rt->sets))
+      goto out;
+    rs = calloc(1, sizeof *rs);
+    if (!rs)
+      goto out;
+    if (!(rs->tmpl = tmpl_new(t))) {
+      free(rs);
+      goto out;
+    }
+    snprintf(rs->name, sizeof rs->name, "%s", rs_name);
+    rt->sets[rt->nsets++] = rs;
+  } else if (!tmpl_eq(&rs->tmpl->t, t)) {
+    if (!(nt = tmpl_new(t)))
+      goto out;
+    tmpl_unref(rs->tmpl);
+    rs->tmpl = nt;
+    /* Failure belonged to the old template; the new one gets its chance. */
+    rs->failed = false;
+    rs->message[0] = '\0';
+  }
+  rs->desired = replicas;
+  rs->removing = false;
+  rc = SS_EOK;
+out:
+  pthread_mutex_unlock(&rt->mu);
+  return rc;
+}
+
+void ss_runtime_remove(struct ss_runtime *rt, const char *rs_name) {
+  if (!rt || !rs_name)
+    return;
+  pthread_mutex_lock(&rt->mu);
+  struct rset *rs = find(rt, rs_name, NULL);
+  if (rs)
+    rs->removing = true;
+  pthread_mutex_unlock(&rt->mu);
+}
+
+void ss_runtime_tick(struct ss_runtime *rt, int64_t now_ms) {
+  if (!rt)
+    return;
+  pthread_mutex_lock(&rt->mu);
+  rt->spawned = false;
+  rt->spawn_until = mono_ms() + SPAWN_TICK_BUDGET_MS;
+  for (size_t i = 0; i < rt->nsets; i++) {
+    reap(rt, rt->sets[i], now_ms);
+    enforce_grace(rt, rt->sets[i], now_ms);
+  }
+  run_probes(rt, now_ms);
+  for (size_t i = 0; i < rt->nsets; i++) {
+    reconcile(rt, rt->sets[i], now_ms);
+    sample(rt->sets[i]);
+  }
+  for (size_t i = 0; i < rt->nsets; i++) {
+    struct rset *rs = rt->sets[i];
+    if (!rs->removing || rs->n > 0)
+      continue;
+    rset_free(rt, rs);
+    memmove(&rt->sets[i], &rt->sets[i + 1], (rt->nsets - i - 1) * sizeof *rt->sets);
+    rt->nsets--;
+    i--;
+  }
+  zombies_reap(rt, false);
+  unlock_and_emit(rt);
+}
+
+bool ss_runtime_status(struct ss_runtime *rt, const char *rs_name, struct ss_rs_status *out) {
+  if (!rt || !rs_name)
+    return false;
+  pthread_mutex_lock(&rt->mu);
+  struct rset *rs = find(rt, rs_name, NULL);
+  if (rs && out) {
+    memset(out, 0, sizeof *out);
+    out->replicas = rs->removing ? 0 : rs->desired;
+    for (size_t i = 0; i < rs->n; i++) {
+      const struct replica *r = rs->reps[i];
+      if (r->doomed)
+        continue;
+      bool live = r->pid > 0;
+      out->running += live;
+      out->ready += r->phase == SS_REPLICA_READY;
+      out->updated += live && r->tmpl == rs->tmpl;
+    }
+    out->failed = rs->failed;
+    snprintf(out->message, sizeof out->message, "%s", rs->message);
+  }
+  pthread_mutex_unlock(&rt->mu);
+  return rs != NULL;
+}
+
+size_t ss_runtime_replicas(struct ss_runtime *rt, const char *rs_name,
+                           struct ss_replica_info *out, size_t max) {
+  if (!rt || !rs_name)
+    return 0;
+  size_t n = 0;
+  pthread_mutex_lock(&rt->mu);
+  struct rset *rs = find(rt, rs_name, NULL);
+  if (rs) {
+    n = rs->n;
+    for (size_t i = 0; i < rs->n && i < max && out; i++) {
+      const struct replica *r = rs->reps[i];
+      struct ss_replica_info *o = &out[i];
+      memset(o, 0, sizeof *o);
+      snprintf(o->id, sizeof o->id, "%s", r->id);
+      o->phase = r->phase;
+      o->pid = r->pid;
+      o->port = r->port;
+      o->restarts = r->restarts;
+      o->started_ms = r->started_ms;
+      o->ready_ms = r->ready_ms;
+      o->cpu_seconds = r->cpu_seconds;
+      o->rss_bytes = r->rss_bytes;
+      o->last_exit = r->last_exit;
+    }
+  }
+  pthread_mutex_unlock(&rt->mu);
+  return n;
+}
+
+void ss_runtime_each(struct ss_runtime *rt, void (*fn)(void *ctx, const char *rs), void *ctx) {
+  if (!rt || !fn)
+    return;
+  /* Names copied out first: fn may call back into the runtime. */
+  pthread_mutex_lock(&rt->mu);
+  size_t n = rt->nsets;
+  char(*names)[SS_RS_NAME_LEN] = n ? malloc(n * sizeof *names) : NULL;
+  for (size_t i = 0; names && i < n; i++)
+    memcpy(names[i], rt->sets[i]->name, SS_RS_NAME_LEN);
+  pthread_mutex_unlock(&rt->mu);
+  for (size_t i = 0; names && i < n; i++)
+    fn(ctx, names[i]);
+  free(names);
+}
+
+bool ss_runtime_log_path(struct ss_runtime *rt, const char *replica_id, char *buf,
+                         size_t size) {
+  if (!rt || !replica_id || !buf || size == 0)
+    return false;
+  bool found = false;
+  pthread_mutex_lock(&rt->mu);
+  for (size_t i = 0; i < rt->nsets && !found; i++) {
+    struct rset *rs = rt->sets[i];
+    for (size_t j = 0; j < rs->n && !found; j++) {
+      if (strcmp(rs->reps[j]->id, replica_id) != 0)
+        continue;
+      int len = snprintf(buf, size, "%s/logs/%s/%s.log", rt->state_dir, rs->name, replica_id);
+      found = len >= 0 && (size_t)len < size;
+    }
+  }
+  pthread_mutex_unlock(&rt->mu);
+  return found;
+}
