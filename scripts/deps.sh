@@ -13,6 +13,11 @@ if [ "${1:-build}" = test ]; then
   want+=("${test_pkgs[@]}")
 fi
 
+# kubectl: the machine's own when there is one, else Debian's
+if [ "${1:-build}" = test ] && ! command -v kubectl >/dev/null; then
+  want+=(kubernetes-client)
+fi
+
 missing=()
 for p in "${want[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -176,6 +176,61 @@ static int log_hook(void *ctx, const char *ns, const char *pod, char *buf, size_
   return ss_control_pod_log(l->control, ns, pod, buf, size);
 }
 
+/* Deployments given with -f: once each is Available, say how to reach it. */
+struct announcements {
+  json_t *pending; /* array of [namespace, name] */
+};
+
+static void announce_init(struct announcements *a, const char *const *files, size_t n) {
+  a->pending = json_array();
+  for (size_t i = 0; i < n; i++) {
+    char *buf = NULL;
+    size_t len = 0;
+    struct ss_docs docs = {0};
+    if (ss_read_file(files[i], &buf, &len, NULL) == SS_EOK &&
+        ss_docs_parse(buf, len, &docs, NULL) == SS_EOK) {
+      for (size_t d = 0; d < docs.n; d++) {
+        json_t *root = docs.v[d]->root;
+        const char *kind = json_string_value(json_object_get(root, "kind"));
+        json_t *md = json_object_get(root, "metadata");
+        const char *name = json_string_value(json_object_get(md, "name"));
+        const char *ns = json_string_value(json_object_get(md, "namespace"));
+        if (kind && name && strcmp(kind, "SeldonDeployment") == 0)
+          json_array_append_new(a->pending, json_pack("[ss]", ns ? ns : "default", name));
+      }
+    }
+    ss_docs_free(&docs);
+    free(buf);
+  }
+}
+
+static void announce(struct announcements *a, struct ss_store *st) {
+  struct ss_kind_ref k = {"machinelearning.seldon.io", "seldondeployments"};
+  for (size_t i = 0; i < json_array_size(a->pending);) {
+    json_t *e = json_array_get(a->pending, i);
+    const char *ns = json_string_value(json_array_get(e, 0));
+    const char *name = json_string_value(json_array_get(e, 1));
+    json_t *obj = NULL;
+    const char *state = NULL, *url = NULL;
+    if (ss_store_get(st, k, ns, name, &obj, NULL) == SS_EOK) {
+      json_t *status = json_object_get(obj, "status");
+      state = json_string_value(json_object_get(status, "state"));
+      url = json_string_value(json_object_get(json_object_get(status, "address"), "url"));
+    }
+    if (state && url && strcmp(state, "Available") == 0) {
+      printf("%s/%s is Available. Send it a prediction:\n"
+             "  curl -s -H 'Content-Type: application/json' "
+             "-d '{\"data\":{\"ndarray\":[[1,2,3,4]]}}' %s\n",
+             ns, name, url);
+      fflush(stdout);
+      json_array_remove(a->pending, i);
+    } else {
+      i++;
+    }
+    json_decref(obj);
+  }
+}
+
 static enum ss_err api_token(struct ss_store *st, char **token, struct ss_error *err) {
   enum ss_err rc = ss_store_meta_get(st, "api-token", token, err);
   if (rc != SS_ENOTFOUND)
@@ -271,6 +326,7 @@ int ss_cmd_serve(int argc, char **argv) {
   struct ss_api *api = NULL;
   struct ss_image_map *images = NULL;
   char *token = NULL, *cert = NULL, *key = NULL;
+  struct announcements ann = {0};
   struct loop loop = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
   char self[1024];
   ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -376,6 +432,7 @@ int ss_cmd_serve(int argc, char **argv) {
       goto out;
     }
   }
+  announce_init(&ann, files, n_files);
   fflush(stdout);
   fprintf(stderr, "event=started api_port=%d state_dir=%s pid=%d\n", ss_api_port(api),
           s.state_dir, (int)getpid());
@@ -385,6 +442,7 @@ int ss_cmd_serve(int argc, char **argv) {
     int64_t now = mono_ms();
     ss_control_tick(control, now);
     ss_runtime_tick(rt, now);
+    announce(&ann, store);
     pthread_mutex_lock(&loop.mu);
     if (!loop.dirty && !stop_flag) {
       struct timespec ts;
@@ -407,6 +465,7 @@ out:
   ss_control_free(control);
   ss_store_close(store);
   ss_image_map_free(images);
+  json_decref(ann.pending);
   free(token);
   free(cert);
   free(key);

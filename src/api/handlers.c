@@ -222,6 +222,7 @@ static void do_list(struct ss_api *api, const struct ss_api_req *req, const stru
     resp->watch_field = field;
     label = field = NULL;
     resp->watch_bookmarks = req->q_bookmarks && strcmp(req->q_bookmarks, "true") == 0;
+    resp->watch_table = ss__api_wants_table(req);
     resp->watch_timeout_s = req->q_timeout ? atoi(req->q_timeout) : 0;
     resp->watch_initial = items;
     goto out;

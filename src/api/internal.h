@@ -38,6 +38,7 @@ struct ss_api_resp {
   char watch_version[32];
   struct ss_selector *watch_label, *watch_field;
   bool watch_bookmarks;
+  bool watch_table;              /* each event's object is a one-row Table */
   int watch_timeout_s;
   json_t *watch_initial;         /* ADDED events to send first (array of objects) */
 };

@@ -72,8 +72,15 @@ static bool authorized(struct ss_api *api, struct MHD_Connection *c, const char 
   return token_ok(h + 7, api->cfg.token);
 }
 
-static char *event_line(const char *type, json_t *obj) {
+static char *event_line(const struct watch_stream *ws, const char *type, json_t *obj) {
+  json_t *table = NULL;
+  if (ws->resp.watch_table && strcmp(type, "BOOKMARK") != 0) {
+    /* kubectl get -w asks for Tables: each event carries a one-row Table */
+    table = ss__api_table(ws->resp.watch_kind, json_pack("[O]", obj), "");
+    obj = table;
+  }
   json_t *ev = json_pack("{s:s, s:O}", "type", type, "object", obj);
+  json_decref(table);
   char *s = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
   json_decref(ev);
   if (!s)
@@ -106,7 +113,7 @@ static bool next_line(struct watch_stream *ws) {
     if (!ss_selector_matches(r->watch_label, obj) || !ss_selector_matches(r->watch_field, obj))
       continue;
     ss__api_set_version(obj, r->watch_kind, r->watch_version);
-    ws->pending = event_line("ADDED", obj);
+    ws->pending = event_line(ws, "ADDED", obj);
     return ws->pending != NULL;
   }
   for (;;) {
@@ -121,7 +128,7 @@ static bool next_line(struct watch_stream *ws) {
                r->watch_version);
       json_t *bm = json_pack("{s:s, s:s, s:{s:s}}", "kind", r->watch_kind->kind, "apiVersion",
                              av, "metadata", "resourceVersion", rv);
-      ws->pending = event_line("BOOKMARK", bm);
+      ws->pending = event_line(ws, "BOOKMARK", bm);
       json_decref(bm);
       return ws->pending != NULL;
     }
@@ -141,7 +148,7 @@ static bool next_line(struct watch_stream *ws) {
     }
     ss__api_set_version(obj, r->watch_kind, r->watch_version);
     static const char *const names[] = {"ADDED", "MODIFIED", "DELETED"};
-    ws->pending = event_line(names[type], obj);
+    ws->pending = event_line(ws, names[type], obj);
     json_decref(obj);
     return ws->pending != NULL;
   }
