@@ -416,7 +416,8 @@ enum ss_err ss_store_update(struct ss_store *st, struct ss_kind_ref k, json_t *o
   json_t *cmd = json_object_get(cur, "metadata"), *nmd = json_object_get(next, "metadata");
   if ((e = keep_field(nmd, cmd, "uid", err)) ||
       (e = keep_field(nmd, cmd, "creationTimestamp", err)) ||
-      (e = keep_field(nmd, cmd, "resourceVersion", err)) || (e = keep_field(next, cur, "status", err)))
+      (e = keep_field(nmd, cmd, "resourceVersion", err)) ||
+      (e = keep_field(next, cur, "status", err)))
     goto out;
   json_int_t generation = json_integer_value(json_object_get(cmd, "generation"));
   if (!field_equal(cur, next, "spec"))

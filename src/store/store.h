@@ -37,6 +37,7 @@ struct ss_kind_ref {
 
 /* Opens or creates the database at path (parent directories must exist). */
 enum ss_err ss_store_open(const char *path, struct ss_store **out, struct ss_error *err);
+/* Close every watch first (ss_store_shutdown_watches wakes them). NULL ok. */
 void ss_store_close(struct ss_store *st);
 
 /* The current (highest) resourceVersion. */
@@ -64,13 +65,15 @@ enum ss_err ss_store_list(struct ss_store *st, struct ss_kind_ref k, const char 
 
 /* Replaces the object's metadata (labels, annotations, ...) and spec; keeps
  * uid, creationTimestamp and the stored status. When obj carries a
- * metadata.resourceVersion that differs from the stored one: SS_ECONFLICT.
+ * metadata.resourceVersion that differs from the stored one: SS_ECONFLICT
+ * (absent or "": unconditional).
  * generation is bumped when spec changed (json_equal). A write that changes
  * nothing is not a write: no new resourceVersion, no watch event. */
 enum ss_err ss_store_update(struct ss_store *st, struct ss_kind_ref k, json_t *obj,
                             json_t **stored, struct ss_error *err);
 
-/* Replaces only status (the /status subresource). expect_rv: NULL or a
+/* Replaces only status (the /status subresource) with a copy of status
+ * (borrowed; NULL removes it). expect_rv: NULL (or "") or a
  * resourceVersion that must match (SS_ECONFLICT otherwise). No generation
  * bump. Unchanged status: no write. */
 enum ss_err ss_store_update_status(struct ss_store *st, struct ss_kind_ref k, const char *ns,
@@ -87,8 +90,11 @@ enum ss_err ss_store_delete(struct ss_store *st, struct ss_kind_ref k, const cha
  * "Warning". An event with the same object uid, type, reason and message as
  * an earlier one updates that one instead: count+1, lastTimestamp now (as
  * the Kubernetes event recorder aggregates). The event is an object of kind
- * {"", "events"} in the object's namespace, named <object name>.<16 hex>,
- * so list, get and watch work on it like on any kind. */
+ * {"", "events"} in the object's namespace ("default" for a cluster-scoped
+ * object, as client-go records them), named <object name>.<16 hex> (a hash
+ * of what aggregates), so list, get and watch work on it like on any kind.
+ * Past SS_STORE_MAX_EVENTS in a namespace, the least recently written are
+ * deleted (watches see DELETED). */
 enum ss_err ss_store_event(struct ss_store *st, const json_t *about, const char *type,
                            const char *reason, const char *message, struct ss_error *err);
 
@@ -100,14 +106,19 @@ enum ss_watch_type { SS_WATCH_ADDED, SS_WATCH_MODIFIED, SS_WATCH_DELETED };
 struct ss_watch;
 enum ss_err ss_store_watch(struct ss_store *st, struct ss_kind_ref k, const char *ns,
                            uint64_t from_rv, struct ss_watch **out, struct ss_error *err);
-/* Waits up to timeout_ms for the next change. Returns 1 with *type and *obj
- * (a new reference) set, 0 on timeout, -1 when the store is closing. */
+/* Waits up to timeout_ms (< 0: no limit; 0: only looks) for the next
+ * change. Returns 1 with *type and *obj (a new reference, the watch's own
+ * copy) set, 0 on timeout, -1 when the store is closing or when this watch
+ * fell more than SS_STORE_WATCH_HISTORY changes behind (the changes it
+ * missed are gone; its client relists). */
 int ss_watch_next(struct ss_watch *w, int timeout_ms, enum ss_watch_type *type, json_t **obj);
 void ss_watch_close(struct ss_watch *w);
 /* Wakes every watcher so it returns (daemon shutdown). */
 void ss_store_shutdown_watches(struct ss_store *st);
 
-/* A small key/value table for the daemon's own state (the API token...). */
+/* A small key/value table for the daemon's own state (the API token...).
+ * *value: malloc'd, the caller frees it; SS_ENOTFOUND when absent. The key
+ * "resourceVersion" is the store's own counter: setting it is SS_EINVALID. */
 enum ss_err ss_store_meta_get(struct ss_store *st, const char *key, char **value,
                               struct ss_error *err);
 enum ss_err ss_store_meta_set(struct ss_store *st, const char *key, const char *value,
