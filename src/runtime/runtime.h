@@ -22,6 +22,9 @@
  * for us and exit statuses would be lost). Probes run inside the tick as
  * non-blocking sockets and exec children, waiting on sockets at most a few
  * milliseconds per tick; an exec probe's fork+exec is the one short block.
+ * Starting processes (fork+exec, tens of ms on a slow or sanitized host) is
+ * spread over ticks, about 100 ms of it per tick, so that a tick stays short
+ * when many replicas start at once.
  *
  * Ports: a replica's port is found free by binding 127.0.0.1 and closing
  * again; another program may take it before the replica binds it (the
