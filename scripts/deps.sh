@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libjansson-dev libyaml-dev libsqlite3-dev
-            libmicrohttpd-dev libcurl4-openssl-dev libssl-dev)
+            libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3)
 
 want=("${build_pkgs[@]}")
@@ -16,6 +16,16 @@ fi
 # kubectl: the machine's own when there is one, else Debian's
 if [ "${1:-build}" = test ] && ! command -v kubectl >/dev/null; then
   want+=(kubernetes-client)
+fi
+
+# Node.js and npm: tests/k8s validates rendered manifests with the npm
+# packages kubernetes-models and @kubernetes-models/keda (scripts/test.sh
+# runs npm ci there); the machine's own node when there is one
+if [ "${1:-build}" = test ] && ! command -v node >/dev/null; then
+  want+=(nodejs)
+fi
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null; then
+  want+=(npm)
 fi
 
 missing=()

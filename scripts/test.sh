@@ -10,6 +10,8 @@ scripts/deps.sh test
 jobs=$(nproc)
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DSS_WERROR=ON -DSS_SANITIZE=ON >/dev/null
 cmake --build build-test -j"$jobs"
+# the schema packages tests/e2e/test_render.py validates rendered manifests with
+(cd tests/k8s && npm ci --no-audit --no-fund)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-test && ctest --output-on-failure -j"$jobs")

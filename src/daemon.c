@@ -21,6 +21,8 @@
 #include "api/tls.h"
 #include "control/control.h"
 #include "control/images.h"
+#include "gateway/gateway.h"
+#include "metrics/metrics.h"
 #include "model/doc.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
@@ -37,7 +39,10 @@ struct settings {
   int sync_period_ms;
   int backoff_base_ms;
   int backoff_max_ms;
-  char gateway[256];
+  char gateway_addr[64];
+  int gateway_port;
+  int gateway_workers;
+  int queue_timeout_ms;
 };
 
 enum opt_type { OPT_STR, OPT_INT };
@@ -66,6 +71,14 @@ static const struct option_row {
      "first restart back-off of a crashed replica (default 10000, as Kubernetes)"},
     {"backoff-max-ms", OPT_INT, offsetof(struct settings, backoff_max_ms), 0, 1, 3600000,
      "longest restart back-off (default 300000, as Kubernetes)"},
+    {"gateway-addr", OPT_STR, offsetof(struct settings, gateway_addr), 64, 0, 0,
+     "address of the prediction gateway (default 127.0.0.1)"},
+    {"gateway-port", OPT_INT, offsetof(struct settings, gateway_port), 0, 0, 65535,
+     "port of the prediction gateway (default 8000, as Seldon; 0 picks a free one)"},
+    {"gateway-workers", OPT_INT, offsetof(struct settings, gateway_workers), 0, 0, 256,
+     "gateway worker threads (default: one per core)"},
+    {"queue-timeout-ms", OPT_INT, offsetof(struct settings, queue_timeout_ms), 0, 1, 3600000,
+     "how long a request waits for a first ready replica (default 60000)"},
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -149,7 +162,13 @@ struct loop {
   pthread_cond_t cv;
   bool dirty;
   struct ss_control *control;
+  struct ss_gateway *gateway;
 };
+
+static bool may_stop(void *ctx, const char *replica_id) {
+  struct loop *l = ctx;
+  return !l->gateway || ss_gateway_idle(l->gateway, replica_id);
+}
 
 static void on_changed(void *ctx) {
   struct loop *l = ctx;
@@ -278,6 +297,8 @@ static int write_kubeconfig(const char *path, const char *addr, int port, const 
 int ss_cmd_serve(int argc, char **argv) {
   struct settings s = {.api_addr = "127.0.0.1",
                        .api_port = 8001,
+                       .gateway_addr = "127.0.0.1",
+                       .gateway_port = SS_GW_DEFAULT_PORT,
                        .sync_period_ms = 200,
                        .backoff_base_ms = 10000,
                        .backoff_max_ms = 300000};
@@ -324,6 +345,8 @@ int ss_cmd_serve(int argc, char **argv) {
   struct ss_runtime *rt = NULL;
   struct ss_control *control = NULL;
   struct ss_api *api = NULL;
+  struct ss_gateway *gateway = NULL;
+  struct ss_metrics *metrics = NULL;
   struct ss_image_map *images = NULL;
   char *token = NULL, *cert = NULL, *key = NULL;
   struct announcements ann = {0};
@@ -369,6 +392,24 @@ int ss_cmd_serve(int argc, char **argv) {
     fprintf(stderr, "servescale serve: %s\n", err.msg);
     goto out;
   }
+  if (!(metrics = ss_metrics_new())) {
+    fprintf(stderr, "servescale serve: out of memory\n");
+    goto out;
+  }
+  struct ss_gateway_config gc = {.bind_addr = s.gateway_addr,
+                                 .port = s.gateway_port,
+                                 .workers = s.gateway_workers,
+                                 .metrics = metrics,
+                                 .queue_timeout_ms = s.queue_timeout_ms};
+  if (ss_gateway_start(&gc, &gateway, &err)) {
+    fprintf(stderr, "servescale serve: %s\n", err.msg);
+    goto out;
+  }
+  loop.gateway = gateway;
+  char gateway_base[128];
+  snprintf(gateway_base, sizeof gateway_base, "http://%s%s%s:%d",
+           strchr(s.gateway_addr, ':') ? "[" : "", s.gateway_addr,
+           strchr(s.gateway_addr, ':') ? "]" : "", ss_gateway_port(gateway));
   int killed = ss_runtime_reap_orphans(s.state_dir);
   if (killed > 0)
     fprintf(stderr, "event=orphans_killed count=%d\n", killed);
@@ -379,11 +420,17 @@ int ss_cmd_serve(int argc, char **argv) {
    * each needs the other. */
   rc_cfg.on_event = runtime_event;
   rc_cfg.event_ctx = &loop;
+  rc_cfg.may_stop = may_stop;
+  rc_cfg.may_stop_ctx = &loop;
   if (!(rt = ss_runtime_new(&rc_cfg))) {
     fprintf(stderr, "servescale serve: cannot start the runtime in %s\n", s.state_dir);
     goto out;
   }
-  struct ss_control_config cc = {.store = store, .runtime = rt, .images = images};
+  struct ss_control_config cc = {.store = store,
+                                 .runtime = rt,
+                                 .images = images,
+                                 .gateway = gateway,
+                                 .gateway_base = gateway_base};
   if (!(control = ss_control_new(&cc))) {
     fprintf(stderr, "servescale serve: out of memory\n");
     goto out;
@@ -417,6 +464,9 @@ int ss_cmd_serve(int argc, char **argv) {
                NULL, report, sizeof report);
   printf("servescale: control API on https://%s:%d (kubeconfig %s)\n", s.api_addr,
          ss_api_port(api), kubeconfig);
+  printf("servescale: predictions on %s/seldon/<namespace>/<name>/api/v1.0/predictions, "
+         "metrics on %s/prometheus\n",
+         gateway_base, gateway_base);
   for (size_t i = 0; i < n_files; i++) {
     char *buf = NULL;
     size_t len = 0;
@@ -438,8 +488,16 @@ int ss_cmd_serve(int argc, char **argv) {
           s.state_dir, (int)getpid());
 
   /* the loop */
+  int64_t next_sample = 0;
   while (!stop_flag) {
     int64_t now = mono_ms();
+    if (now >= next_sample) {
+      /* the embedded metrics source's window: one sample a second */
+      struct timespec wall;
+      clock_gettime(CLOCK_REALTIME, &wall);
+      ss_metrics_sample(metrics, (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+      next_sample = now + 1000;
+    }
     ss_control_tick(control, now);
     ss_runtime_tick(rt, now);
     announce(&ann, store);
@@ -461,8 +519,11 @@ out:
   if (store)
     ss_store_shutdown_watches(store);
   ss_api_stop(api);
+  ss_gateway_stop(gateway); /* answers what is in flight first */
+  loop.gateway = NULL;
   ss_runtime_free(rt); /* may still report events to control */
   ss_control_free(control);
+  ss_metrics_free(metrics);
   ss_store_close(store);
   ss_image_map_free(images);
   json_decref(ann.pending);

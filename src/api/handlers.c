@@ -295,7 +295,9 @@ static json_t *read_body(const struct ss_api_req *req, struct ss_api_resp *resp)
     return NULL;
   }
   if (ss_docs_parse(req->body, req->body_len, &docs, &err)) {
-    if (err.code == SS_ELIMIT)
+    /* only size is 413; the other limits (depth, values, a long literal)
+     * make a small body undecodable: 400 */
+    if (err.code == SS_ELIMIT && req->body_len > SS_DOC_MAX_BYTES)
       ss__api_status(resp, 413, "RequestEntityTooLarge", "%s", err.msg);
     else if (err.line)
       ss__api_status(resp, 400, "BadRequest", "the body could not be decoded: line %u column %u: %s",

@@ -10,4 +10,18 @@
 
 int ss_cmd_validate(int argc, char **argv);
 
+/* Clients of the control API (src/cli/cmd_<name>.c), kubectl's shapes. */
+int ss_cmd_apply(int argc, char **argv);
+int ss_cmd_create(int argc, char **argv);
+int ss_cmd_get(int argc, char **argv);
+int ss_cmd_describe(int argc, char **argv);
+int ss_cmd_scale(int argc, char **argv);
+int ss_cmd_wait(int argc, char **argv);
+int ss_cmd_delete(int argc, char **argv);
+int ss_cmd_events(int argc, char **argv);
+int ss_cmd_logs(int argc, char **argv);
+int ss_cmd_kubeconfig(int argc, char **argv);
+int ss_cmd_render(int argc, char **argv);
+int ss_cmd_prometheus_config(int argc, char **argv);
+
 #endif

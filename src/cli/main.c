@@ -22,10 +22,22 @@ static const struct {
   int (*fn)(int, char **);
   const char *summary;
 } commands[] = {
+    {"apply", ss_cmd_apply, "Create or update resources from files"},
+    {"create", ss_cmd_create, "Create resources from files"},
+    {"delete", ss_cmd_delete, "Delete resources"},
+    {"describe", ss_cmd_describe, "Show a resource in detail, with its events"},
+    {"events", ss_cmd_events, "Print events, or watch them (--watch)"},
+    {"get", ss_cmd_get, "List or show resources"},
+    {"kubeconfig", ss_cmd_kubeconfig, "Print the kubeconfig path the commands use"},
+    {"logs", ss_cmd_logs, "Print a replica's log"},
     {"mock-classifier", ss_mock_classifier_main, "Run the built-in mock classifier model server (used by replicas)"},
+    {"scale", ss_cmd_scale, "Set a resource's replicas"},
+    {"prometheus-config", ss_cmd_prometheus_config, "Print a Prometheus scrape configuration for the gateway and replicas"},
+    {"render", ss_cmd_render, "Print the Kubernetes objects that run resources on a cluster"},
     {"serve", ss_cmd_serve, "Run the daemon: control API, reconciler and replicas"},
     {"validate", ss_cmd_validate, "Check resources and print them with their defaults"},
     {"version", cmd_version, "Print the version"},
+    {"wait", ss_cmd_wait, "Wait for a condition, a field's value, replicas or deletion"},
 };
 
 static void usage(FILE *f) {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "control/images.h"
+#include "gateway/gateway.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
 
@@ -22,6 +23,7 @@ struct ss_control_config {
   struct ss_runtime *runtime;
   const struct ss_image_map *images;
   const char *gateway_base;  /* "http://127.0.0.1:8000", or NULL: replicas' own address */
+  struct ss_gateway *gateway; /* routes are published to it each pass; may be NULL */
 };
 
 struct ss_control;

@@ -11,6 +11,7 @@
 
 #define SS_DEFAULT_PROBE_PATH "/health/ping"
 #define SS_MAX_OWNED 4096
+#define SS_CONTROL_MAX_ROUTED 1024 /* replicas of one replica set the gateway sees */
 
 /* A replica set and the resource that owns it. */
 struct owned {
@@ -401,22 +402,45 @@ static void write_status(struct ss_control *c, const json_t *obj, const struct r
 
 /* ---- the pass ---- */
 
-static void reconcile_sdep(struct ss_control *c, json_t *obj) {
-  struct ss_resource res;
+/* The gateway's view of a replica set: its replicas and which are ready. */
+static void route_replicas(struct ss_control *c, struct ss_gw_table *table, const char *ns,
+                           const char *name, size_t pi, size_t ci, size_t k,
+                           const struct rs_plan *plan) {
+  struct ss_replica_info ri[SS_CONTROL_MAX_ROUTED];
+  struct ss_gw_replica gr[SS_CONTROL_MAX_ROUTED];
+  size_t n = ss_runtime_replicas(c->cfg.runtime, plan->name, ri, SS_CONTROL_MAX_ROUTED);
+  if (n > SS_CONTROL_MAX_ROUTED)
+    n = SS_CONTROL_MAX_ROUTED;
+  for (size_t i = 0; i < n; i++) {
+    snprintf(gr[i].id, sizeof gr[i].id, "%s", ri[i].id);
+    gr[i].port = ri[i].port;
+    gr[i].ready = ri[i].phase == SS_REPLICA_READY;
+  }
+  ss_gw_table_replicas(table, ns, name, pi, ci, k, plan->name, gr, n);
+}
+
+static void reconcile_sdep(struct ss_control *c, json_t *obj, struct ss_gw_table *table) {
+  struct ss_resource *res = calloc(1, sizeof *res);
   struct rs_plan *plans = NULL;
   size_t n_plans = 0;
   const char *decode_error = NULL;
   char errbuf[512];
-  if (ss_resource_decode(obj, NULL, "", NULL, &res)) {
-    ss_resource_free(&res);
+  if (!res)
+    return;
+  if (ss_resource_decode(obj, NULL, "", NULL, res)) {
+    ss_resource_free(res);
+    free(res);
     return;
   }
-  if (res.diags.errors) {
-    snprintf(errbuf, sizeof errbuf, "invalid: %s: %s", res.diags.v[0].path, res.diags.v[0].msg);
+  if (res->diags.errors) {
+    snprintf(errbuf, sizeof errbuf, "invalid: %s: %s", res->diags.v[0].path, res->diags.v[0].msg);
     decode_error = errbuf;
   }
-  const struct ss_sdep *s = &res.u.sdep;
-  const char *ns = ss_resource_namespace(&res);
+  const struct ss_sdep *s = &res->u.sdep;
+  const char *ns = ss_resource_namespace(res);
+  const char *name = s->name;
+  /* the table owns the decoded resource from here on (its graph is routed) */
+  bool routed = !decode_error && table && ss_gw_table_add(table, res) == SS_EOK;
   size_t cap = 0;
   for (size_t pi = 0; !decode_error && pi < s->n_predictors; pi++)
     for (size_t ci = 0; ci < s->predictors[pi].n_components; ci++)
@@ -455,6 +479,8 @@ static void reconcile_sdep(struct ss_control *c, json_t *obj) {
           o->failed = plan->failed;
         }
         pthread_mutex_unlock(&c->mu);
+        if (routed && !plan->failed)
+          route_replicas(c, table, ns ? ns : "default", name, pi, ci, k, plan);
         if (is_new && !plan->failed)
           event(c, obj, "Normal", "Created", "Created replica set %s with %d replica(s)",
                 plan->display, plan->replicas);
@@ -468,7 +494,10 @@ static void reconcile_sdep(struct ss_control *c, json_t *obj) {
   write_status(c, obj, plans, n_plans, decode_error);
 out:
   free(plans);
-  ss_resource_free(&res);
+  if (!routed) {
+    ss_resource_free(res);
+    free(res);
+  }
 }
 
 struct sweep {
@@ -504,10 +533,13 @@ void ss_control_tick(struct ss_control *c, int64_t now_ms) {
   for (size_t i = 0; i < c->n_owned; i++)
     c->owned[i].seen = false;
   pthread_mutex_unlock(&c->mu);
+  struct ss_gw_table *table = c->cfg.gateway ? ss_gw_table_new() : NULL;
   size_t i;
   json_t *obj;
-  json_array_foreach(items, i, obj) reconcile_sdep(c, obj);
+  json_array_foreach(items, i, obj) reconcile_sdep(c, obj, table);
   json_decref(items);
+  if (table)
+    ss_gateway_publish(c->cfg.gateway, table);
   /* what no resource wants any more goes */
   struct sweep sw = {.c = c};
   pthread_mutex_lock(&c->mu);
@@ -536,6 +568,7 @@ static const char *phase_name(enum ss_replica_phase p) {
   case SS_REPLICA_STARTING: return "Pending";
   case SS_REPLICA_READY:
   case SS_REPLICA_UNREADY:
+  case SS_REPLICA_DRAINING:
   case SS_REPLICA_STOPPING: return "Running";
   case SS_REPLICA_BACKOFF: return "Running";
   case SS_REPLICA_FAILED: return "Failed";

@@ -103,7 +103,9 @@ static size_t parent_len(const char *path, size_t n) {
   }
   while (n > 0 && path[n - 1] != '.' && path[n - 1] != '[')
     n--;
-  if (n > 0 && path[n - 1] == '.')
+  /* also drop a '[' left by a key that itself holds brackets ("a[b[0]]"):
+   * returning it would leave n unchanged and the caller looping forever */
+  if (n > 0 && (path[n - 1] == '.' || path[n - 1] == '['))
     n--;
   return n;
 }

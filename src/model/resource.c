@@ -159,7 +159,7 @@ enum ss_err ss_resources_load(const char *buf, size_t len, const char *default_n
     json_t *root = doc->root;
     const char *kind = json_string_value(json_object_get(root, "kind"));
     json_t *items = json_object_get(root, "items");
-    if (kind && strlen(kind) > 4 && strcmp(kind + strlen(kind) - 4, "List") == 0 &&
+    if (kind && strlen(kind) >= 4 && strcmp(kind + strlen(kind) - 4, "List") == 0 &&
         json_is_array(items)) {
       /* a v1 List (what "kubectl get -o yaml" prints): its items are the resources */
       size_t j;

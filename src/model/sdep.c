@@ -400,7 +400,7 @@ static bool node_has_impl(const struct ss_graph_node *n, const char *name) {
  * otherwise ("missing request for cpu"). */
 static void check_requests(struct ss__dec *d, const char *metric_path,
                            const struct ss_component_spec *c, const char *comp_path,
-                           const char *res, const char *only_container) {
+                           const char *res, const char *only_container, bool dflt) {
   for (size_t i = 0; i < c->n_containers; i++) {
     const struct ss_container *k = &c->containers[i];
     if (only_container && (!k->name || strcmp(k->name, only_container) != 0))
@@ -408,9 +408,10 @@ static void check_requests(struct ss__dec *d, const char *metric_path,
     bool has = strcmp(res, "cpu") == 0 ? k->has_cpu_request : k->has_memory_request;
     if (!has)
       ss_diag_err(d->diags, metric_path,
-                  "%s utilization needs a %s request on every container, and container "
+                  "%s utilization%s needs a %s request on every container, and container "
                   "\"%s\" (%s.spec.containers[%zu]) has none: add resources.requests.%s",
-                  res, res, k->name ? k->name : "", comp_path, i, res);
+                  res, dflt ? " (the default metric, as metrics is left out)" : "", res,
+                  k->name ? k->name : "", comp_path, i, res);
   }
 }
 
@@ -428,7 +429,7 @@ static void check_hpa_requests(struct ss__dec *d, const struct ss_hpa_spec *h,
       ss_path_key(&mp, "metrics");
       ss_path_index(&mp, m);
     }
-    check_requests(d, mp.buf, c, comp_path, ms->name, ms->container);
+    check_requests(d, mp.buf, c, comp_path, ms->name, ms->container, !metrics_written);
   }
 }
 
@@ -444,7 +445,7 @@ static void check_keda_requests(struct ss__dec *d, const struct ss_keda_spec *k,
     ss_path_key(&tp, "triggers");
     ss_path_index(&tp, t);
     check_requests(d, tp.buf, c, comp_path, tr->type == SS_TRIGGER_CPU ? "cpu" : "memory",
-                   tr->container_name);
+                   tr->container_name, false);
   }
 }
 
@@ -506,19 +507,22 @@ static void decode_predictor(struct ss__dec *d, struct ss_sdep *sd, json_t *pj,
     size_t s2 = ss_path_index(&d->path, i);
     for (size_t j = 0; j < c->n_containers; j++) {
       const char *name = c->containers[j].name;
-      char sub[64];
-      snprintf(sub, sizeof sub, "spec.containers[%zu]", j);
       if (!name)
         continue;
+      /* pushed one key at a time: a key with '.' or '[' would be bracketed */
+      size_t s3 = ss_path_key(&d->path, "spec");
+      ss_path_key(&d->path, "containers");
+      ss_path_index(&d->path, j);
       if (!c->containers[j].image && !(graph && node_has_impl(&p->graph, name)))
-        ss__err(d, sub, "image: required value (only a container named after a graph node "
-                        "with an implementation may leave it out)");
+        ss__err(d, "image", "required value (only a container named after a graph node "
+                            "with an implementation may leave it out)");
       for (size_t i2 = 0; i2 <= i; i2++)
         for (size_t j2 = 0; j2 < p->components[i2].n_containers && (i2 < i || j2 < j); j2++) {
           const char *other = p->components[i2].containers[j2].name;
           if (other && strcmp(other, name) == 0)
-            ss__err(d, sub, "duplicate container name \"%.100s\" in this predictor", name);
+            ss__err(d, "name", "duplicate container name \"%.100s\" in this predictor", name);
         }
+      ss_path_pop(&d->path, s3);
     }
     /* the replica set name */
     char suffix[512] = "";

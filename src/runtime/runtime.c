@@ -35,6 +35,8 @@
 #define SPAWN_TICK_BUDGET_MS 100
 /* While freeing: how often to look for exits. */
 #define FREE_POLL_MS 10
+/* How long a leaving replica waits for its requests to finish by default. */
+#define DRAIN_TIMEOUT_MS 30000
 /* The pod-name suffix alphabet of Kubernetes (no vowels, no 0 1 3). */
 #define ID_ALPHABET "bcdfghjklmnpqrstvwxz2456789"
 #define ID_SUFFIX_LEN 5
@@ -59,6 +61,7 @@ struct replica {
   int64_t started_ms, ready_ms;
   int64_t restart_at_ms;    /* BACKOFF: when to start again */
   int64_t kill_at_ms;       /* STOPPING: when SIGTERM becomes SIGKILL */
+  int64_t drain_until_ms;   /* DRAINING: stop by then whatever may_stop says */
   bool doomed;              /* stopping for good (scale-down, replacement) */
   bool killed;              /* SIGKILL sent */
   double cpu_seconds;
@@ -92,6 +95,9 @@ struct ss_runtime {
   int backoff_base_ms, backoff_max_ms;
   ss_runtime_event_fn on_event;
   void *event_ctx;
+  bool (*may_stop)(void *ctx, const char *replica_id);
+  void *may_stop_ctx;
+  int drain_timeout_ms;
   struct rset **sets;
   size_t nsets, capsets;
   uint64_t seq;
@@ -479,12 +485,35 @@ static bool replica_doom(struct ss_runtime *rt, struct rset *rs, size_t i, int64
     replica_drop(rt, rs, i);
     return true;
   }
-  if (r->phase != SS_REPLICA_STOPPING) {
+  if (r->phase == SS_REPLICA_STOPPING || r->phase == SS_REPLICA_DRAINING)
+    return false;
+  if (rt->may_stop && (r->phase == SS_REPLICA_READY || r->phase == SS_REPLICA_UNREADY)) {
+    /* It may be serving: first out of the pool, then stopped when idle. */
+    for (int k = 0; k < PROBE_COUNT; k++)
+      zombie_add(rt, ss__probe_cancel(&r->probe[k]));
+    r->phase = SS_REPLICA_DRAINING;
+    r->drain_until_ms =
+        now + (rt->drain_timeout_ms > 0 ? rt->drain_timeout_ms : DRAIN_TIMEOUT_MS);
+    return false;
+  }
+  event(rt, rs->name, "Normal", "Killing", "Stopping container %s in replica %s", rs->name,
+        r->id);
+  replica_terminate(rt, r, now);
+  return false;
+}
+
+/* Leaving replicas whose requests are done (or whose time is up) stop. */
+static void finish_draining(struct ss_runtime *rt, struct rset *rs, int64_t now) {
+  for (size_t i = 0; i < rs->n; i++) {
+    struct replica *r = rs->reps[i];
+    if (r->phase != SS_REPLICA_DRAINING || r->pid <= 0)
+      continue;
+    if (now < r->drain_until_ms && !rt->may_stop(rt->may_stop_ctx, r->id))
+      continue;
     event(rt, rs->name, "Normal", "Killing", "Stopping container %s in replica %s", rs->name,
           r->id);
     replica_terminate(rt, r, now);
   }
-  return false;
 }
 
 /* The process of r has exited with wait status st. */
@@ -772,6 +801,9 @@ struct ss_runtime *ss_runtime_new(const struct ss_runtime_config *cfg) {
   rt->backoff_max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : K8S_BACKOFF_MAX_MS;
   if (rt->backoff_max_ms < rt->backoff_base_ms)
     rt->backoff_max_ms = rt->backoff_base_ms;
+  rt->may_stop = cfg->may_stop;
+  rt->may_stop_ctx = cfg->may_stop_ctx;
+  rt->drain_timeout_ms = cfg->drain_timeout_ms;
   rt->on_event = cfg->on_event;
   rt->event_ctx = cfg->event_ctx;
   return rt;
@@ -917,6 +949,7 @@ void ss_runtime_tick(struct ss_runtime *rt, int64_t now_ms) {
   for (size_t i = 0; i < rt->nsets; i++) {
     reap(rt, rt->sets[i], now_ms);
     enforce_grace(rt, rt->sets[i], now_ms);
+    finish_draining(rt, rt->sets[i], now_ms);
   }
   run_probes(rt, now_ms);
   for (size_t i = 0; i < rt->nsets; i++) {

@@ -77,6 +77,7 @@ enum ss_replica_phase {
   SS_REPLICA_READY,      /* readiness probe passing */
   SS_REPLICA_UNREADY,    /* was ready, readiness now failing */
   SS_REPLICA_BACKOFF,    /* exited; waiting to restart */
+  SS_REPLICA_DRAINING,   /* leaving: no new requests; stopped once may_stop says so */
   SS_REPLICA_STOPPING,   /* SIGTERM sent */
   SS_REPLICA_FAILED      /* cannot start (exec failed) */
 };
@@ -117,6 +118,13 @@ struct ss_runtime_config {
   int backoff_max_ms;        /* 0: Kubernetes' 300 s */
   ss_runtime_event_fn on_event;
   void *event_ctx;
+  /* Asked, each tick, whether a leaving replica may be stopped now: true
+   * once no request is in flight on it (the gateway knows). Called with the
+   * runtime's mutex held: it must not call into the runtime. NULL: stop at
+   * once. A replica waits at most drain_timeout_ms (0: 30 s). */
+  bool (*may_stop)(void *ctx, const char *replica_id);
+  void *may_stop_ctx;
+  int drain_timeout_ms;
 };
 
 struct ss_runtime;

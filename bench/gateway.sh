@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench/gateway.sh: the gateway against nginx, in one run, on this machine.
+# wrk drives the same prediction at (a) one replica directly, (b) nginx as a
+# keep-alive reverse proxy in front of the same replicas, (c) the servescale
+# gateway in front of them. Prints requests/s of (c) over (b), and the
+# latency p50 and p99 that (b) and (c) add over (a).
+#   bench/gateway.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+secs=${2:-10}
+conns=${3:-32}
+bin=$build/servescale
+for t in wrk nginx curl python3; do
+  command -v $t >/dev/null || { echo "bench/gateway: $t is missing (apt-get install wrk nginx-light curl python3)" >&2; exit 1; }
+done
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.5
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+cat > "$work/sdep.yaml" <<'YAML'
+apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata:
+  name: bench
+  namespace: bench
+spec:
+  predictors:
+  - name: default
+    replicas: 2
+    graph: {name: classifier, type: MODEL}
+    componentSpecs:
+    - spec:
+        containers:
+        - name: classifier
+          image: seldonio/mock_classifier:1.0
+YAML
+gwport=$(free_port)
+"$bin" serve --state-dir "$work/state" --api-port 0 --gateway-port "$gwport" \
+  -f "$work/sdep.yaml" >"$work/daemon.out" 2>"$work/daemon.err" &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$gwport/sd/targets" 2>/dev/null | grep -q '127.0.0.1:.*127.0.0.1:' && break
+  sleep 0.2
+done
+ports=$(curl -sf "http://127.0.0.1:$gwport/sd/targets" | python3 -c 'import json,sys; print(" ".join(t["targets"][0].split(":")[1] for t in json.load(sys.stdin)))')
+[ "$(echo $ports | wc -w)" -ge 2 ] || { echo "bench/gateway: replicas did not come up" >&2; cat "$work/daemon.err" >&2; exit 1; }
+
+ngport=$(free_port)
+{
+  echo "worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx.err;"
+  echo "events { worker_connections 4096; }"
+  echo "http { access_log off; client_body_temp_path $work/nb; proxy_temp_path $work/np;"
+  echo "  fastcgi_temp_path $work/nf; uwsgi_temp_path $work/nu; scgi_temp_path $work/ns;"
+  echo "  upstream replicas { least_conn; keepalive 64;"
+  for p in $ports; do echo "    server 127.0.0.1:$p;"; done
+  echo "  }"
+  echo "  server { listen 127.0.0.1:$ngport;"
+  echo "    location /seldon/bench/bench/api/v1.0/predictions { proxy_pass http://replicas/predict;"
+  echo "      proxy_http_version 1.1; proxy_set_header Connection \"\"; } } }"
+} > "$work/nginx.conf"
+nginx -c "$work/nginx.conf" -p "$work" &
+pids+=($!)
+sleep 0.5
+
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"data":{"ndarray":[[1,2,3,4]]}}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+first=$(echo $ports | cut -d' ' -f1)
+run() { # url -> "rps p50_us p99_us"
+  wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$work/post.lua" "$1" 2>&1 | python3 -c '
+import re, sys
+t = sys.stdin.read()
+def us(v, u): return float(v) * {"us": 1, "ms": 1000, "s": 1e6}[u]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+lat = dict((p, us(v, u)) for p, v, u in re.findall(r"\s(50|99)%\s+([\d.]+)(us|ms|s)", t))
+errs = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+print(rps, lat["50"], lat["99"], errs.group(1) if errs else 0)'
+}
+# warm up every path once
+for u in "http://127.0.0.1:$first/predict" "http://127.0.0.1:$ngport/seldon/bench/bench/api/v1.0/predictions" \
+         "http://127.0.0.1:$gwport/seldon/bench/bench/api/v1.0/predictions"; do
+  curl -sf -H 'Content-Type: application/json' -d '{"data":{"ndarray":[[1,2,3,4]]}}' "$u" >/dev/null
+done
+read -r a_rps a_p50 a_p99 a_err < <(run "http://127.0.0.1:$first/predict")
+read -r b_rps b_p50 b_p99 b_err < <(run "http://127.0.0.1:$ngport/seldon/bench/bench/api/v1.0/predictions")
+read -r c_rps c_p50 c_p99 c_err < <(run "http://127.0.0.1:$gwport/seldon/bench/bench/api/v1.0/predictions")
+python3 - "$a_rps" "$a_p50" "$a_p99" "$b_rps" "$b_p50" "$b_p99" "$c_rps" "$c_p50" "$c_p99" "$b_err" "$c_err" "$conns" "$secs" <<'PY'
+import sys
+a_rps, a50, a99, b_rps, b50, b99, c_rps, c50, c99 = map(float, sys.argv[1:10])
+b_err, c_err, conns, secs = sys.argv[10:14]
+print(f"bench/gateway: wrk 1 thread, {conns} connections, {secs}s each, 2 mock-classifier replicas")
+print(f"  (a) one replica direct : {a_rps:10.0f} req/s  p50 {a50:8.0f} us  p99 {a99:8.0f} us")
+print(f"  (b) nginx keep-alive   : {b_rps:10.0f} req/s  p50 {b50:8.0f} us  p99 {b99:8.0f} us  non-2xx {b_err}")
+print(f"  (c) servescale gateway : {c_rps:10.0f} req/s  p50 {c50:8.0f} us  p99 {c99:8.0f} us  non-2xx {c_err}")
+print(f"throughput ratio gateway/nginx: {c_rps / b_rps:.2f}  (target >= 1.00)")
+print(f"added p50 over direct: nginx {b50 - a50:+.0f} us, gateway {c50 - a50:+.0f} us  (target gateway <= 50 us)")
+print(f"added p99 over direct: nginx {b99 - a99:+.0f} us, gateway {c99 - a99:+.0f} us")
+PY

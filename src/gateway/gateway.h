@@ -1,0 +1,89 @@
+/* gateway.h: the data plane. One front door on port 8000 that serves
+ * Seldon's paths (/seldon/{namespace}/{name}/api/v1.0/predictions and
+ * /feedback, the health paths, /prometheus, /oauth/token), walks each
+ * deployment's graph (graph.h) and spreads calls over the READY replicas of
+ * each replica set with keep-alive connection pools and least-outstanding-
+ * requests balancing.
+ *
+ * Worker threads (one per core by default), each with its own epoll loop,
+ * listening socket (SO_REUSEPORT) and upstream pools; they share nothing on
+ * the request path but the routing snapshot (read through an atomic
+ * pointer) and the per-replica in-flight counters (atomics). The request
+ * path never touches the database.
+ *
+ * control/ publishes what to route to with ss_gateway_publish; the gateway
+ * says when a leaving replica has no request in flight (ss_gateway_idle),
+ * so that the runtime stops it only then. */
+#ifndef SS_GATEWAY_GATEWAY_H
+#define SS_GATEWAY_GATEWAY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "metrics/metrics.h"
+#include "model/resource.h"
+
+#define SS_GW_DEFAULT_PORT 8000               /* Seldon's executor port */
+#define SS_GW_MAX_BODY ((size_t)10 << 20)     /* request body limit: 413 beyond */
+#define SS_GW_MAX_HEADER ((size_t)16 << 10)   /* request head limit: 431 beyond */
+#define SS_GW_HEADER_TIMEOUT_MS 10000
+#define SS_GW_IDLE_TIMEOUT_MS 60000
+#define SS_GW_CALL_TIMEOUT_MS 60000
+#define SS_GW_QUEUE_TIMEOUT_MS 60000          /* wait for a first replica */
+#define SS_GW_QUEUE_MAX 10000                 /* queued calls per worker: 503 beyond */
+
+struct ss_gateway_config {
+  const char *bind_addr;  /* "127.0.0.1" */
+  int port;               /* 0: any free port */
+  int workers;            /* 0: one per core */
+  struct ss_metrics *metrics; /* borrowed */
+  int queue_timeout_ms;   /* 0: SS_GW_QUEUE_TIMEOUT_MS */
+  int call_timeout_ms;    /* 0: SS_GW_CALL_TIMEOUT_MS */
+  /* Called (from a worker) when a request arrives for a replica set that
+   * has no ready replica: the autoscaler's "activate now" hook. May be NULL. */
+  void (*on_queued)(void *ctx, const char *ns, const char *deployment, const char *rs);
+  void *ctx;
+};
+
+struct ss_gateway;
+
+enum ss_err ss_gateway_start(const struct ss_gateway_config *cfg, struct ss_gateway **out,
+                             struct ss_error *err);
+int ss_gateway_port(const struct ss_gateway *gw);
+/* Stops accepting, finishes requests in flight (bounded), joins workers. */
+void ss_gateway_stop(struct ss_gateway *gw);
+
+/* ---- what to route to (built by control/, published whole) ---- */
+
+struct ss_gw_replica {
+  char id[160];           /* the runtime's replica id */
+  int port;
+  bool ready;             /* false: leaving or not yet ready; never chosen */
+};
+
+struct ss_gw_table;
+
+struct ss_gw_table *ss_gw_table_new(void);
+void ss_gw_table_free(struct ss_gw_table *t);
+/* Adds a deployment: takes ownership of res (a decoded SeldonDeployment). */
+enum ss_err ss_gw_table_add(struct ss_gw_table *t, struct ss_resource *res);
+/* The replicas of replica set rs (the runtime's key) of deployment ns/name,
+ * for the node running container (predictor index, component index,
+ * container index). */
+enum ss_err ss_gw_table_replicas(struct ss_gw_table *t, const char *ns, const char *name,
+                                 size_t predictor, size_t component, size_t container,
+                                 const char *rs, const struct ss_gw_replica *replicas,
+                                 size_t n);
+/* Swaps the routing snapshot; takes ownership of t. Requests in flight keep
+ * the snapshot they started with. */
+void ss_gateway_publish(struct ss_gateway *gw, struct ss_gw_table *t);
+
+/* Whether replica id has no request in flight (so it may be stopped). */
+bool ss_gateway_idle(struct ss_gateway *gw, const char *replica_id);
+/* Calls waiting for a first replica of rs, summed over workers. */
+int ss_gateway_queued(struct ss_gateway *gw, const char *rs);
+
+#endif

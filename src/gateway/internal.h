@@ -1,0 +1,93 @@
+/* internal.h: what the gateway's files share: the endpoint registry, the
+ * routing snapshot and the OAuth token table. */
+#ifndef SS_GATEWAY_INTERNAL_H
+#define SS_GATEWAY_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "gateway/gateway.h"
+
+/* One replica as the gateway sees it: shared by every snapshot that routes
+ * to it and by the upstream connections open to it. */
+struct ss__gw_ep {
+  char id[160];
+  int port;
+  _Atomic int inflight;   /* calls sent and not answered */
+  _Atomic bool routable;  /* in the latest snapshot, ready */
+  int refs;               /* under the registry mutex */
+  struct ss__gw_ep *next; /* registry chain */
+};
+
+/* The replicas of one node's component in one snapshot. */
+struct ss__gw_target {
+  char rs[160];           /* the runtime's key */
+  char image[256];
+  struct ss__gw_ep **eps;
+  size_t n;
+  struct ss_series *client_ok; /* client histogram, code 200 */
+  /* pending replica list until publish resolves it */
+  struct ss_gw_replica *pending;
+  size_t n_pending;
+};
+
+struct ss__gw_pred {
+  const struct ss_predictor *p;
+  struct ss__gw_target *targets; /* one per (component, container) */
+  size_t *base;                  /* first target of each component */
+  size_t n_targets;
+  struct ss_series *server_ok[2]; /* predictions, feedback with code 200 */
+};
+
+struct ss__gw_dep {
+  char ns[64], name[64];
+  struct ss_resource *res;       /* owns the typed graph */
+  struct ss__gw_pred *preds;
+  size_t n_preds;
+  int traffic_total;
+};
+
+struct ss_gw_table {
+  _Atomic int refs;
+  struct ss__gw_dep *deps;
+  size_t n, cap;
+  struct ss_gateway *gw;         /* set at publish */
+  uint64_t epoch;
+};
+
+struct ss__gw_registry {
+  pthread_mutex_t mu;
+  struct ss__gw_ep *buckets[1024];
+};
+
+/* OAuth client-credentials tokens. */
+#define SS_GW_TOKEN_TTL_S 43200      /* 12 h, as Seldon's OAuth gateway issued */
+#define SS_GW_MAX_TOKENS 100000
+struct ss__gw_oauth;
+struct ss__gw_oauth *ss__gw_oauth_new(void);
+void ss__gw_oauth_free(struct ss__gw_oauth *o);
+/* A new token for deployment ns/name into out (64 hex + NUL); false when
+ * the table is full. */
+bool ss__gw_oauth_issue(struct ss__gw_oauth *o, const char *ns, const char *name, int64_t now_s,
+                        char out[65]);
+/* Whether token is valid for ns/name at now_s (compared in constant time). */
+bool ss__gw_oauth_check(struct ss__gw_oauth *o, const char *ns, const char *name,
+                        const char *token, int64_t now_s);
+
+/* Registry and snapshots (table.c). */
+void ss__gw_registry_init(struct ss__gw_registry *r);
+void ss__gw_registry_destroy(struct ss__gw_registry *r);
+void ss__gw_ep_ref(struct ss__gw_registry *r, struct ss__gw_ep *ep);
+void ss__gw_ep_unref(struct ss__gw_registry *r, struct ss__gw_ep *ep);
+struct ss__gw_ep *ss__gw_ep_find(struct ss__gw_registry *r, const char *id);
+/* Resolves pending replica lists into endpoints; marks routability. */
+void ss__gw_table_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
+                          struct ss_metrics *m);
+void ss__gw_table_unref(struct ss_gw_table *t, struct ss__gw_registry *r);
+const struct ss__gw_dep *ss__gw_table_find(const struct ss_gw_table *t, const char *ns,
+                                           const char *name);
+/* The target of the node running container ci of component cc. */
+struct ss__gw_target *ss__gw_target_of(const struct ss__gw_pred *p, int component,
+                                       int container);
+
+#endif
