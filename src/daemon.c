@@ -430,6 +430,7 @@ int ss_cmd_serve(int argc, char **argv) {
                                  .runtime = rt,
                                  .images = images,
                                  .gateway = gateway,
+                                 .metrics = metrics,
                                  .gateway_base = gateway_base};
   if (!(control = ss_control_new(&cc))) {
     fprintf(stderr, "servescale serve: out of memory\n");

@@ -24,6 +24,7 @@ struct ss_control_config {
   const struct ss_image_map *images;
   const char *gateway_base;  /* "http://127.0.0.1:8000", or NULL: replicas' own address */
   struct ss_gateway *gateway; /* routes are published to it each pass; may be NULL */
+  struct ss_metrics *metrics; /* replica set and replica gauges; may be NULL */
 };
 
 struct ss_control;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "control/control.h"
+#include "control/gauges.h"
 #include "model/resource.h"
 
 #define SS_DEFAULT_PROBE_PATH "/health/ping"
@@ -27,6 +28,7 @@ struct owned {
 
 struct ss_control {
   struct ss_control_config cfg;
+  struct ss__gauges *gauges;
   pthread_mutex_t mu;
   struct owned *owned;
   size_t n_owned;
@@ -44,6 +46,10 @@ struct ss_control *ss_control_new(const struct ss_control_config *cfg) {
   if (!c)
     return NULL;
   c->cfg = *cfg;
+  if (cfg->metrics && !(c->gauges = ss__gauges_new(cfg->metrics))) {
+    free(c);
+    return NULL;
+  }
   pthread_mutex_init(&c->mu, NULL);
   return c;
 }
@@ -54,6 +60,7 @@ void ss_control_free(struct ss_control *c) {
   for (size_t i = 0; i < c->n_owned; i++)
     json_decref(c->owned[i].owner);
   free(c->owned);
+  ss__gauges_free(c->gauges);
   pthread_mutex_destroy(&c->mu);
   free(c);
 }
@@ -416,7 +423,20 @@ static void route_replicas(struct ss_control *c, struct ss_gw_table *table, cons
     gr[i].port = ri[i].port;
     gr[i].ready = ri[i].phase == SS_REPLICA_READY;
   }
-  ss_gw_table_replicas(table, ns, name, pi, ci, k, plan->name, gr, n);
+  if (table)
+    ss_gw_table_replicas(table, ns, name, pi, ci, k, plan->name, gr, n);
+  int running = 0, ready = 0, inflight = 0;
+  for (size_t i = 0; i < n; i++) {
+    running += ri[i].pid != 0;
+    ready += gr[i].ready;
+    if (c->cfg.gateway)
+      inflight += ss_gateway_inflight(c->cfg.gateway, ri[i].id);
+    const char *pod = strlen(ri[i].id) > strlen(ns) + 1 ? ri[i].id + strlen(ns) + 1 : ri[i].id;
+    ss__gauges_replica(c->gauges, ns, name, plan->display, pod, ri[i].cpu_seconds,
+                       (double)ri[i].rss_bytes);
+  }
+  ss__gauges_rs(c->gauges, ns, name, plan->display, plan->replicas, running, ready, inflight,
+                c->cfg.gateway ? ss_gateway_queued(c->cfg.gateway, plan->name) : 0);
 }
 
 static void reconcile_sdep(struct ss_control *c, json_t *obj, struct ss_gw_table *table) {
@@ -479,8 +499,8 @@ static void reconcile_sdep(struct ss_control *c, json_t *obj, struct ss_gw_table
           o->failed = plan->failed;
         }
         pthread_mutex_unlock(&c->mu);
-        if (routed && !plan->failed)
-          route_replicas(c, table, ns ? ns : "default", name, pi, ci, k, plan);
+        if (!plan->failed)
+          route_replicas(c, routed ? table : NULL, ns ? ns : "default", name, pi, ci, k, plan);
         if (is_new && !plan->failed)
           event(c, obj, "Normal", "Created", "Created replica set %s with %d replica(s)",
                 plan->display, plan->replicas);
@@ -536,7 +556,9 @@ void ss_control_tick(struct ss_control *c, int64_t now_ms) {
   struct ss_gw_table *table = c->cfg.gateway ? ss_gw_table_new() : NULL;
   size_t i;
   json_t *obj;
+  ss__gauges_begin(c->gauges);
   json_array_foreach(items, i, obj) reconcile_sdep(c, obj, table);
+  ss__gauges_end(c->gauges);
   json_decref(items);
   if (table)
     ss_gateway_publish(c->cfg.gateway, table);

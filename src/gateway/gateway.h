@@ -83,6 +83,8 @@ void ss_gateway_publish(struct ss_gateway *gw, struct ss_gw_table *t);
 
 /* Whether replica id has no request in flight (so it may be stopped). */
 bool ss_gateway_idle(struct ss_gateway *gw, const char *replica_id);
+/* Calls in flight on replica id. */
+int ss_gateway_inflight(struct ss_gateway *gw, const char *replica_id);
 /* Calls waiting for a first replica of rs, summed over workers. */
 int ss_gateway_queued(struct ss_gateway *gw, const char *rs);
 

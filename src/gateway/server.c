@@ -1407,6 +1407,11 @@ bool ss_gateway_idle(struct ss_gateway *gw, const char *replica_id) {
   return idle;
 }
 
+int ss_gateway_inflight(struct ss_gateway *gw, const char *replica_id) {
+  struct ss__gw_ep *e = ss__gw_ep_find(&gw->reg, replica_id);
+  return e ? atomic_load(&e->inflight) : 0;
+}
+
 int ss_gateway_queued(struct ss_gateway *gw, const char *rs) {
   int n = 0;
   pthread_mutex_lock(&gw->mu);

@@ -1,0 +1,135 @@
+/* gauges.c: gauge series kept by label key, released once unseen. */
+#include "control/gauges.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RS_GAUGES 5
+#define REPLICA_GAUGES 2
+
+static const char *const rs_names[RS_GAUGES] = {
+    "servescale_replica_set_desired_replicas", "servescale_replica_set_replicas",
+    "servescale_replica_set_ready_replicas", "servescale_replica_set_inflight_requests",
+    "servescale_replica_set_queued_requests"};
+static const char *const rs_help[RS_GAUGES] = {
+    "Replicas the replica set should run", "Replicas with a live process",
+    "Replicas passing their readiness probe", "Calls in flight from the gateway to its replicas",
+    "Calls waiting in the gateway for a first ready replica"};
+static const char *const rep_names[REPLICA_GAUGES] = {"servescale_replica_cpu_seconds",
+                                                      "servescale_replica_resident_memory_bytes"};
+static const char *const rep_help[REPLICA_GAUGES] = {
+    "CPU time (user and system) the replica's process has used, in seconds",
+    "Resident memory of the replica's process, in bytes"};
+
+struct entry {
+  char key[512];
+  struct ss_series *s[RS_GAUGES];
+  size_t n;
+  bool seen;
+};
+
+struct ss__gauges {
+  struct ss_metrics *m;
+  struct entry *v;
+  size_t n, cap;
+};
+
+struct ss__gauges *ss__gauges_new(struct ss_metrics *m) {
+  struct ss__gauges *g = calloc(1, sizeof *g);
+  if (!g)
+    return NULL;
+  g->m = m;
+  static const char *const rs_labels[] = {"namespace", "deployment", "replica_set"};
+  static const char *const rep_labels[] = {"namespace", "deployment", "replica_set", "replica"};
+  for (int i = 0; i < RS_GAUGES; i++)
+    ss_metrics_family(m, rs_names[i], SS_METRIC_GAUGE, rs_help[i], rs_labels, 3, NULL, 0);
+  for (int i = 0; i < REPLICA_GAUGES; i++)
+    ss_metrics_family(m, rep_names[i], SS_METRIC_GAUGE, rep_help[i], rep_labels, 4, NULL, 0);
+  return g;
+}
+
+void ss__gauges_free(struct ss__gauges *g) {
+  if (!g)
+    return;
+  free(g->v);
+  free(g);
+}
+
+void ss__gauges_begin(struct ss__gauges *g) {
+  for (size_t i = 0; g && i < g->n; i++)
+    g->v[i].seen = false;
+}
+
+static struct entry *get(struct ss__gauges *g, const char *key, const char *const *names,
+                         size_t n, const char *const *labels) {
+  for (size_t i = 0; i < g->n; i++)
+    if (strcmp(g->v[i].key, key) == 0) {
+      g->v[i].seen = true;
+      return &g->v[i];
+    }
+  if (g->n == g->cap) {
+    size_t cap = g->cap ? g->cap * 2 : 32;
+    struct entry *v = realloc(g->v, cap * sizeof *v);
+    if (!v)
+      return NULL;
+    g->v = v;
+    g->cap = cap;
+  }
+  struct entry *e = &g->v[g->n++];
+  memset(e, 0, sizeof *e);
+  snprintf(e->key, sizeof e->key, "%s", key);
+  e->n = n;
+  e->seen = true;
+  for (size_t i = 0; i < n; i++)
+    e->s[i] = ss_metrics_series(g->m, names[i], labels);
+  return e;
+}
+
+void ss__gauges_rs(struct ss__gauges *g, const char *ns, const char *dep, const char *rs,
+                   int desired, int running, int ready, int inflight, int queued) {
+  if (!g)
+    return;
+  char key[512];
+  snprintf(key, sizeof key, "rs\t%s\t%s\t%s", ns, dep, rs);
+  const char *labels[] = {ns, dep, rs};
+  struct entry *e = get(g, key, rs_names, RS_GAUGES, labels);
+  if (!e)
+    return;
+  double v[RS_GAUGES] = {desired, running, ready, inflight, queued};
+  for (int i = 0; i < RS_GAUGES; i++)
+    if (e->s[i])
+      ss_series_set(e->s[i], v[i]);
+}
+
+void ss__gauges_replica(struct ss__gauges *g, const char *ns, const char *dep, const char *rs,
+                        const char *replica, double cpu_seconds, double rss_bytes) {
+  if (!g)
+    return;
+  char key[512];
+  snprintf(key, sizeof key, "replica\t%s\t%s\t%s\t%s", ns, dep, rs, replica);
+  const char *labels[] = {ns, dep, rs, replica};
+  struct entry *e = get(g, key, rep_names, REPLICA_GAUGES, labels);
+  if (!e)
+    return;
+  if (e->s[0])
+    ss_series_set(e->s[0], cpu_seconds);
+  if (e->s[1])
+    ss_series_set(e->s[1], rss_bytes);
+}
+
+void ss__gauges_end(struct ss__gauges *g) {
+  if (!g)
+    return;
+  for (size_t i = 0; i < g->n;) {
+    if (g->v[i].seen) {
+      i++;
+      continue;
+    }
+    for (size_t k = 0; k < g->v[i].n; k++)
+      if (g->v[i].s[k])
+        ss_series_release(g->m, g->v[i].s[k]);
+    g->v[i] = g->v[--g->n];
+  }
+}
