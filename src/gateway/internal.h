@@ -15,6 +15,11 @@ struct ss__gw_ep {
   int port;
   _Atomic int inflight;   /* calls sent and not answered */
   _Atomic bool routable;  /* in the latest snapshot, ready */
+  /* A connection to it was refused (or never opened) at this monotonic ms:
+   * passed over until SS__GW_EP_DOWN_MS later while another replica of its
+   * set is up, so that a replica that died is not chosen (least outstanding
+   * would favour it: nothing is in flight on it) before the runtime notices. */
+  _Atomic int64_t down_since_ms;
   int refs;               /* under the registry mutex */
   struct ss__gw_ep *next; /* registry chain */
 };
@@ -54,6 +59,8 @@ struct ss_gw_table {
   struct ss_gateway *gw;         /* set at publish */
   uint64_t epoch;
 };
+
+#define SS__GW_EP_DOWN_MS 1000
 
 struct ss__gw_registry {
   pthread_mutex_t mu;

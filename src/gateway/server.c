@@ -89,6 +89,7 @@ struct conn {
 
 struct call {
   struct request *req;
+  struct ss_gw_exec *ex;      /* may be answered before ss_gw_exec_start returns */
   int id;
   struct ss__gw_target *target;
   const struct ss_graph_node *node;
@@ -552,6 +553,8 @@ static void up_failed(struct upconn *u, const char *why) {
   struct worker *w = u->w;
   struct call *call = u->call;
   bool safe = u->state == UP_CONNECTING || (u->reused && u->got == 0);
+  if (u->state == UP_CONNECTING) /* nothing listens there: pass it over for a while */
+    atomic_store(&u->ep->down_since_ms, w->now_ms > 0 ? w->now_ms : 1);
   u->call = NULL;
   atomic_fetch_sub(&u->ep->inflight, 1);
   up_close(u);
@@ -714,13 +717,17 @@ static struct ss__gw_ep *choose(struct worker *w, const struct ss__gw_target *t)
   if (!t || t->n == 0)
     return NULL;
   /* least outstanding requests; ties broken from a random start so that an
-   * idle set is spread evenly */
+   * idle set is spread evenly; a replica that refused a connection in the
+   * last SS__GW_EP_DOWN_MS only when every other one did too */
   size_t start = (size_t)(rnd(w) % t->n);
   struct ss__gw_ep *best = NULL;
-  int best_n = 0;
+  long best_n = 0;
   for (size_t i = 0; i < t->n; i++) {
     struct ss__gw_ep *e = t->eps[(start + i) % t->n];
-    int n = atomic_load_explicit(&e->inflight, memory_order_relaxed);
+    long n = atomic_load_explicit(&e->inflight, memory_order_relaxed);
+    int64_t down = atomic_load_explicit(&e->down_since_ms, memory_order_relaxed);
+    if (down && w->now_ms - down < SS__GW_EP_DOWN_MS)
+      n += 1L << 30;
     if (!best || n < best_n) {
       best = e;
       best_n = n;
@@ -793,6 +800,13 @@ static void dispatch(struct worker *w, struct call *call) {
     call_answer(w, call, 500, "no component for this graph node", 32);
     return;
   }
+  if (!fresh_target(w, call) || !fresh_target(w, call)->rs[0]) {
+    /* control gave it no replica set: it cannot run (see the status) */
+    static const char why[] = "the component's replica set is not running: see the "
+                              "deployment's status";
+    call_answer(w, call, 503, why, sizeof why - 1);
+    return;
+  }
   struct ss__gw_ep *ep = choose(w, fresh_target(w, call));
   if (!ep) {
     enqueue(w, call);
@@ -824,6 +838,7 @@ static void on_call(void *ctx, struct ss_gw_exec *ex, int call_id,
   call->body[len] = '\0';
   call->len = len;
   call->req = r;
+  call->ex = ex;
   call->id = call_id;
   call->node = node;
   snprintf(call->path, sizeof call->path, "%s", path);
@@ -877,9 +892,10 @@ static void call_answer(struct worker *w, struct call *call, int status, const c
     observe_client(w, call, status, secs);
   free(call->body);
   int id = call->id;
+  struct ss_gw_exec *ex = call->ex;
   free(call);
   r->pending--;
-  ss_gw_exec_complete(r->ex, id, status, body, len);
+  ss_gw_exec_complete(ex, id, status, body, len);
   request_finish(r);
 }
 

@@ -255,6 +255,7 @@ void ss__gw_table_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
               continue;
             snprintf(ep->id, sizeof ep->id, "%s", rep->id);
             atomic_init(&ep->inflight, 0);
+            atomic_init(&ep->down_since_ms, 0);
             size_t bk = bucket(ep->id);
             ep->next = r->buckets[bk];
             r->buckets[bk] = ep;

@@ -103,7 +103,7 @@ static void log_event(const char *fmt, ...) {
 
 /* ---- routes ---- */
 
-enum route_id { R_PREDICT, R_FEEDBACK, R_PING, R_STATUS, R_METADATA, R_LIVE, R_READY };
+enum route_id { R_PREDICT, R_FEEDBACK, R_PING, R_STATUS, R_METADATA, R_LIVE, R_READY, R_METRICS };
 
 struct route {
   const char *path;
@@ -122,6 +122,7 @@ static const struct route routes[] = {
     {"/api/v1.0/metadata", R_METADATA, false},
     {"/live", R_LIVE, false},
     {"/ready", R_READY, false},
+    {"/prometheus", R_METRICS, false},
 };
 
 static const struct route *find_route(const char *url) {
@@ -468,6 +469,25 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, stru
                  MHD_RESPMEM_PERSISTENT);
   case R_LIVE:
   case R_READY: return reply_text(s, c, "ok");
+  case R_METRICS: {
+    /* what the Seldon wrapper serves on its metrics port: the model's own
+     * counters (the executor's metrics are the gateway's) */
+    char text[512];
+    snprintf(text, sizeof text,
+             "# HELP mock_classifier_requests_total Requests answered by this replica.\n"
+             "# TYPE mock_classifier_requests_total counter\n"
+             "mock_classifier_requests_total %ld\n"
+             "# HELP mock_classifier_predictions_total Predictions answered by this replica.\n"
+             "# TYPE mock_classifier_predictions_total counter\n"
+             "mock_classifier_predictions_total %ld\n"
+             "# HELP mock_classifier_in_flight Requests being answered now.\n"
+             "# TYPE mock_classifier_in_flight gauge\n"
+             "mock_classifier_in_flight %d\n",
+             atomic_load(&s->requests), atomic_load(&s->predictions),
+             atomic_load(&s->in_flight));
+    return reply(s, c, MHD_HTTP_OK, "text/plain; version=0.0.4", text, strlen(text),
+                 MHD_RESPMEM_MUST_COPY);
+  }
   }
   return MHD_NO;
 }
