@@ -22,6 +22,7 @@ int ss_cmd_events(int argc, char **argv);
 int ss_cmd_logs(int argc, char **argv);
 int ss_cmd_kubeconfig(int argc, char **argv);
 int ss_cmd_render(int argc, char **argv);
+int ss_cmd_gateway(int argc, char **argv);
 int ss_cmd_prometheus_config(int argc, char **argv);
 
 #endif

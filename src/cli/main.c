@@ -33,6 +33,7 @@ static const struct {
     {"mock-classifier", ss_mock_classifier_main, "Run the built-in mock classifier model server (used by replicas)"},
     {"scale", ss_cmd_scale, "Set a resource's replicas"},
     {"prometheus-config", ss_cmd_prometheus_config, "Print a Prometheus scrape configuration for the gateway and replicas"},
+    {"gateway", ss_cmd_gateway, "Run the prediction gateway alone (a cluster's data plane)"},
     {"render", ss_cmd_render, "Print the Kubernetes objects that run resources on a cluster"},
     {"serve", ss_cmd_serve, "Run the daemon: control API, reconciler and replicas"},
     {"validate", ss_cmd_validate, "Check resources and print them with their defaults"},

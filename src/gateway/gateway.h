@@ -62,6 +62,7 @@ struct ss_gw_replica {
   char id[160];           /* the runtime's replica id */
   int port;
   bool ready;             /* false: leaving or not yet ready; never chosen */
+  uint32_t addr;          /* IPv4, network order; 0: 127.0.0.1 (a local replica) */
 };
 
 struct ss_gw_table;

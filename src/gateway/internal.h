@@ -13,6 +13,7 @@
 struct ss__gw_ep {
   char id[160];
   int port;
+  uint32_t addr;          /* IPv4, network order; 0: loopback */
   _Atomic int inflight;   /* calls sent and not answered */
   _Atomic bool routable;  /* in the latest snapshot, ready */
   /* A connection to it was refused (or never opened) at this monotonic ms:

@@ -598,7 +598,7 @@ static void up_start(struct worker *w, struct call *call, struct ss__gw_ep *ep) 
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)ep->port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_addr.s_addr = ep->addr ? ep->addr : htonl(INADDR_LOOPBACK);
     int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
     u->state = (rc == 0) ? UP_BUSY : UP_CONNECTING;
     if (rc != 0 && errno != EINPROGRESS) {
@@ -1005,7 +1005,12 @@ static void handle_sd(struct conn *c) {
         const struct ss__gw_target *tg = &d->preds[j].targets[k];
         for (size_t e = 0; e < tg->n; e++) {
           char addr[32];
-          snprintf(addr, sizeof addr, "127.0.0.1:%d", tg->eps[e]->port);
+          char ip[INET_ADDRSTRLEN] = "127.0.0.1";
+          if (tg->eps[e]->addr) {
+            struct in_addr ia = {.s_addr = tg->eps[e]->addr};
+            inet_ntop(AF_INET, &ia, ip, sizeof ip);
+          }
+          snprintf(addr, sizeof addr, "%s:%d", ip, tg->eps[e]->port);
           json_array_append_new(
               groups, json_pack("{s:[s], s:{s:s, s:s, s:s, s:s}}", "targets", addr, "labels",
                                 "namespace", d->ns, "seldon_deployment_id", d->name,

@@ -261,6 +261,7 @@ void ss__gw_table_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
             r->buckets[bk] = ep;
           }
           ep->port = rep->port;
+          ep->addr = rep->addr;
           ep->refs++;
           atomic_store(&ep->routable, true);
           tg->eps[tg->n++] = ep;
