@@ -31,13 +31,15 @@ void ss__gw_registry_destroy(struct ss__gw_registry *r) {
 }
 
 void ss__gw_ep_ref(struct ss__gw_registry *r, struct ss__gw_ep *ep) {
+  if (!r || !ep)
+    return;
   pthread_mutex_lock(&r->mu);
   ep->refs++;
   pthread_mutex_unlock(&r->mu);
 }
 
 void ss__gw_ep_unref(struct ss__gw_registry *r, struct ss__gw_ep *ep) {
-  if (!ep)
+  if (!r || !ep)
     return;
   pthread_mutex_lock(&r->mu);
   if (--ep->refs == 0) {
