@@ -29,6 +29,8 @@ struct owned {
 struct ss_control {
   struct ss_control_config cfg;
   struct ss__gauges *gauges;
+  uint64_t route_sig, last_route_sig; /* what the gateway was last given */
+  bool published;
   pthread_mutex_t mu;
   struct owned *owned;
   size_t n_owned;
@@ -409,6 +411,18 @@ static void write_status(struct ss_control *c, const json_t *obj, const struct r
 
 /* ---- the pass ---- */
 
+/* FNV-1a over what routing depends on, so that an unchanged pass does not
+ * publish (and wake every gateway worker) again. */
+static uint64_t sig_add(uint64_t h, const char *s, uint64_t v) {
+  if (!h)
+    h = 1469598103934665603ull;
+  for (; s && *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  for (int i = 0; i < 8; i++, v >>= 8)
+    h = (h ^ (v & 0xff)) * 1099511628211ull;
+  return h;
+}
+
 /* The gateway's view of a replica set: its replicas and which are ready. */
 static void route_replicas(struct ss_control *c, struct ss_gw_table *table, const char *ns,
                            const char *name, size_t pi, size_t ci, size_t k,
@@ -422,6 +436,7 @@ static void route_replicas(struct ss_control *c, struct ss_gw_table *table, cons
     snprintf(gr[i].id, sizeof gr[i].id, "%s", ri[i].id);
     gr[i].port = ri[i].port;
     gr[i].ready = ri[i].phase == SS_REPLICA_READY;
+    c->route_sig = sig_add(c->route_sig, gr[i].id, (uint64_t)gr[i].port * 2 + gr[i].ready);
   }
   if (table)
     ss_gw_table_replicas(table, ns, name, pi, ci, k, plan->name, gr, n);
@@ -461,6 +476,12 @@ static void reconcile_sdep(struct ss_control *c, json_t *obj, struct ss_gw_table
   const char *name = s->name;
   /* the table owns the decoded resource from here on (its graph is routed) */
   bool routed = !decode_error && table && ss_gw_table_add(table, res) == SS_EOK;
+  if (routed) {
+    const char *rv = json_string_value(
+        json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+    c->route_sig = sig_add(c->route_sig, ns, 0);
+    c->route_sig = sig_add(c->route_sig, rv, 1);
+  }
   size_t cap = 0;
   for (size_t pi = 0; !decode_error && pi < s->n_predictors; pi++)
     for (size_t ci = 0; ci < s->predictors[pi].n_components; ci++)
@@ -557,11 +578,17 @@ void ss_control_tick(struct ss_control *c, int64_t now_ms) {
   size_t i;
   json_t *obj;
   ss__gauges_begin(c->gauges);
+  c->route_sig = 0;
   json_array_foreach(items, i, obj) reconcile_sdep(c, obj, table);
   ss__gauges_end(c->gauges);
   json_decref(items);
-  if (table)
+  if (table && c->published && c->route_sig == c->last_route_sig) {
+    ss_gw_table_free(table); /* nothing the gateway routes by changed */
+  } else if (table) {
     ss_gateway_publish(c->cfg.gateway, table);
+    c->last_route_sig = c->route_sig;
+    c->published = true;
+  }
   /* what no resource wants any more goes */
   struct sweep sw = {.c = c};
   pthread_mutex_lock(&c->mu);
