@@ -2,15 +2,19 @@
 # deps.sh: installs the Debian packages servescale needs, only those missing.
 #   scripts/deps.sh build   what building needs
 #   scripts/deps.sh test    that, plus what the test suite and fuzzing need
+#   scripts/deps.sh bench   that, plus the benchmarks' peers and load generators
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libjansson-dev libyaml-dev libsqlite3-dev
             libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 prometheus hey)
+bench_pkgs=(wrk nginx-light curl python3)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
   want+=("${test_pkgs[@]}")
+elif [ "${1:-build}" = bench ]; then
+  want+=("${bench_pkgs[@]}")
 fi
 
 # kubectl: the machine's own when there is one, else Debian's

@@ -552,7 +552,12 @@ static bool up_send(struct upconn *u) {
 static void up_failed(struct upconn *u, const char *why) {
   struct worker *w = u->w;
   struct call *call = u->call;
-  bool safe = u->state == UP_CONNECTING || (u->reused && u->got == 0);
+  /* Safe: the replica never had it (refused), or it went to an idle
+   * connection that turned out closed and nothing came back. The latter
+   * may repeat a prediction a dying replica had read, which inference
+   * tolerates; feedback (rewards) is never sent twice. */
+  bool safe = u->state == UP_CONNECTING ||
+              (u->reused && u->got == 0 && call && strcmp(call->path, "/send-feedback") != 0);
   if (u->state == UP_CONNECTING) /* nothing listens there: pass it over for a while */
     atomic_store(&u->ep->down_since_ms, w->now_ms > 0 ? w->now_ms : 1);
   u->call = NULL;

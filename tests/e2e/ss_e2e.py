@@ -200,6 +200,7 @@ class Daemon:
         self.tag = tag or uuid.uuid4().hex
         self.proc = None
         self.port = None
+        self.gateway = None      # "http://127.0.0.1:PORT" of the data plane
         self.token = None
         self.ca_pem = None
         self.ssl_ctx = None
@@ -230,6 +231,10 @@ class Daemon:
         if not m:
             raise RuntimeError("daemon did not start: stdout %r, stderr %s" % (line, self.stderr()[-2000:]))
         self.port = int(m.group(1))
+        # the second line names the gateway: "predictions on http://127.0.0.1:PORT/seldon/..."
+        line2 = self._read_banner() or ""
+        g = re.search(r"predictions on (http://127\.0\.0\.1:\d+)/", line2)
+        self.gateway = g.group(1) if g else None
         # drain the rest of stdout so the daemon never blocks on a full pipe
         threading.Thread(target=self._drain, daemon=True).start()
         self._read_kubeconfig()
