@@ -77,8 +77,8 @@ wrk.body = '{"data":{"ndarray":[[1,2,3,4]]}}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 first=$(echo $ports | cut -d' ' -f1)
-run() { # url -> "rps p50_us p99_us"
-  wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$work/post.lua" "$1" 2>&1 | python3 -c '
+run() { # url [connections] -> "rps p50_us p99_us non2xx"
+  wrk -t1 -c"${2:-$conns}" -d"${secs}s" --latency -s "$work/post.lua" "$1" 2>&1 | python3 -c '
 import re, sys
 t = sys.stdin.read()
 def us(v, u): return float(v) * {"us": 1, "ms": 1000, "s": 1e6}[u]
@@ -92,18 +92,32 @@ for u in "http://127.0.0.1:$first/predict" "http://127.0.0.1:$ngport/seldon/benc
          "http://127.0.0.1:$gwport/seldon/bench/bench/api/v1.0/predictions"; do
   curl -sf -H 'Content-Type: application/json' -d '{"data":{"ndarray":[[1,2,3,4]]}}' "$u" >/dev/null
 done
-read -r a_rps a_p50 a_p99 a_err < <(run "http://127.0.0.1:$first/predict")
-read -r b_rps b_p50 b_p99 b_err < <(run "http://127.0.0.1:$ngport/seldon/bench/bench/api/v1.0/predictions")
-read -r c_rps c_p50 c_p99 c_err < <(run "http://127.0.0.1:$gwport/seldon/bench/bench/api/v1.0/predictions")
-python3 - "$a_rps" "$a_p50" "$a_p99" "$b_rps" "$b_p50" "$b_p99" "$c_rps" "$c_p50" "$c_p99" "$b_err" "$c_err" "$conns" "$secs" <<'PY'
+A="http://127.0.0.1:$first/predict"
+B="http://127.0.0.1:$ngport/seldon/bench/bench/api/v1.0/predictions"
+C="http://127.0.0.1:$gwport/seldon/bench/bench/api/v1.0/predictions"
+# throughput: enough connections to saturate the machine
+read -r a_rps a_p50 a_p99 a_err < <(run "$A")
+read -r b_rps b_p50 b_p99 b_err < <(run "$B")
+read -r c_rps c_p50 c_p99 c_err < <(run "$C")
+# added latency: one connection, so that no queue hides the hop's own cost
+read -r la_rps la_p50 la_p99 la_err < <(run "$A" 1)
+read -r lb_rps lb_p50 lb_p99 lb_err < <(run "$B" 1)
+read -r lc_rps lc_p50 lc_p99 lc_err < <(run "$C" 1)
+python3 - "$a_rps" "$a_p50" "$a_p99" "$b_rps" "$b_p50" "$b_p99" "$c_rps" "$c_p50" "$c_p99" \
+  "$la_p50" "$la_p99" "$lb_p50" "$lb_p99" "$lc_p50" "$lc_p99" "$b_err" "$c_err" "$conns" "$secs" <<'PY'
 import sys
-a_rps, a50, a99, b_rps, b50, b99, c_rps, c50, c99 = map(float, sys.argv[1:10])
-b_err, c_err, conns, secs = sys.argv[10:14]
-print(f"bench/gateway: wrk 1 thread, {conns} connections, {secs}s each, 2 mock-classifier replicas")
+(a_rps, a50, a99, b_rps, b50, b99, c_rps, c50, c99,
+ la50, la99, lb50, lb99, lc50, lc99) = map(float, sys.argv[1:16])
+b_err, c_err, conns, secs = sys.argv[16:20]
+print(f"bench/gateway: wrk 1 thread, {secs}s per run, 2 mock-classifier replicas behind (b) and (c)")
+print(f"throughput, {conns} connections:")
 print(f"  (a) one replica direct : {a_rps:10.0f} req/s  p50 {a50:8.0f} us  p99 {a99:8.0f} us")
 print(f"  (b) nginx keep-alive   : {b_rps:10.0f} req/s  p50 {b50:8.0f} us  p99 {b99:8.0f} us  non-2xx {b_err}")
 print(f"  (c) servescale gateway : {c_rps:10.0f} req/s  p50 {c50:8.0f} us  p99 {c99:8.0f} us  non-2xx {c_err}")
+print(f"latency, 1 connection: direct p50 {la50:.0f} us p99 {la99:.0f} us; "
+      f"nginx p50 {lb50:.0f} us p99 {lb99:.0f} us; gateway p50 {lc50:.0f} us p99 {lc99:.0f} us")
 print(f"throughput ratio gateway/nginx: {c_rps / b_rps:.2f}  (target >= 1.00)")
-print(f"added p50 over direct: nginx {b50 - a50:+.0f} us, gateway {c50 - a50:+.0f} us  (target gateway <= 50 us)")
-print(f"added p99 over direct: nginx {b99 - a99:+.0f} us, gateway {c99 - a99:+.0f} us")
+print(f"added p50 over direct (1 connection): nginx {lb50 - la50:+.0f} us, "
+      f"gateway {lc50 - la50:+.0f} us  (target gateway <= 50 us)")
+print(f"added p99 over direct (1 connection): nginx {lb99 - la99:+.0f} us, gateway {lc99 - la99:+.0f} us")
 PY

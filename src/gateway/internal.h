@@ -39,6 +39,8 @@ struct ss__gw_target {
 
 struct ss__gw_pred {
   const struct ss_predictor *p;
+  /* its graph is one MODEL node: the fast path (fastpath.h) may serve it */
+  const struct ss_graph_node *fast_node;
   struct ss__gw_target *targets; /* one per (component, container) */
   size_t *base;                  /* first target of each component */
   size_t n_targets;

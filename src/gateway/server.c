@@ -24,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/fastpath.h"
 #include "gateway/graph.h"
+#include "gateway/message.h"
 #include "gateway/internal.h"
 
 #define RBUF 65536
@@ -69,6 +71,7 @@ static void buf_free(struct buf *b) {
 struct conn {
   enum kind kind;
   int fd;
+  uint32_t events;            /* what epoll watches for now (0: not added) */
   struct worker *w;
   http_parser parser;
   struct buf url, body, hname, hval;
@@ -106,6 +109,7 @@ struct call {
 struct upconn {
   enum kind kind;
   int fd;
+  uint32_t events;            /* what epoll watches for now (0: not added) */
   struct worker *w;
   struct ss__gw_ep *ep;
   enum { UP_CONNECTING, UP_BUSY, UP_IDLE } state;
@@ -129,8 +133,16 @@ struct request {
   const struct ss__gw_dep *dep;
   const struct ss__gw_pred *pred;
   enum ss_gw_kind kind;
-  struct ss_gw_exec *ex;
+  struct ss_gw_exec *ex;       /* the general walk; NULL on the fast path */
   int pending;                /* calls not answered yet */
+  /* the fast path (fastpath.h): the spliced request, and the answer */
+  bool fast;
+  char puid[SS_GW_PUID_LEN + 1];
+  char *fast_req;
+  size_t fast_req_len;
+  int fast_status;
+  char *fast_body;
+  size_t fast_len;
   int64_t start_ns;
 };
 
@@ -197,6 +209,16 @@ static uint64_t rnd(struct worker *w) {
   w->rng ^= w->rng << 25;
   w->rng ^= w->rng >> 27;
   return w->rng * 2685821657736338717ull;
+}
+
+/* epoll_ctl only when the watched events change: a syscall saved on most
+ * requests (a connection goes back to EPOLLIN after each exchange). */
+static void ep_set(struct worker *w, int fd, void *tag, uint32_t *cur, uint32_t events) {
+  if (*cur == events)
+    return;
+  struct epoll_event ev = {.events = events, .data.ptr = tag};
+  if (epoll_ctl(w->ep, *cur ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) == 0)
+    *cur = events;
 }
 
 static void ep_mod(struct worker *w, int fd, void *tag, uint32_t events) {
@@ -288,7 +310,7 @@ static void conn_write(struct conn *c) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      ep_mod(c->w, c->fd, c, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+      ep_set(c->w, c->fd, c, &c->events, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
       return;
     }
     if (n <= 0) {
@@ -302,7 +324,7 @@ static void conn_write(struct conn *c) {
     conn_close(c);
     return;
   }
-  ep_mod(c->w, c->fd, c, EPOLLIN | EPOLLRDHUP);
+  ep_set(c->w, c->fd, c, &c->events, EPOLLIN | EPOLLRDHUP);
   conn_reset_request(c);
   http_parser_pause(&c->parser, 0);
   c->last_ms = c->w->now_ms;
@@ -536,14 +558,14 @@ static bool up_send(struct upconn *u) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      ep_mod(u->w, u->fd, u, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+      ep_set(u->w, u->fd, u, &u->events, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
       return true;
     }
     if (n <= 0)
       return false;
     u->out_off += (size_t)n;
   }
-  ep_mod(u->w, u->fd, u, EPOLLIN | EPOLLRDHUP);
+  ep_set(u->w, u->fd, u, &u->events, EPOLLIN | EPOLLRDHUP);
   return true;
 }
 
@@ -629,7 +651,7 @@ static void up_start(struct worker *w, struct call *call, struct ss__gw_ep *ep) 
   buf_add(&u->out, head, (size_t)n);
   buf_add(&u->out, call->body, call->len);
   if (u->state == UP_CONNECTING) {
-    ep_mod(w, u->fd, u, EPOLLOUT | EPOLLRDHUP);
+    ep_set(w, u->fd, u, &u->events, EPOLLOUT | EPOLLRDHUP);
     return;
   }
   if (!up_send(u))
@@ -702,7 +724,7 @@ static void up_event(struct upconn *u, uint32_t events) {
         u->reused = true;
         u->next = p->idle;
         p->idle = u;
-        ep_mod(w, u->fd, u, EPOLLIN | EPOLLRDHUP);
+        ep_set(w, u->fd, u, &u->events, EPOLLIN | EPOLLRDHUP);
       } else {
         up_close(u);
       }
@@ -887,6 +909,68 @@ static void observe_client(struct worker *w, struct call *call, int status, doub
     ss_series_observe(s, secs);
 }
 
+/* ---- the fast path ---- */
+
+struct capture {
+  const struct request *r;
+  int id;
+};
+
+static const char *capture_image(void *ctx, const struct ss_graph_node *node) {
+  const struct capture *cap = ctx;
+  const struct ss__gw_target *t =
+      ss__gw_target_of(cap->r->pred, node->component, node->container);
+  return t ? t->image : NULL;
+}
+
+static void capture_call(void *ctx, struct ss_gw_exec *ex, int call_id,
+                         const struct ss_graph_node *node, const char *path, const char *body,
+                         size_t len) {
+  (void)ex;
+  (void)node;
+  (void)path;
+  (void)body;
+  (void)len;
+  ((struct capture *)ctx)->id = call_id;
+}
+
+/* The model answered the fast path's call: splice the executor's meta in, or,
+ * for anything unusual, replay the answer through the general walk so that
+ * the result is exactly what it would have been. */
+static void fast_complete(struct request *r, int status, const char *body, size_t len) {
+  const struct ss_graph_node *node = r->pred->fast_node;
+  const struct ss__gw_target *t = ss__gw_target_of(r->pred, node->component, node->container);
+  size_t meta_at, meta_len;
+  if (status >= 200 && status <= 299 && t && ss__gw_scan(body, len, &meta_at, &meta_len) == 0 &&
+      (!meta_len || ss__gw_meta_trivial(body + meta_at, meta_len))) {
+    r->fast_body = ss__gw_fast_response(body, len, meta_at, meta_len, r->puid,
+                                        node->name ? node->name : "", t->image, &r->fast_len);
+    if (r->fast_body) {
+      r->fast_status = 200;
+      return;
+    }
+  }
+  struct capture cap = {r, -1};
+  struct ss_gw_exec_config xc = {.call = capture_call, .image_of = capture_image, .ctx = &cap};
+  struct ss_gw_exec *ex = ss_gw_exec_start_with(&r->pred->p->graph, SS_GW_PREDICT, r->fast_req,
+                                                r->fast_req_len, &xc);
+  if (ex && cap.id >= 0)
+    ss_gw_exec_complete(ex, cap.id, status, body, len);
+  int st = 500;
+  char *out = NULL;
+  size_t n = 0;
+  if (ex && ss_gw_exec_done(ex, &st, &out, &n)) {
+    r->fast_status = st;
+    r->fast_body = out;
+    r->fast_len = n;
+  } else {
+    r->fast_status = 500;
+    r->fast_body = ss_gw_error_body(500, "INTERNAL", "out of memory");
+    r->fast_len = r->fast_body ? strlen(r->fast_body) : 0;
+  }
+  ss_gw_exec_free(ex);
+}
+
 static void call_answer(struct worker *w, struct call *call, int status, const char *body,
                         size_t len) {
   struct request *r = call->req;
@@ -900,7 +984,10 @@ static void call_answer(struct worker *w, struct call *call, int status, const c
   struct ss_gw_exec *ex = call->ex;
   free(call);
   r->pending--;
-  ss_gw_exec_complete(ex, id, status, body, len);
+  if (r->fast)
+    fast_complete(r, status, body, len);
+  else
+    ss_gw_exec_complete(ex, id, status, body, len);
   request_finish(r);
 }
 
@@ -910,8 +997,17 @@ static void request_finish(struct request *r) {
   int status;
   char *body = NULL;
   size_t len = 0;
-  if (r->pending > 0 || !ss_gw_exec_done(r->ex, &status, &body, &len))
+  if (r->pending > 0)
     return;
+  if (r->fast) {
+    status = r->fast_status;
+    body = r->fast_body;
+    len = r->fast_len;
+    r->fast_body = NULL;
+    free(r->fast_req);
+  } else if (!ss_gw_exec_done(r->ex, &status, &body, &len)) {
+    return;
+  }
   struct conn *c = r->conn;
   double secs = (double)(mono_ns() - r->start_ns) / 1e9;
   struct ss_metrics *m = r->table->gw ? r->table->gw->cfg.metrics : NULL;
@@ -1093,6 +1189,42 @@ static void handle_predict(struct conn *c, const char *ns, const char *name,
   r->kind = kind;
   r->start_ns = mono_ns();
   c->req = r;
+  size_t meta_at, meta_len;
+  const char *in = c->body.p ? c->body.p : "";
+  int scan = p->fast_node && kind == SS_GW_PREDICT ? ss__gw_scan(in, c->body.n, &meta_at, &meta_len)
+                                                   : 1;
+  if (scan == 0 && meta_len == 0) {
+    /* one model, a plain request: no JSON tree (fastpath.h) */
+    r->fast = true;
+    uint64_t seed = rnd(w);
+    ss__gw_puid(&seed, r->puid);
+    r->fast_req = ss__gw_fast_request(in, c->body.n, r->puid, &r->fast_req_len);
+    struct call *call = r->fast_req ? calloc(1, sizeof *call) : NULL;
+    if (call && !(call->body = malloc(r->fast_req_len + 1))) {
+      free(call);
+      call = NULL;
+    }
+    if (!call) {
+      free(r->fast_req);
+      c->req = NULL;
+      ss__gw_table_unref(r->table, &w->gw->reg);
+      free(r);
+      respond_error(c, 500, "INTERNAL", "out of memory");
+      return;
+    }
+    memcpy(call->body, r->fast_req, r->fast_req_len + 1);
+    call->len = r->fast_req_len;
+    call->req = r;
+    call->node = p->fast_node;
+    snprintf(call->path, sizeof call->path, "/predict");
+    call->target = ss__gw_target_of(p, p->fast_node->component, p->fast_node->container);
+    call->started_ns = mono_ns();
+    r->pending = 2; /* the call, and this function until the end */
+    dispatch(w, call);
+    r->pending--;
+    request_finish(r);
+    return;
+  }
   r->pending = 1; /* held while starting, so a synchronous answer waits */
   struct ss_gw_exec_config xc = {.call = on_call, .image_of = image_of, .ctx = r,
                                  .rng_seed = rnd(w)};
@@ -1179,7 +1311,7 @@ static void accept_all(struct worker *w) {
     if (w->conns)
       w->conns->prev = c;
     w->conns = c;
-    ep_mod(w, fd, c, EPOLLIN | EPOLLRDHUP);
+    ep_set(w, fd, c, &c->events, EPOLLIN | EPOLLRDHUP);
   }
 }
 

@@ -137,6 +137,10 @@ enum ss_err ss_gw_table_add(struct ss_gw_table *t, struct ss_resource *res) {
     const struct ss_predictor *p = &s->predictors[i];
     struct ss__gw_pred *gp = &d->preds[i];
     gp->p = p;
+    const struct ss_graph_node *g = &p->graph;
+    if (g->type == SS_NODE_MODEL && !g->implementation && g->n_children == 0 &&
+        g->component >= 0)
+      gp->fast_node = g;
     d->traffic_total += p->traffic;
     gp->base = calloc(p->n_components ? p->n_components : 1, sizeof *gp->base);
     size_t n = 0;
