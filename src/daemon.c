@@ -3,6 +3,7 @@
  * and the reconciler on a monotonic clock; the API answers on its own
  * threads and wakes the loop when something changed. */
 #include "daemon.h"
+#include "common/paths.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -86,21 +87,6 @@ static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig) {
   (void)sig;
   stop_flag = 1;
-}
-
-void ss_default_state_dir(char *buf, size_t size) {
-  const char *e = getenv("SERVESCALE_STATE_DIR");
-  if (e && *e) {
-    snprintf(buf, size, "%s", e);
-    return;
-  }
-  e = getenv("XDG_STATE_HOME");
-  if (e && *e) {
-    snprintf(buf, size, "%s/servescale", e);
-    return;
-  }
-  e = getenv("HOME");
-  snprintf(buf, size, "%s/.local/state/servescale", e && *e ? e : "/tmp");
 }
 
 static int mkdirs(const char *path) {

@@ -7,8 +7,5 @@
 
 int ss_cmd_serve(int argc, char **argv);
 
-/* The default state directory ($SERVESCALE_STATE_DIR, else
- * $XDG_STATE_HOME/servescale, else ~/.local/state/servescale) into buf. */
-void ss_default_state_dir(char *buf, size_t size);
 
 #endif

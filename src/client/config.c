@@ -9,27 +9,13 @@
 #include <sys/stat.h>
 
 #include "client/internal.h"
+#include "common/paths.h"
 #include "model/doc.h"
 
 /* A certificate bundle larger than this is not a kubeconfig's. */
 #define SS_CLIENT_MAX_CA_BYTES ((size_t)1 << 20)
 
-void ss_client_default_state_dir(char *buf, size_t size) {
-  /* The same rule as ss_default_state_dir() in src/daemon.c, which lives in
-   * the executable and so cannot be linked by library users. */
-  const char *e = getenv("SERVESCALE_STATE_DIR");
-  if (e && *e) {
-    snprintf(buf, size, "%s", e);
-    return;
-  }
-  e = getenv("XDG_STATE_HOME");
-  if (e && *e) {
-    snprintf(buf, size, "%s/servescale", e);
-    return;
-  }
-  e = getenv("HOME");
-  snprintf(buf, size, "%s/.local/state/servescale", e && *e ? e : "/tmp");
-}
+void ss_client_default_state_dir(char *buf, size_t size) { ss_default_state_dir(buf, size); }
 
 const char *ss_client_config_path(const char *explicit_path, char *buf, size_t size) {
   if (explicit_path && *explicit_path) {

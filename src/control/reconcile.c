@@ -195,23 +195,11 @@ static void read_probe(const json_t *p, struct ss_probe *out, bool liveness) {
   out->failure_threshold = (int)json_integer_value(json_object_get(p, "failureThreshold"));
 }
 
-/* The graph node that runs on this container, for its parameters. */
-static const struct ss_graph_node *node_for(const struct ss_graph_node *n, const char *name) {
-  if (n->name && strcmp(n->name, name) == 0)
-    return n;
-  for (size_t i = 0; i < n->n_children; i++) {
-    const struct ss_graph_node *f = node_for(&n->children[i], name);
-    if (f)
-      return f;
-  }
-  return NULL;
-}
-
 static char **build_env(const struct ss_sdep *s, const struct ss_predictor *p,
                         const struct ss_container *k, const json_t *container_json) {
   json_t *env = json_array();
   char buf[4096];
-  const struct ss_graph_node *node = node_for(&p->graph, k->name);
+  const struct ss_graph_node *node = ss_graph_find(&p->graph, k->name);
   char *params = node && node->parameters ? json_dumps(node->parameters, JSON_COMPACT) : NULL;
   snprintf(buf, sizeof buf, "PREDICTIVE_UNIT_ID=%s", k->name);
   json_array_append_new(env, json_string(buf));

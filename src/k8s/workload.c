@@ -40,19 +40,6 @@ void ss__k8s_predictor_service_name(const char *sdep, const char *predictor,
   ss__k8s_dns_name(full, out);
 }
 
-static const struct ss_graph_node *node_for(const struct ss_graph_node *n, const char *name) {
-  if (!name)
-    return NULL;
-  if (n->name && strcmp(n->name, name) == 0)
-    return n;
-  for (size_t i = 0; i < n->n_children; i++) {
-    const struct ss_graph_node *f = node_for(&n->children[i], name);
-    if (f)
-      return f;
-  }
-  return NULL;
-}
-
 /* The containerPort of the port named name, else dflt (added to ports). */
 static int named_port(json_t *ports, const char *name, int dflt) {
   size_t i;
@@ -96,7 +83,7 @@ static json_t *container(const struct ss_sdep *s, const struct ss_predictor *p,
     json_object_set_new(c, "env", json_array());
     env = json_object_get(c, "env");
   }
-  const struct ss_graph_node *node = node_for(&p->graph, k->name);
+  const struct ss_graph_node *node = ss_graph_find(&p->graph, k->name);
   char *params = node && node->parameters ? json_dumps(node->parameters, JSON_COMPACT) : NULL;
   char num[16];
   add_env(env, "PREDICTIVE_UNIT_ID", k->name ? k->name : "");

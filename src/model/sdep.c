@@ -17,6 +17,19 @@ static const char *const node_type_names[] = {"", "MODEL", "TRANSFORMER",
 
 const char *ss_node_type_name(enum ss_node_type t) { return node_type_names[t]; }
 
+const struct ss_graph_node *ss_graph_find(const struct ss_graph_node *root, const char *name) {
+  if (!name)
+    return NULL;
+  if (root->name && strcmp(root->name, name) == 0)
+    return root;
+  for (size_t i = 0; i < root->n_children; i++) {
+    const struct ss_graph_node *f = ss_graph_find(&root->children[i], name);
+    if (f)
+      return f;
+  }
+  return NULL;
+}
+
 /* Implementations Seldon knows; the first group runs inside the gateway. */
 static const char *const known_impls[] = {
     "RANDOM_ABTEST", "AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER",

@@ -90,6 +90,9 @@ struct ss_sdep {
 
 const char *ss_node_type_name(enum ss_node_type t);
 
+/* The node named name in the graph rooted at root, or NULL (name may be NULL). */
+const struct ss_graph_node *ss_graph_find(const struct ss_graph_node *root, const char *name);
+
 /* Replicas a componentSpec runs when nothing scales it: componentSpec.replicas,
  * else predictor.replicas, else spec.replicas, else 1. */
 int32_t ss_component_replicas(const struct ss_sdep *s, const struct ss_predictor *p,
