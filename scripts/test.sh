@@ -12,6 +12,16 @@ cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DSS_WERROR=ON -DSS_SANITIZE=O
 cmake --build build-test -j"$jobs"
 # the schema packages tests/e2e/test_render.py validates rendered manifests with
 (cd tests/k8s && npm ci --no-audit --no-fund)
+# Debian's own kubectl (kubernetes-client, 1.20) beside the machine's newer
+# one: the package is unpacked, not installed, so the two do not collide
+kdeb=build-test/debian-kubectl
+if [ ! -x "$kdeb/usr/bin/kubectl" ]; then
+  mkdir -p "$kdeb"
+  (cd "$kdeb" && { apt-get download kubernetes-client >/dev/null 2>&1 ||
+    { ${SUDO:-} apt-get update -qq && apt-get download kubernetes-client >/dev/null; }; } &&
+    dpkg -x kubernetes-client_*.deb .)
+fi
+export SS_KUBECTL_DEBIAN="$PWD/$kdeb/usr/bin/kubectl"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-test && ctest --output-on-failure -j"$jobs")

@@ -28,6 +28,7 @@ struct ss_api_resp {
   int code;
   json_t *body;                  /* JSON answer (owned), or NULL */
   char *text;                    /* or a plain text answer (owned) */
+  size_t text_len;               /* its length when it may hold NULs; 0: strlen */
   const char *content_type;      /* static */
   char *file;                    /* or a file to stream (owned path) */
   char *warnings[SS_API_MAX_WARNINGS];

@@ -246,7 +246,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct ss_api *api,
     MHD_add_response_header(mr, "Content-Type", "application/json");
   } else if (!mr) {
     const char *t = r->text ? r->text : "";
-    mr = MHD_create_response_from_buffer(strlen(t), (void *)t, MHD_RESPMEM_MUST_COPY);
+    size_t tl = r->text_len ? r->text_len : strlen(t);
+    mr = MHD_create_response_from_buffer(tl, (void *)t, MHD_RESPMEM_MUST_COPY);
     if (!mr)
       return MHD_NO;
     MHD_add_response_header(mr, "Content-Type", r->content_type ? r->content_type : "text/plain");
