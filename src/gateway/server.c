@@ -448,8 +448,12 @@ static void conn_parse(struct conn *c) {
 static void conn_read(struct conn *c) {
   for (;;) {
     if (c->rlen == sizeof c->rbuf) {
-      if (c->roff == 0)
+      if (c->roff == 0) {
+        /* full of a pipelined request while one is answered: stop reading
+         * until the answer is out (conn_write asks for EPOLLIN again) */
+        ep_set(c->w, c->fd, c, &c->events, EPOLLRDHUP);
         break;
+      }
       memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
       c->rlen -= c->roff;
       c->roff = 0;
