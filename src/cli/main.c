@@ -46,7 +46,7 @@ static void usage(FILE *f) {
           "servescale runs Seldon deployments (SeldonDeployment, Model, Server) on one "
           "machine.\n\nUsage: servescale COMMAND [options]\n\nCommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-    fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-18s %s\n", commands[i].name, commands[i].summary);
   fprintf(f, "\nRun 'servescale COMMAND --help' for a command's options.\n");
 }
 
