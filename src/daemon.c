@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "api/tls.h"
+#include "autoscale/loop.h"
 #include "control/control.h"
 #include "control/images.h"
 #include "gateway/gateway.h"
@@ -44,6 +45,7 @@ struct settings {
   int gateway_port;
   int gateway_workers;
   int queue_timeout_ms;
+  int autoscale_sync_ms;
 };
 
 enum opt_type { OPT_STR, OPT_INT };
@@ -80,6 +82,9 @@ static const struct option_row {
      "gateway worker threads (default: one per core)"},
     {"queue-timeout-ms", OPT_INT, offsetof(struct settings, queue_timeout_ms), 0, 1, 3600000,
      "how long a request waits for a first ready replica (default 60000)"},
+    {"autoscale-sync-ms", OPT_INT, offsetof(struct settings, autoscale_sync_ms), 0, 0, 3600000,
+     "poll every autoscaled target this often (default 0: an HPA's 15 s sync period, a "
+     "ScaledObject's pollingInterval; annotation servescale.io/sync-period-ms overrides)"},
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -149,7 +154,18 @@ struct loop {
   bool dirty;
   struct ss_control *control;
   struct ss_gateway *gateway;
+  /* the autoscaler runs on its own thread, since a prometheus query may
+   * wait for its timeout; guarded by mu */
+  struct ss_autoscaler *autoscaler;
+  pthread_cond_t as_cv;
+  bool as_wake, as_stop;
 };
+
+static int64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static bool may_stop(void *ctx, const char *replica_id) {
   struct loop *l = ctx;
@@ -162,6 +178,52 @@ static void on_changed(void *ctx) {
   l->dirty = true;
   pthread_cond_signal(&l->cv);
   pthread_mutex_unlock(&l->mu);
+}
+
+/* The gateway's hook: a request waits at zero replicas of rs. */
+static void on_queued(void *ctx, const char *ns, const char *deployment, const char *rs) {
+  struct loop *l = ctx;
+  (void)ns;
+  (void)deployment;
+  pthread_mutex_lock(&l->mu);
+  if (l->autoscaler) {
+    ss_autoscaler_activate(l->autoscaler, rs);
+    l->as_wake = true;
+    pthread_cond_signal(&l->as_cv);
+  }
+  pthread_mutex_unlock(&l->mu);
+}
+
+/* The longest the autoscaler sleeps: new targets are found this soon. */
+#define SS_AUTOSCALE_MAX_SLEEP_MS 1000
+
+static void *autoscale_main(void *arg) {
+  struct loop *l = arg;
+  pthread_mutex_lock(&l->mu);
+  while (!l->as_stop) {
+    struct ss_autoscaler *as = l->autoscaler;
+    pthread_mutex_unlock(&l->mu);
+    int64_t next = 0;
+    if (ss_autoscaler_tick(as, wall_ms(), &next))
+      on_changed(l); /* the reconciler applies the new size now */
+    int64_t delay = next - wall_ms();
+    if (delay > SS_AUTOSCALE_MAX_SLEEP_MS)
+      delay = SS_AUTOSCALE_MAX_SLEEP_MS;
+    if (delay < 10)
+      delay = 10;
+    pthread_mutex_lock(&l->mu);
+    if (!l->as_wake && !l->as_stop) {
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      int64_t ns = ts.tv_nsec + delay * 1000000;
+      ts.tv_sec += ns / 1000000000;
+      ts.tv_nsec = ns % 1000000000;
+      pthread_cond_timedwait(&l->as_cv, &l->mu, &ts);
+    }
+    l->as_wake = false;
+  }
+  pthread_mutex_unlock(&l->mu);
+  return NULL;
 }
 
 static void runtime_event(void *ctx, const char *rs, const char *type, const char *reason,
@@ -334,6 +396,9 @@ int ss_cmd_serve(int argc, char **argv) {
   struct ss_gateway *gateway = NULL;
   struct ss_metrics *metrics = NULL;
   struct ss_image_map *images = NULL;
+  struct ss_autoscaler *autoscaler = NULL;
+  pthread_t as_thread;
+  bool as_started = false;
   char *token = NULL, *cert = NULL, *key = NULL;
   struct announcements ann = {0};
   struct loop loop = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
@@ -349,6 +414,7 @@ int ss_cmd_serve(int argc, char **argv) {
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_destroy(&loop.cv);
   pthread_cond_init(&loop.cv, &ca);
+  pthread_cond_init(&loop.as_cv, &ca);
   pthread_condattr_destroy(&ca);
 
   struct sigaction sa = {0};
@@ -386,7 +452,9 @@ int ss_cmd_serve(int argc, char **argv) {
                                  .port = s.gateway_port,
                                  .workers = s.gateway_workers,
                                  .metrics = metrics,
-                                 .queue_timeout_ms = s.queue_timeout_ms};
+                                 .queue_timeout_ms = s.queue_timeout_ms,
+                                 .on_queued = on_queued,
+                                 .ctx = &loop};
   if (ss_gateway_start(&gc, &gateway, &err)) {
     fprintf(stderr, "servescale serve: %s\n", err.msg);
     goto out;
@@ -469,6 +537,20 @@ int ss_cmd_serve(int argc, char **argv) {
       goto out;
     }
   }
+  struct ss_autoscaler_config asc = {
+      .store = store, .metrics = metrics, .sync_ms = s.autoscale_sync_ms};
+  if (!(autoscaler = ss_autoscaler_new(&asc))) {
+    fprintf(stderr, "servescale serve: out of memory\n");
+    goto out;
+  }
+  pthread_mutex_lock(&loop.mu);
+  loop.autoscaler = autoscaler;
+  pthread_mutex_unlock(&loop.mu);
+  if (pthread_create(&as_thread, NULL, autoscale_main, &loop)) {
+    fprintf(stderr, "servescale serve: cannot start the autoscaler\n");
+    goto out;
+  }
+  as_started = true;
   announce_init(&ann, files, n_files);
   fflush(stdout);
   fprintf(stderr, "event=started api_port=%d state_dir=%s pid=%d\n", ss_api_port(api),
@@ -503,11 +585,21 @@ int ss_cmd_serve(int argc, char **argv) {
   fprintf(stderr, "event=stopping\n");
   rc = 0;
 out:
+  pthread_mutex_lock(&loop.mu);
+  loop.as_stop = true;
+  pthread_cond_signal(&loop.as_cv);
+  pthread_mutex_unlock(&loop.mu);
+  if (as_started)
+    pthread_join(as_thread, NULL);
   if (store)
     ss_store_shutdown_watches(store);
   ss_api_stop(api);
   ss_gateway_stop(gateway); /* answers what is in flight first */
   loop.gateway = NULL;
+  pthread_mutex_lock(&loop.mu);
+  loop.autoscaler = NULL;
+  pthread_mutex_unlock(&loop.mu);
+  ss_autoscaler_free(autoscaler);
   ss_runtime_free(rt); /* may still report events to control */
   ss_control_free(control);
   ss_metrics_free(metrics);

@@ -78,6 +78,39 @@ static const struct column pod_cols[] = {{"Name", "string", "metadata.name"},
                                          {"Age", "date", NULL},
                                          {NULL, NULL, NULL}};
 
+static const struct column hpa_cols[] = {{"Name", "string", "metadata.name"},
+                                         {"Reference", "string", "spec.scaleTargetRef.name"},
+                                         {"MinPods", "integer", "spec.minReplicas"},
+                                         {"MaxPods", "integer", "spec.maxReplicas"},
+                                         {"Replicas", "integer", "status.currentReplicas"},
+                                         {"Desired", "integer", "status.desiredReplicas"},
+                                         {"Age", "date", NULL},
+                                         {NULL, NULL, NULL}};
+static const struct column so_cols[] = {{"Name", "string", "metadata.name"},
+                                        {"ScaleTargetName", "string", "spec.scaleTargetRef.name"},
+                                        {"Min", "integer", "spec.minReplicaCount"},
+                                        {"Max", "integer", "spec.maxReplicaCount"},
+                                        {"Replicas", "integer", "status.currentReplicas"},
+                                        {"Desired", "integer", "status.desiredReplicas"},
+                                        {"Ready", "string", NULL},
+                                        {"Active", "string", NULL},
+                                        {"Fallback", "string", NULL},
+                                        {"Age", "date", NULL},
+                                        {NULL, NULL, NULL}};
+
+/* The status of condition type in obj's status.conditions, "Unknown" if absent. */
+static const char *cond_status(const json_t *obj, const char *type) {
+  size_t i;
+  json_t *c;
+  json_array_foreach(at(obj, "status.conditions"), i, c) {
+    const char *t = json_string_value(json_object_get(c, "type"));
+    const char *s = json_string_value(json_object_get(c, "status"));
+    if (t && s && strcmp(t, type) == 0)
+      return s;
+  }
+  return "Unknown";
+}
+
 json_t *ss__api_table(const struct ss_api_kind *k, json_t *items, const char *rv) {
   const struct column *cols = ns_cols;
   if (strcmp(k->plural, "seldondeployments") == 0)
@@ -88,6 +121,10 @@ json_t *ss__api_table(const struct ss_api_kind *k, json_t *items, const char *rv
     cols = event_cols;
   else if (strcmp(k->plural, "pods") == 0)
     cols = pod_cols;
+  else if (strcmp(k->plural, "horizontalpodautoscalers") == 0)
+    cols = hpa_cols;
+  else if (strcmp(k->plural, "scaledobjects") == 0)
+    cols = so_cols;
   json_t *defs = json_array(), *rows = json_array();
   for (const struct column *c = cols; c->name; c++)
     json_array_append_new(defs, json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", c->name, "type",
@@ -112,6 +149,8 @@ json_t *ss__api_table(const struct ss_api_kind *k, json_t *items, const char *rv
                                                        : "lastTimestamp")),
             a, sizeof a);
         json_array_append_new(cells, json_string(a));
+      } else if (cols == so_cols) {
+        json_array_append_new(cells, json_string(cond_status(it, c->name)));
       } else if (strcmp(c->name, "Ready") == 0) {
         json_t *cs = at(it, "status.containerStatuses");
         json_t *c0 = json_array_get(cs, 0);

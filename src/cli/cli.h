@@ -24,5 +24,6 @@ int ss_cmd_kubeconfig(int argc, char **argv);
 int ss_cmd_render(int argc, char **argv);
 int ss_cmd_gateway(int argc, char **argv);
 int ss_cmd_prometheus_config(int argc, char **argv);
+int ss_cmd_top(int argc, char **argv);
 
 #endif

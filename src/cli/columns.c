@@ -101,6 +101,33 @@ static void c_object(const json_t *o, char *b, size_t s) {
   snprintf(b, s, "%s/%s", lower, name ? name : "");
 }
 
+static void c_int(const json_t *v, char *b, size_t s) {
+  if (json_is_integer(v))
+    snprintf(b, s, "%lld", (long long)json_integer_value(v));
+  else
+    snprintf(b, s, "<unset>");
+}
+static void c_target(const json_t *o, char *b, size_t s) { text(at(o, "spec", "scaleTargetRef", "name"), b, s); }
+static void c_hpa_min(const json_t *o, char *b, size_t s) { c_int(at(o, "spec", "minReplicas", NULL), b, s); }
+static void c_hpa_max(const json_t *o, char *b, size_t s) { c_int(at(o, "spec", "maxReplicas", NULL), b, s); }
+static void c_so_min(const json_t *o, char *b, size_t s) { c_int(at(o, "spec", "minReplicaCount", NULL), b, s); }
+static void c_so_max(const json_t *o, char *b, size_t s) { c_int(at(o, "spec", "maxReplicaCount", NULL), b, s); }
+static void c_cur(const json_t *o, char *b, size_t s) { c_int(at(o, "status", "currentReplicas", NULL), b, s); }
+static void c_desired(const json_t *o, char *b, size_t s) { c_int(at(o, "status", "desiredReplicas", NULL), b, s); }
+static void cond(const json_t *o, const char *type, char *b, size_t s) {
+  size_t i;
+  json_t *c;
+  snprintf(b, s, "Unknown");
+  json_array_foreach(at(o, "status", "conditions", NULL), i, c) {
+    const char *t = json_string_value(json_object_get(c, "type"));
+    if (t && strcmp(t, type) == 0)
+      text(json_object_get(c, "status"), b, s);
+  }
+}
+static void c_so_ready(const json_t *o, char *b, size_t s) { cond(o, "Ready", b, s); }
+static void c_so_active(const json_t *o, char *b, size_t s) { cond(o, "Active", b, s); }
+static void c_so_fallback(const json_t *o, char *b, size_t s) { cond(o, "Fallback", b, s); }
+
 static const struct column {
   const char *plural; /* the kind it belongs to */
   const char *header;
@@ -132,6 +159,23 @@ static const struct column {
     {"pods", "AGE", false, c_age},
     {"pods", "IP", true, c_pod_ip},
     {"pods", "PORT", true, c_pod_port},
+    {"horizontalpodautoscalers", "NAME", false, c_name},
+    {"horizontalpodautoscalers", "REFERENCE", false, c_target},
+    {"horizontalpodautoscalers", "MINPODS", false, c_hpa_min},
+    {"horizontalpodautoscalers", "MAXPODS", false, c_hpa_max},
+    {"horizontalpodautoscalers", "REPLICAS", false, c_cur},
+    {"horizontalpodautoscalers", "DESIRED", false, c_desired},
+    {"horizontalpodautoscalers", "AGE", false, c_age},
+    {"scaledobjects", "NAME", false, c_name},
+    {"scaledobjects", "SCALETARGETNAME", false, c_target},
+    {"scaledobjects", "MIN", false, c_so_min},
+    {"scaledobjects", "MAX", false, c_so_max},
+    {"scaledobjects", "REPLICAS", false, c_cur},
+    {"scaledobjects", "DESIRED", false, c_desired},
+    {"scaledobjects", "READY", false, c_so_ready},
+    {"scaledobjects", "ACTIVE", false, c_so_active},
+    {"scaledobjects", "FALLBACK", false, c_so_fallback},
+    {"scaledobjects", "AGE", false, c_age},
     {"events", "LAST SEEN", false, c_last_seen},
     {"events", "TYPE", false, c_type},
     {"events", "REASON", false, c_reason},

@@ -16,6 +16,9 @@ static const struct ss_client_kind kinds[] = {
     {"Namespace", "", "v1", "namespaces", "namespace", "ns", false, false},
     {"Event", "", "v1", "events", "event", "ev", true, false},
     {"Pod", "", "v1", "pods", "pod", "po", true, false},
+    {"HorizontalPodAutoscaler", "autoscaling", "v2", "horizontalpodautoscalers",
+     "horizontalpodautoscaler", "hpa", true, false},
+    {"ScaledObject", "keda.sh", "v1alpha1", "scaledobjects", "scaledobject", "so", true, false},
 };
 
 const struct ss_client_kind *ss_client_kind_find(const char *word) {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define RS_GAUGES 5
-#define REPLICA_GAUGES 2
+#define REPLICA_GAUGES 5
 
 static const char *const rs_names[RS_GAUGES] = {
     "servescale_replica_set_desired_replicas", "servescale_replica_set_replicas",
@@ -17,11 +17,16 @@ static const char *const rs_help[RS_GAUGES] = {
     "Replicas the replica set should run", "Replicas with a live process",
     "Replicas passing their readiness probe", "Calls in flight from the gateway to its replicas",
     "Calls waiting in the gateway for a first ready replica"};
-static const char *const rep_names[REPLICA_GAUGES] = {"servescale_replica_cpu_seconds",
-                                                      "servescale_replica_resident_memory_bytes"};
+static const char *const rep_names[REPLICA_GAUGES] = {
+    "servescale_replica_cpu_seconds", "servescale_replica_resident_memory_bytes",
+    "servescale_replica_ready", "servescale_replica_start_time_seconds",
+    "servescale_replica_ready_time_seconds"};
 static const char *const rep_help[REPLICA_GAUGES] = {
     "CPU time (user and system) the replica's process has used, in seconds",
-    "Resident memory of the replica's process, in bytes"};
+    "Resident memory of the replica's process, in bytes",
+    "1 when the replica passes its readiness probe, else 0",
+    "When the replica's current process started, in seconds since the epoch",
+    "When the replica's readiness last changed, in seconds since the epoch (0: never ready)"};
 
 struct entry {
   char key[512];
@@ -104,7 +109,8 @@ void ss__gauges_rs(struct ss__gauges *g, const char *ns, const char *dep, const 
 }
 
 void ss__gauges_replica(struct ss__gauges *g, const char *ns, const char *dep, const char *rs,
-                        const char *replica, double cpu_seconds, double rss_bytes) {
+                        const char *replica, double cpu_seconds, double rss_bytes, bool ready,
+                        double start_time, double ready_time) {
   if (!g)
     return;
   char key[512];
@@ -117,6 +123,12 @@ void ss__gauges_replica(struct ss__gauges *g, const char *ns, const char *dep, c
     ss_series_set(e->s[0], cpu_seconds);
   if (e->s[1])
     ss_series_set(e->s[1], rss_bytes);
+  if (e->s[2])
+    ss_series_set(e->s[2], ready ? 1 : 0);
+  if (e->s[3])
+    ss_series_set(e->s[3], start_time);
+  if (e->s[4])
+    ss_series_set(e->s[4], ready_time);
 }
 
 void ss__gauges_end(struct ss__gauges *g) {

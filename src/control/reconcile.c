@@ -227,11 +227,46 @@ static char **build_env(const struct ss_sdep *s, const struct ss_predictor *p,
   return v;
 }
 
-/* Replicas a componentSpec should run now. Autoscaled ones start at their
- * scaler's minimum (at least 1) until a scaler writes a size. */
-static int desired_replicas(const struct ss_sdep *s, const struct ss_predictor *p,
+/* The size the autoscaler decided for replica set display in ns: the
+ * status.desiredReplicas of its ScaledObject (keda) or
+ * HorizontalPodAutoscaler; -1 when there is none yet, or when it was made
+ * before the scale's spec.replicas changed to spec_replicas. */
+static int autoscaler_decision(struct ss_control *c, const char *ns, const char *display,
+                               bool keda, int spec_replicas) {
+  struct ss_kind_ref k = keda ? (struct ss_kind_ref){"keda.sh", "scaledobjects"}
+                              : (struct ss_kind_ref){"autoscaling", "horizontalpodautoscalers"};
+  json_t *obj = NULL;
+  int n = -1;
+  if (ss_store_get(c->cfg.store, k, ns, display, &obj, NULL) == SS_EOK) {
+    json_t *d = json_object_get(json_object_get(obj, "status"), "desiredReplicas");
+    json_t *seen = json_object_get(json_object_get(obj, "status"), "specReplicas");
+    /* a manual scale the autoscaler has not seen yet applies first, as on
+     * Kubernetes; its next sync works from it */
+    if (json_is_integer(d) && json_integer_value(d) >= 0 &&
+        (!json_is_integer(seen) || json_integer_value(seen) == spec_replicas))
+      n = (int)json_integer_value(d);
+  }
+  json_decref(obj);
+  return n;
+}
+
+/* Replicas a componentSpec should run now. Autoscaled ones run what their
+ * autoscaler decided, kept inside [min, max] (a decision is never outside,
+ * but the spec may have changed since); until it decided, their scaler's
+ * minimum (at least 1). */
+static int desired_replicas(struct ss_control *c, const char *ns, const char *display,
+                            const struct ss_sdep *s, const struct ss_predictor *p,
                             const struct ss_component_spec *cs) {
   int n = ss_component_replicas(s, p, cs);
+  int decided =
+      cs->keda || cs->hpa ? autoscaler_decision(c, ns, display, cs->keda != NULL, n) : -1;
+  if (decided >= 0) {
+    int lo = cs->keda ? cs->keda->min_replicas : cs->hpa->min_replicas;
+    int hi = cs->keda ? cs->keda->max_replicas : cs->hpa->max_replicas;
+    if (cs->keda && cs->keda->idle_replicas >= 0 && decided == cs->keda->idle_replicas)
+      return decided;
+    return decided < lo ? lo : decided > hi ? hi : decided;
+  }
   if (cs->keda) {
     int lo = cs->keda->min_replicas > 0 ? cs->keda->min_replicas : 1;
     if (n < lo)
@@ -268,7 +303,7 @@ static void plan_container(struct ss_control *c, const json_t *obj, const struct
   /* Names are unique per namespace, as in Kubernetes; namespaces and names
    * are DNS labels, so the dot cannot be part of either. */
   snprintf(plan->name, sizeof plan->name, "%s.%s", ns ? ns : "default", plan->display);
-  plan->replicas = desired_replicas(s, p, cs);
+  plan->replicas = desired_replicas(c, ns ? ns : "default", plan->display, s, p, cs);
   json_t *argv = ss_image_map_resolve(c->cfg.images, k->image);
   if (!argv) {
     plan->failed = true;
@@ -429,14 +464,23 @@ static void route_replicas(struct ss_control *c, struct ss_gw_table *table, cons
   if (table)
     ss_gw_table_replicas(table, ns, name, pi, ci, k, plan->name, gr, n);
   int running = 0, ready = 0, inflight = 0;
+  struct timespec mts, wts;
+  clock_gettime(CLOCK_MONOTONIC, &mts);
+  clock_gettime(CLOCK_REALTIME, &wts);
+  int64_t mono = (int64_t)mts.tv_sec * 1000 + mts.tv_nsec / 1000000;
+  double wall_s = (double)wts.tv_sec + (double)wts.tv_nsec / 1e9;
   for (size_t i = 0; i < n; i++) {
     running += ri[i].pid != 0;
     ready += gr[i].ready;
     if (c->cfg.gateway)
       inflight += ss_gateway_inflight(c->cfg.gateway, ri[i].id);
     const char *pod = strlen(ri[i].id) > strlen(ns) + 1 ? ri[i].id + strlen(ns) + 1 : ri[i].id;
+    /* times as wall-clock seconds, the window's clock */
+    double started = wall_s - (double)(mono - ri[i].started_ms) / 1000.0;
+    double ready_at = ri[i].ready_ms ? wall_s - (double)(mono - ri[i].ready_ms) / 1000.0 : 0;
     ss__gauges_replica(c->gauges, ns, name, plan->display, pod, ri[i].cpu_seconds,
-                       (double)ri[i].rss_bytes);
+                       (double)ri[i].rss_bytes, gr[i].ready, ri[i].started_ms ? started : 0,
+                       ready_at);
   }
   ss__gauges_rs(c->gauges, ns, name, plan->display, plan->replicas, running, ready, inflight,
                 c->cfg.gateway ? ss_gateway_queued(c->cfg.gateway, plan->name) : 0);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model/fields.h"
+#include "promql/promql.h"
 
 static const char *const metric_names[] = {"Resource", "ContainerResource", "Pods", "Object",
                                            "External"};
@@ -455,6 +456,16 @@ static void decode_prometheus(struct ss__dec *d, const json_t *meta, struct ss_t
   t->query = meta_str(d, meta, "query", true);
   if (t->query && !*t->query)
     ss__err(d, "query", "must not be empty");
+  else if (t->query && !t->server_address) {
+    /* no serverAddress: the embedded metrics source answers, so the query
+     * must be inside its PromQL subset (a Prometheus server takes any) */
+    struct ss_promql *pq = NULL;
+    struct ss_error perr = {0};
+    if (ss_promql_parse(t->query, &pq, &perr))
+      ss__err(d, "query", "%s (the embedded metrics source, used when serverAddress is unset)",
+              perr.msg);
+    ss_promql_free(pq);
+  }
   t->metric_name = meta_str(d, meta, "metricName", false);
   if (meta_num(d, meta, "threshold", true, &t->threshold) && t->threshold <= 0)
     ss__err(d, "threshold", "must be greater than 0");

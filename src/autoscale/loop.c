@@ -1,0 +1,983 @@
+/* loop.c: the autoscaling loop (see loop.h): targets from the stored
+ * SeldonDeployments, inputs from the metrics window and Prometheus, the
+ * decision into a read-only HorizontalPodAutoscaler or ScaledObject. */
+#include "autoscale/loop.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "autoscale/hpa.h"
+#include "autoscale/keda.h"
+#include "model/resource.h"
+#include "promql/promql.h"
+
+#define KEY_MAX 600
+#define MAX_PODS 256           /* replicas of one target the loop looks at */
+#define CPU_RATE_SPAN_MS 15000 /* metrics-server's resolution: CPU averaged over 15 s */
+#define PROM_BODY_MAX ((size_t)1 << 20)
+#define MAX_CONDS 4
+
+struct cond {
+  char type[24], status[8], reason[64], message[SS_HPA_MSG_MAX], since[32];
+};
+
+struct target {
+  char key[KEY_MAX]; /* "<ns>.<replica set>" */
+  char ns[256], dep[256], name[128];
+  bool keda, seen;
+  char *sig;                  /* the autoscaling spec, serialized: a change resets state */
+  int32_t last_spec_replicas; /* what the resource says: a change is a manual scale */
+  int32_t current;            /* the size the autoscaler set (scale spec.replicas) */
+  bool has_current;
+  int64_t next_ms;
+  bool activate; /* guarded by a->mu */
+  struct ss_hpa_history hist;
+  struct ss_keda_state ks;
+  bool ks_init;
+  struct cond conds[MAX_CONDS];
+  char last_scale[32], last_active[32];
+  json_t *metric_status; /* currentMetrics (HPA) / trigger values (KEDA) */
+};
+
+struct ss_autoscaler {
+  struct ss_autoscaler_config cfg;
+  pthread_mutex_t mu;
+  struct target **v;
+  size_t n;
+};
+
+static void rfc3339(int64_t wall_ms, char *buf, size_t size) {
+  time_t t = (time_t)(wall_ms / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+struct ss_autoscaler *ss_autoscaler_new(const struct ss_autoscaler_config *cfg) {
+  struct ss_autoscaler *a = calloc(1, sizeof *a);
+  if (!a)
+    return NULL;
+  a->cfg = *cfg;
+  pthread_mutex_init(&a->mu, NULL);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  return a;
+}
+
+static void target_reset(struct target *t) {
+  free(t->hist.recs.items);
+  free(t->hist.events.items);
+  memset(&t->hist, 0, sizeof t->hist);
+  if (t->ks_init)
+    ss_keda_state_free(&t->ks);
+  t->ks_init = false;
+}
+
+static void target_free(struct target *t) {
+  if (!t)
+    return;
+  target_reset(t);
+  free(t->sig);
+  json_decref(t->metric_status);
+  free(t);
+}
+
+void ss_autoscaler_free(struct ss_autoscaler *a) {
+  if (!a)
+    return;
+  for (size_t i = 0; i < a->n; i++)
+    target_free(a->v[i]);
+  free(a->v);
+  pthread_mutex_destroy(&a->mu);
+  free(a);
+}
+
+void ss_autoscaler_activate(struct ss_autoscaler *a, const char *rs) {
+  if (!a || !rs)
+    return;
+  pthread_mutex_lock(&a->mu);
+  for (size_t i = 0; i < a->n; i++)
+    if (strcmp(a->v[i]->key, rs) == 0)
+      a->v[i]->activate = true;
+  pthread_mutex_unlock(&a->mu);
+}
+
+/* ---- replicas, from the metrics window ---- */
+
+struct pod_row {
+  char replica[160];
+  bool ready, has_start, has_cpu, has_mem;
+  int64_t start_ms, ready_ms;
+  double cpu_milli;
+  int64_t cpu_at, cpu_window;
+  double mem_bytes;
+  int64_t mem_at;
+};
+
+struct pod_scan {
+  const char *ns, *rs;
+  int which; /* 0 ready, 1 start, 2 ready time, 3 cpu, 4 memory */
+  struct pod_row *rows;
+  size_t n;
+};
+
+static const char *label(const struct ss_timeseries *ts, const char *name) {
+  for (size_t i = 0; i < ts->n_labels; i++)
+    if (strcmp(ts->label_names[i], name) == 0)
+      return ts->label_values[i];
+  return "";
+}
+
+static void pod_cb(void *ctx, const struct ss_timeseries *ts) {
+  struct pod_scan *ps = ctx;
+  if (!ts->n_samples || strcmp(label(ts, "namespace"), ps->ns) != 0 ||
+      strcmp(label(ts, "replica_set"), ps->rs) != 0)
+    return;
+  const char *rep = label(ts, "replica");
+  struct pod_row *r = NULL;
+  for (size_t i = 0; i < ps->n && !r; i++)
+    if (strcmp(ps->rows[i].replica, rep) == 0)
+      r = &ps->rows[i];
+  if (!r) {
+    if (ps->which != 0 || ps->n == MAX_PODS)
+      return; /* a replica is known by its readiness gauge */
+    r = &ps->rows[ps->n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->replica, sizeof r->replica, "%s", rep);
+  }
+  const struct ss_sample *last = &ts->samples[ts->n_samples - 1];
+  switch (ps->which) {
+  case 0: r->ready = last->v > 0.5; break;
+  case 1:
+    r->has_start = last->v > 0;
+    r->start_ms = (int64_t)(last->v * 1000);
+    break;
+  case 2: r->ready_ms = (int64_t)(last->v * 1000); break;
+  case 3:
+    /* usage over up to the last CPU_RATE_SPAN_MS, as metrics-server averages it */
+    for (size_t i = 0; i + 1 < ts->n_samples; i++) {
+      const struct ss_sample *s = &ts->samples[i];
+      if (s->t_ms < last->t_ms - CPU_RATE_SPAN_MS || s->t_ms > last->t_ms - 1000)
+        continue;
+      if (last->v < s->v)
+        break; /* restarted: no rate across the reset */
+      r->has_cpu = true;
+      r->cpu_milli = (last->v - s->v) * 1000.0 / ((double)(last->t_ms - s->t_ms) / 1000.0);
+      r->cpu_at = last->t_ms;
+      r->cpu_window = last->t_ms - s->t_ms;
+      break;
+    }
+    break;
+  case 4:
+    r->has_mem = true;
+    r->mem_bytes = last->v;
+    r->mem_at = last->t_ms;
+    break;
+  }
+}
+
+static size_t scan_pods(struct ss_autoscaler *a, const char *ns, const char *rs,
+                        struct pod_row *rows) {
+  static const char *const names[] = {
+      "servescale_replica_ready", "servescale_replica_start_time_seconds",
+      "servescale_replica_ready_time_seconds", "servescale_replica_cpu_seconds",
+      "servescale_replica_resident_memory_bytes"};
+  struct pod_scan ps = {.ns = ns, .rs = rs, .rows = rows};
+  for (int i = 0; i < 5; i++) {
+    ps.which = i;
+    ss_metrics_each_series(a->cfg.metrics, names[i], pod_cb, &ps);
+  }
+  return ps.n;
+}
+
+/* One replica's sample of cpu or memory, in hpa.h's milli units. */
+static struct ss_hpa_sample pod_sample(const struct pod_row *r, bool cpu, int64_t request_milli) {
+  struct ss_hpa_sample s = {.request = request_milli};
+  if (cpu && r->has_cpu) {
+    s.present = true;
+    s.value = (int64_t)llround(r->cpu_milli);
+    s.at_ms = r->cpu_at;
+    s.window_ms = r->cpu_window;
+  } else if (!cpu && r->has_mem) {
+    s.present = true;
+    s.value = (int64_t)llround(r->mem_bytes * 1000.0);
+    s.at_ms = r->mem_at;
+    s.window_ms = 0;
+  }
+  return s;
+}
+
+/* ---- prometheus triggers ---- */
+
+struct body {
+  char *p;
+  size_t n;
+  bool over;
+};
+
+static size_t body_write(char *ptr, size_t size, size_t nmemb, void *ud) {
+  struct body *b = ud;
+  size_t n = size * nmemb;
+  if (b->n + n > PROM_BODY_MAX) {
+    b->over = true;
+    return 0;
+  }
+  char *p = realloc(b->p, b->n + n + 1);
+  if (!p)
+    return 0;
+  memcpy(p + b->n, ptr, n);
+  b->p = p;
+  b->n += n;
+  b->p[b->n] = '\0';
+  return n;
+}
+
+static const char *meta(const struct ss_trigger *t, const char *key) {
+  return json_string_value(json_object_get(t->metadata, key));
+}
+
+/* The value of a prometheus trigger's query from its server, by KEDA's
+ * rules; false with why on failure. */
+static bool prom_http(const struct ss_trigger *t, double *out, char *why, size_t why_size) {
+  bool ok = false;
+  struct body b = {0};
+  struct curl_slist *hdrs = NULL;
+  json_t *root = NULL;
+  char *url = NULL;
+  CURL *h = curl_easy_init();
+  if (!h) {
+    snprintf(why, why_size, "out of memory");
+    goto out;
+  }
+  char *q = curl_easy_escape(h, t->query, 0);
+  size_t ul = strlen(t->server_address) + (q ? strlen(q) : 0) + 32;
+  url = malloc(ul);
+  if (!q || !url) {
+    curl_free(q);
+    snprintf(why, why_size, "out of memory");
+    goto out;
+  }
+  size_t sl = strlen(t->server_address);
+  while (sl && t->server_address[sl - 1] == '/')
+    sl--;
+  snprintf(url, ul, "%.*s/api/v1/query?query=%s", (int)sl, t->server_address, q);
+  curl_free(q);
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                   (long)(t->timeout_ms > 0 ? t->timeout_ms : SS_KEDA_DEFAULT_PROM_TIMEOUT_MS));
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  hdrs = curl_slist_append(hdrs, "Accept: application/json");
+  if (t->custom_headers) {
+    /* "Name=value,Name2=value2" */
+    char buf[1024];
+    const char *p = t->custom_headers;
+    while (*p) {
+      const char *comma = strchr(p, ',');
+      size_t n = comma ? (size_t)(comma - p) : strlen(p);
+      const char *eq = memchr(p, '=', n);
+      if (eq) {
+        snprintf(buf, sizeof buf, "%.*s: %.*s", (int)(eq - p), p, (int)(n - (size_t)(eq - p) - 1),
+                 eq + 1);
+        hdrs = curl_slist_append(hdrs, buf);
+      }
+      p += n + (comma ? 1 : 0);
+    }
+  }
+  if (t->auth_modes && strstr(t->auth_modes, "bearer") && meta(t, "bearerToken")) {
+    char buf[2048];
+    snprintf(buf, sizeof buf, "Authorization: Bearer %s", meta(t, "bearerToken"));
+    hdrs = curl_slist_append(hdrs, buf);
+  } else if (t->auth_modes && strstr(t->auth_modes, "basic") && meta(t, "username")) {
+    curl_easy_setopt(h, CURLOPT_USERNAME, meta(t, "username"));
+    curl_easy_setopt(h, CURLOPT_PASSWORD, meta(t, "password") ? meta(t, "password") : "");
+  }
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+  CURLcode cc = curl_easy_perform(h);
+  if (cc != CURLE_OK) {
+    snprintf(why, why_size, "prometheus query failed: %s",
+             b.over ? "answer too large" : curl_easy_strerror(cc));
+    goto out;
+  }
+  long code = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+  if (code < 200 || code > 299) {
+    snprintf(why, why_size, "prometheus query api returned error. status: %ld response: %.120s",
+             code, b.p ? b.p : "");
+    goto out;
+  }
+  json_error_t je;
+  root = b.p ? json_loads(b.p, 0, &je) : NULL;
+  const char *status = json_string_value(json_object_get(root, "status"));
+  json_t *data = json_object_get(root, "data");
+  const char *type = json_string_value(json_object_get(data, "resultType"));
+  json_t *result = json_object_get(data, "result");
+  if (!status || strcmp(status, "success") != 0 || !type) {
+    snprintf(why, why_size, "prometheus answered without a success status");
+    goto out;
+  }
+  json_t *value = NULL;
+  if (strcmp(type, "scalar") == 0) {
+    value = result;
+  } else if (strcmp(type, "vector") == 0) {
+    if (json_array_size(result) > 1) {
+      snprintf(why, why_size, "prometheus query %s returned multiple elements", t->query);
+      goto out;
+    }
+    value = json_object_get(json_array_get(result, 0), "value");
+  } else {
+    snprintf(why, why_size, "prometheus query returned a %s, not a vector or scalar", type);
+    goto out;
+  }
+  double v = NAN;
+  const char *vs = json_string_value(json_array_get(value, 1));
+  if (vs)
+    v = strtod(vs, NULL);
+  if (!vs || isnan(v) || isinf(v)) {
+    if (!t->ignore_null_values) {
+      snprintf(why, why_size, "prometheus metrics 'prometheus' target may be lost, the result is "
+                              "empty");
+      goto out;
+    }
+    v = 0;
+  }
+  *out = v;
+  ok = true;
+out:
+  json_decref(root);
+  curl_slist_free_all(hdrs);
+  if (h)
+    curl_easy_cleanup(h);
+  free(url);
+  free(b.p);
+  return ok;
+}
+
+static bool prom_embedded(struct ss_autoscaler *a, const struct ss_trigger *t, int64_t now_ms,
+                          double *out, char *why, size_t why_size) {
+  struct ss_promql *pq = NULL;
+  struct ss_promql_result *res = NULL;
+  struct ss_error err = {0};
+  bool ok = false;
+  if (ss_promql_parse(t->query, &pq, &err))
+    goto out;
+  struct ss_promql_source src = ss_promql_metrics_source(a->cfg.metrics);
+  if (ss_promql_eval(pq, &src, now_ms, &res, &err))
+    goto out;
+  if (ss_promql_single_value(res, t->ignore_null_values, out, &err))
+    goto out;
+  ok = true;
+out:
+  if (!ok)
+    snprintf(why, why_size, "embedded metrics source: %s", err.msg);
+  ss_promql_result_free(res);
+  ss_promql_free(pq);
+  return ok;
+}
+
+/* ---- status objects ---- */
+
+static void set_cond(struct target *t, const char *type, const char *status, const char *reason,
+                     const char *message, int64_t now_ms) {
+  struct cond *c = NULL;
+  for (size_t i = 0; i < MAX_CONDS && !c; i++)
+    if (!t->conds[i].type[0] || strcmp(t->conds[i].type, type) == 0)
+      c = &t->conds[i];
+  if (!c)
+    return;
+  if (!c->type[0] || strcmp(c->status, status) != 0)
+    rfc3339(now_ms, c->since, sizeof c->since);
+  snprintf(c->type, sizeof c->type, "%s", type);
+  snprintf(c->status, sizeof c->status, "%s", status);
+  snprintf(c->reason, sizeof c->reason, "%s", reason ? reason : "");
+  snprintf(c->message, sizeof c->message, "%s", message ? message : "");
+}
+
+static void hpa_cond(struct target *t, const char *type, const struct ss_hpa_condition *c,
+                     int64_t now_ms) {
+  if (c->status == SS_HPA_COND_UNCHANGED)
+    return;
+  set_cond(t, type, c->status == SS_HPA_COND_TRUE ? "True" : "False", c->reason, c->message,
+           now_ms);
+}
+
+static void keda_cond(struct target *t, const char *type, const struct ss_keda_condition *c,
+                      int64_t now_ms) {
+  if (c->status == SS_KEDA_COND_UNCHANGED)
+    return;
+  set_cond(t, type,
+           c->status == SS_KEDA_COND_TRUE    ? "True"
+           : c->status == SS_KEDA_COND_FALSE ? "False"
+                                             : "Unknown",
+           c->reason, c->message, now_ms);
+}
+
+static json_t *conds_json(const struct target *t) {
+  json_t *a = json_array();
+  for (size_t i = 0; i < MAX_CONDS; i++)
+    if (t->conds[i].type[0])
+      json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", t->conds[i].type,
+                                         "status", t->conds[i].status, "reason",
+                                         t->conds[i].reason, "message", t->conds[i].message,
+                                         "lastTransitionTime", t->conds[i].since));
+  return a;
+}
+
+/* A milli value as Kubernetes prints a quantity: "250m", "3", "1500m". */
+static json_t *qty(int64_t milli) {
+  char buf[40];
+  if (milli % 1000 == 0)
+    snprintf(buf, sizeof buf, "%lld", (long long)(milli / 1000));
+  else
+    snprintf(buf, sizeof buf, "%lldm", (long long)milli);
+  return json_string(buf);
+}
+
+static const char *source_field(enum ss_metric_source src);
+
+static json_t *hpa_current_metrics(const struct ss_hpa_spec *spec, const struct ss_hpa_result *r) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < spec->n_metrics && i < r->n_metrics; i++) {
+    const struct ss_metric_spec *m = &spec->metrics[i];
+    const struct ss_hpa_metric_status *ms = &r->metrics[i];
+    if (!ms->valid)
+      continue;
+    json_t *cur = json_object();
+    if (ms->has_utilization)
+      json_object_set_new(cur, "averageUtilization", json_integer(ms->average_utilization));
+    if (m->target.type == SS_TARGET_VALUE)
+      json_object_set_new(cur, "value", qty(ms->value));
+    else
+      json_object_set_new(cur, "averageValue", qty(ms->average_value));
+    const char *type = ss_metric_source_name(m->source);
+    const char *field = source_field(m->source);
+    json_t *inner = m->source == SS_METRIC_RESOURCE || m->source == SS_METRIC_CONTAINER_RESOURCE
+                        ? json_pack("{s:s, s:o}", "name", m->name ? m->name : "", "current", cur)
+                        : json_pack("{s:{s:s}, s:o}", "metric", "name", m->name ? m->name : "",
+                                    "current", cur);
+    json_array_append_new(arr, json_pack("{s:s, s:o}", "type", type, field, inner));
+  }
+  return arr;
+}
+
+static const char *source_field(enum ss_metric_source src) {
+  switch (src) {
+  case SS_METRIC_RESOURCE: return "resource";
+  case SS_METRIC_CONTAINER_RESOURCE: return "containerResource";
+  case SS_METRIC_PODS: return "pods";
+  case SS_METRIC_OBJECT: return "object";
+  case SS_METRIC_EXTERNAL: return "external";
+  }
+  return "external";
+}
+
+/* spec.metrics in the autoscaling/v2 form, whichever form the hpaSpec used
+ * (v2beta1's targetAverageUtilization reads as a Utilization target). */
+static json_t *hpa_spec_metrics(const struct ss_hpa_spec *spec) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < spec->n_metrics; i++) {
+    const struct ss_metric_spec *m = &spec->metrics[i];
+    json_t *target = json_pack("{s:s}", "type", ss_target_type_name(m->target.type));
+    if (m->target.type == SS_TARGET_UTILIZATION)
+      json_object_set_new(target, "averageUtilization", json_integer(m->target.utilization));
+    else
+      json_object_set_new(target, m->target.type == SS_TARGET_VALUE ? "value" : "averageValue",
+                          qty(m->target.value.milli));
+    json_t *inner;
+    if (m->source == SS_METRIC_RESOURCE || m->source == SS_METRIC_CONTAINER_RESOURCE) {
+      inner = json_pack("{s:s, s:o}", "name", m->name ? m->name : "", "target", target);
+      if (m->container)
+        json_object_set_new(inner, "container", json_string(m->container));
+    } else {
+      inner = json_pack("{s:{s:s}, s:o}", "metric", "name", m->name ? m->name : "", "target",
+                        target);
+      if (m->selector)
+        json_object_set_new(json_object_get(inner, "metric"), "selector",
+                            json_deep_copy(m->selector));
+      if (m->source == SS_METRIC_OBJECT)
+        json_object_set_new(inner, "describedObject",
+                            json_pack("{s:s?, s:s?, s:s?}", "kind", m->object_kind, "name",
+                                      m->object_name, "apiVersion", m->object_api_version));
+    }
+    json_array_append_new(arr, json_pack("{s:s, s:o}", "type", ss_metric_source_name(m->source),
+                                         source_field(m->source), inner));
+  }
+  return arr;
+}
+
+/* Creates or updates the object for t: spec from the SeldonDeployment,
+ * status from the last decision. */
+static void store_object(struct ss_autoscaler *a, struct target *t, const json_t *owner,
+                         json_t *spec, int32_t status_replicas) {
+  struct ss_kind_ref k = t->keda ? (struct ss_kind_ref){SS_AUTOSCALE_SO_GROUP, SS_AUTOSCALE_SO_PLURAL}
+                                 : (struct ss_kind_ref){SS_AUTOSCALE_HPA_GROUP, SS_AUTOSCALE_HPA_PLURAL};
+  json_t *md = json_object_get(owner, "metadata");
+  json_t *obj = json_pack(
+      "{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:O?, s:O?, s:b, s:b}]}, s:O}", "apiVersion",
+      t->keda ? "keda.sh/v1alpha1" : "autoscaling/v2", "kind",
+      t->keda ? "ScaledObject" : "HorizontalPodAutoscaler", "metadata", "name", t->name,
+      "namespace", t->ns, "labels", "seldon-deployment-id", t->dep, "ownerReferences",
+      "apiVersion", SS_SDEP_GROUP "/v1", "kind", "SeldonDeployment", "name",
+      json_object_get(md, "name"), "uid", json_object_get(md, "uid"), "controller", 1,
+      "blockOwnerDeletion", 1, "spec", spec);
+  json_t *stored = NULL;
+  if (!obj)
+    return;
+  if (ss_store_get(a->cfg.store, k, t->ns, t->name, &stored, NULL) == SS_ENOTFOUND)
+    ss_store_create(a->cfg.store, k, obj, NULL, NULL);
+  else if (stored && !json_equal(json_object_get(stored, "spec"), spec))
+    ss_store_update(a->cfg.store, k, obj, NULL, NULL);
+  json_decref(stored);
+  json_decref(obj);
+  json_t *st = json_pack("{s:i, s:i, s:O, s:o}", "currentReplicas", status_replicas,
+                         "desiredReplicas", t->current, t->keda ? "triggers" : "currentMetrics",
+                         t->metric_status ? t->metric_status : json_null(), "conditions",
+                         conds_json(t));
+  /* the scale's spec.replicas this decision worked from: until the loop has
+   * seen a manual scale, the reconciler runs what the user set */
+  json_object_set_new(st, "specReplicas", json_integer(t->last_spec_replicas));
+  if (t->last_scale[0])
+    json_object_set_new(st, "lastScaleTime", json_string(t->last_scale));
+  if (t->keda) {
+    json_object_set_new(st, "scaleTargetKind", json_string("apps/v1.Deployment"));
+    json_object_set_new(st, "scaleTargetName", json_string(t->name));
+    if (t->last_active[0])
+      json_object_set_new(st, "lastActiveTime", json_string(t->last_active));
+  }
+  ss_store_update_status(a->cfg.store, k, t->ns, t->name, st, NULL, NULL, NULL);
+  json_decref(st);
+}
+
+static void event(struct ss_autoscaler *a, const json_t *owner, bool warning, const char *reason,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void event(struct ss_autoscaler *a, const json_t *owner, bool warning, const char *reason,
+                  const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  ss_store_event(a->cfg.store, owner, warning ? "Warning" : "Normal", reason, msg, NULL);
+  json_t *md = json_object_get(owner, "metadata");
+  const char *ns = json_string_value(json_object_get(md, "namespace"));
+  const char *name = json_string_value(json_object_get(md, "name"));
+  fprintf(stderr, "event=autoscale sdep=%s/%s reason=%s message=\"%s\"\n", ns ? ns : "",
+          name ? name : "", reason, msg);
+}
+
+/* ---- one target ---- */
+
+struct ctx {
+  const json_t *obj;      /* the SeldonDeployment */
+  const struct ss_sdep *s;
+  const struct ss_predictor *p;
+  const struct ss_component_spec *cs;
+  const struct ss_container *k;
+  json_t *spec_json; /* the hpaSpec / kedaSpec as written (with defaults) */
+};
+
+static int64_t sync_ms(struct ss_autoscaler *a, const struct ctx *c, bool keda) {
+  const char *ann = json_string_value(json_object_get(c->s->annotations, SS_AUTOSCALE_ANN_SYNC));
+  long v = ann ? strtol(ann, NULL, 10) : 0;
+  if (v > 0)
+    return v;
+  if (a->cfg.sync_ms > 0)
+    return a->cfg.sync_ms;
+  return keda ? (int64_t)c->cs->keda->polling_interval * 1000 : SS_AUTOSCALE_DEFAULT_HPA_SYNC_MS;
+}
+
+/* The size the reconciler runs before any decision (control/reconcile.c's rule). */
+static int32_t initial_size(const struct ctx *c) {
+  int32_t n = ss_component_replicas(c->s, c->p, c->cs);
+  if (c->cs->keda) {
+    int32_t lo = c->cs->keda->min_replicas > 0 ? c->cs->keda->min_replicas : 1;
+    n = n < lo ? lo : n > c->cs->keda->max_replicas ? c->cs->keda->max_replicas : n;
+  } else {
+    n = n < c->cs->hpa->min_replicas ? c->cs->hpa->min_replicas
+        : n > c->cs->hpa->max_replicas ? c->cs->hpa->max_replicas
+                                      : n;
+  }
+  return n;
+}
+
+static bool eval_hpa(struct ss_autoscaler *a, struct target *t, const struct ctx *c,
+                     const struct pod_row *rows, size_t n_rows, int64_t now_ms) {
+  const struct ss_hpa_spec *spec = c->cs->hpa;
+  const struct ss_hpa_settings set = SS_HPA_SETTINGS_DEFAULT;
+  struct ss_hpa_pod pods[MAX_PODS];
+  static __thread struct ss_hpa_sample samples[SS_HPA_MAX_METRICS][MAX_PODS];
+  struct ss_hpa_metric_input in_m[SS_HPA_MAX_METRICS];
+  size_t nm = spec->n_metrics < SS_HPA_MAX_METRICS ? spec->n_metrics : SS_HPA_MAX_METRICS;
+  for (size_t i = 0; i < n_rows; i++)
+    pods[i] = (struct ss_hpa_pod){.ready = rows[i].ready,
+                                  .start_ms = rows[i].start_ms,
+                                  .ready_change_ms = rows[i].ready_ms ? rows[i].ready_ms
+                                                                      : rows[i].start_ms};
+  for (size_t m = 0; m < nm; m++) {
+    const struct ss_metric_spec *ms = &spec->metrics[m];
+    memset(&in_m[m], 0, sizeof in_m[m]);
+    bool res = ms->source == SS_METRIC_RESOURCE || ms->source == SS_METRIC_CONTAINER_RESOURCE;
+    bool cpu = ms->name && strcmp(ms->name, "cpu") == 0;
+    bool mem = ms->name && strcmp(ms->name, "memory") == 0;
+    if (!res || (!cpu && !mem)) {
+      in_m[m].failed = true;
+      in_m[m].error = "servescale has no source for this metric (only cpu and memory)";
+      continue;
+    }
+    int64_t req = cpu ? (c->k->has_cpu_request ? c->k->cpu_request.milli : 0)
+                      : (c->k->has_memory_request ? c->k->memory_request.milli : 0);
+    for (size_t i = 0; i < n_rows; i++)
+      samples[m][i] = pod_sample(&rows[i], cpu, req);
+    in_m[m].samples = samples[m];
+  }
+  struct ss_hpa_input in = {.spec_replicas = t->current,
+                            .status_replicas = (int32_t)n_rows,
+                            .pods = pods,
+                            .n_pods = n_rows,
+                            .metrics = in_m,
+                            .now_ms = now_ms};
+  struct ss_hpa_result *r = calloc(1, sizeof *r);
+  if (!r)
+    return false;
+  bool changed = false;
+  if (ss_hpa_evaluate(spec, &set, &in, &t->hist, r) == SS_EOK) {
+    ss_hpa_commit(&t->hist, r, r->scale);
+    hpa_cond(t, "AbleToScale", &r->able_to_scale, now_ms);
+    hpa_cond(t, "ScalingActive", &r->scaling_active, now_ms);
+    hpa_cond(t, "ScalingLimited", &r->scaling_limited, now_ms);
+    json_decref(t->metric_status);
+    t->metric_status = hpa_current_metrics(spec, r);
+    if (r->failed)
+      event(a, c->obj, true, "FailedComputeMetricsReplicas", "%s", r->error);
+    if (r->scale) {
+      event(a, c->obj, false, "SuccessfulRescale", "New size: %d; reason: %s", (int)r->desired,
+            r->reason);
+      t->current = r->desired;
+      rfc3339(now_ms, t->last_scale, sizeof t->last_scale);
+      changed = true;
+    }
+  }
+  free(r);
+  return changed;
+}
+
+static bool eval_keda(struct ss_autoscaler *a, struct target *t, const struct ctx *c,
+                      const struct pod_row *rows, size_t n_rows, int64_t now_ms, bool due,
+                      bool activate) {
+  const struct ss_keda_spec *spec = c->cs->keda;
+  const struct ss_hpa_settings set = SS_HPA_SETTINGS_DEFAULT;
+  size_t nt = spec->n_triggers < SS_KEDA_MAX_TRIGGERS ? spec->n_triggers : SS_KEDA_MAX_TRIGGERS;
+  struct ss_hpa_pod pods[MAX_PODS];
+  static __thread struct ss_hpa_sample samples[SS_KEDA_MAX_TRIGGERS][MAX_PODS];
+  struct ss_keda_trigger_input tin[SS_KEDA_MAX_TRIGGERS];
+  char why[SS_KEDA_MAX_TRIGGERS][SS_KEDA_MSG_MAX];
+  for (size_t i = 0; i < n_rows; i++)
+    pods[i] = (struct ss_hpa_pod){.ready = rows[i].ready,
+                                  .start_ms = rows[i].start_ms,
+                                  .ready_change_ms = rows[i].ready_ms ? rows[i].ready_ms
+                                                                      : rows[i].start_ms};
+  for (size_t i = 0; due && i < nt; i++) {
+    const struct ss_trigger *tr = &spec->triggers[i];
+    memset(&tin[i], 0, sizeof tin[i]);
+    why[i][0] = '\0';
+    if (tr->type == SS_TRIGGER_PROMETHEUS) {
+      bool ok = tr->server_address
+                    ? prom_http(tr, &tin[i].value, why[i], sizeof why[i])
+                    : prom_embedded(a, tr, now_ms, &tin[i].value, why[i], sizeof why[i]);
+      tin[i].failed = !ok;
+      tin[i].error = ok ? NULL : why[i];
+    } else {
+      bool cpu = tr->type == SS_TRIGGER_CPU;
+      int64_t req = cpu ? (c->k->has_cpu_request ? c->k->cpu_request.milli : 0)
+                        : (c->k->has_memory_request ? c->k->memory_request.milli : 0);
+      for (size_t p = 0; p < n_rows; p++)
+        samples[i][p] = pod_sample(&rows[p], cpu, req);
+      tin[i].samples = samples[i];
+    }
+  }
+  struct ss_keda_input in = {
+      .spec_replicas = t->current,
+      .status_replicas = (int32_t)n_rows,
+      .paused = json_string_value(json_object_get(c->s->annotations, SS_KEDA_ANN_PAUSED)),
+      .paused_replicas =
+          json_string_value(json_object_get(c->s->annotations, SS_KEDA_ANN_PAUSED_REPLICAS)),
+      .triggers = due ? tin : NULL,
+      .pods = pods,
+      .n_pods = n_rows,
+      .activate_now = activate,
+      .now_ms = now_ms};
+  struct ss_keda_result *r = calloc(1, sizeof *r);
+  if (!r)
+    return false;
+  bool changed = false;
+  if (ss_keda_evaluate(spec, &set, &t->ks, &in, r) == SS_EOK) {
+    ss_keda_commit(&t->ks, r, r->scale);
+    keda_cond(t, "Ready", &r->ready, now_ms);
+    keda_cond(t, "Active", &r->active_cond, now_ms);
+    keda_cond(t, "Fallback", &r->fallback, now_ms);
+    keda_cond(t, "Paused", &r->paused_cond, now_ms);
+    if (t->ks.has_last_active)
+      rfc3339(t->ks.last_active_ms, t->last_active, sizeof t->last_active);
+    if (r->polled) {
+      json_t *arr = json_array();
+      for (size_t i = 0; i < r->n_triggers; i++) {
+        const struct ss_keda_trigger_status *ts = &r->triggers[i];
+        json_t *o = json_pack("{s:s, s:b, s:b, s:b, s:i}", "metricName", ts->metric_name,
+                              "failed", ts->failed, "active", ts->active, "fallback", ts->fallback,
+                              "failures", (int)ts->failures);
+        if (!ts->resource)
+          json_object_set_new(o, "value", json_real(isfinite(ts->value) ? ts->value : 0));
+        else if (ts->hpa.has_utilization)
+          json_object_set_new(o, "averageUtilization", json_integer(ts->hpa.average_utilization));
+        if (ts->failed && tin[i].error)
+          json_object_set_new(o, "error", json_string(tin[i].error));
+        json_array_append_new(arr, o);
+      }
+      json_decref(t->metric_status);
+      t->metric_status = arr;
+    }
+    for (size_t i = 0; i < r->n_events; i++)
+      event(a, c->obj, r->events[i].warning, r->events[i].reason, "%s", r->events[i].message);
+    if (r->scale) {
+      t->current = r->desired;
+      rfc3339(now_ms, t->last_scale, sizeof t->last_scale);
+      changed = true;
+    }
+  }
+  free(r);
+  return changed;
+}
+
+static struct target *find_target(struct ss_autoscaler *a, const char *key) {
+  for (size_t i = 0; i < a->n; i++)
+    if (strcmp(a->v[i]->key, key) == 0)
+      return a->v[i];
+  return NULL;
+}
+
+static bool visit(struct ss_autoscaler *a, struct ctx *c, const char *display, int64_t now_ms,
+                  int64_t *next_ms) {
+  const char *ns = json_string_value(json_object_get(json_object_get(c->obj, "metadata"), "namespace"));
+  if (!ns)
+    ns = "default";
+  char key[KEY_MAX];
+  snprintf(key, sizeof key, "%s.%s", ns, display);
+  bool keda = c->cs->keda != NULL;
+  char *sig = json_dumps(c->spec_json, JSON_COMPACT | JSON_SORT_KEYS);
+  pthread_mutex_lock(&a->mu);
+  struct target *t = find_target(a, key);
+  if (!t) {
+    struct target **v = realloc(a->v, (a->n + 1) * sizeof *v);
+    if (v) {
+      a->v = v;
+      if ((t = calloc(1, sizeof *t)))
+        a->v[a->n++] = t;
+    }
+  }
+  bool activate = t && t->activate;
+  if (t)
+    t->activate = false;
+  pthread_mutex_unlock(&a->mu);
+  if (!t) {
+    free(sig);
+    return false;
+  }
+  t->seen = true;
+  int64_t period = sync_ms(a, c, keda);
+  bool fresh = !t->sig || keda != t->keda || (sig && strcmp(sig, t->sig) != 0);
+  if (fresh) {
+    target_reset(t);
+    free(t->sig);
+    t->sig = sig;
+    sig = NULL;
+    t->keda = keda;
+    snprintf(t->key, sizeof t->key, "%s", key);
+    snprintf(t->ns, sizeof t->ns, "%s", ns);
+    snprintf(t->dep, sizeof t->dep, "%s", c->s->name ? c->s->name : "");
+    snprintf(t->name, sizeof t->name, "%s", display);
+    memset(t->conds, 0, sizeof t->conds);
+    const struct ss_hpa_settings set = SS_HPA_SETTINGS_DEFAULT;
+    if (keda) {
+      /* rings sized for the polls this loop really makes */
+      struct ss_keda_spec ks = *c->cs->keda;
+      int32_t every = (int32_t)((period + 999) / 1000);
+      if (every < ks.polling_interval)
+        ks.polling_interval = every < 1 ? 1 : every;
+      t->ks_init = ss_keda_state_init(&t->ks, &ks, &set, now_ms) == SS_EOK;
+    } else {
+      uint32_t cap = ss_hpa_ring_cap(c->cs->hpa, &set, period);
+      t->hist.recs.items = calloc(cap, sizeof *t->hist.recs.items);
+      t->hist.events.items = calloc(cap, sizeof *t->hist.events.items);
+      if (t->hist.recs.items && t->hist.events.items)
+        t->hist.recs.cap = t->hist.events.cap = cap;
+    }
+    if (!t->has_current) {
+      /* a decision stored before a restart still holds */
+      struct ss_kind_ref k = keda ? (struct ss_kind_ref){SS_AUTOSCALE_SO_GROUP, SS_AUTOSCALE_SO_PLURAL}
+                                  : (struct ss_kind_ref){SS_AUTOSCALE_HPA_GROUP, SS_AUTOSCALE_HPA_PLURAL};
+      json_t *stored = NULL;
+      t->current = initial_size(c);
+      if (ss_store_get(a->cfg.store, k, ns, display, &stored, NULL) == SS_EOK) {
+        json_t *d = json_object_get(json_object_get(stored, "status"), "desiredReplicas");
+        if (json_is_integer(d))
+          t->current = (int32_t)json_integer_value(d);
+      }
+      json_decref(stored);
+      t->has_current = true;
+      t->last_spec_replicas = ss_component_replicas(c->s, c->p, c->cs);
+    }
+    t->next_ms = now_ms;
+  }
+  free(sig);
+  /* a manual scale: the scale's spec.replicas is what the user set; the
+   * next sync works from it (and clamps it into [min, max]) */
+  int32_t spec_n = ss_component_replicas(c->s, c->p, c->cs);
+  if (spec_n != t->last_spec_replicas) {
+    t->last_spec_replicas = spec_n;
+    t->current = spec_n;
+    t->next_ms = now_ms;
+  }
+  bool due = now_ms >= t->next_ms;
+  bool changed = false;
+  if (due || (activate && keda && t->current <= (c->cs->keda->idle_replicas > 0
+                                                      ? c->cs->keda->idle_replicas
+                                                      : 0))) {
+    struct pod_row *rows = calloc(MAX_PODS, sizeof *rows);
+    size_t n_rows = rows ? scan_pods(a, ns, display, rows) : 0;
+    if (rows) {
+      if (keda && t->ks_init)
+        changed = eval_keda(a, t, c, rows, n_rows, now_ms, due, activate);
+      else if (!keda && t->hist.recs.cap)
+        changed = eval_hpa(a, t, c, rows, n_rows, now_ms);
+      json_t *spec = json_deep_copy(c->spec_json);
+      if (!keda) {
+        json_object_del(spec, "targetCPUUtilizationPercentage");
+        json_object_set_new(spec, "metrics", hpa_spec_metrics(c->cs->hpa));
+        json_object_set_new(spec, "maxReplicas", json_integer(c->cs->hpa->max_replicas));
+        json_object_set_new(spec, "scaleTargetRef",
+                            json_pack("{s:s, s:s, s:s}", "apiVersion", "apps/v1", "kind",
+                                      "Deployment", "name", display));
+        if (!json_object_get(spec, "minReplicas"))
+          json_object_set_new(spec, "minReplicas", json_integer(c->cs->hpa->min_replicas));
+      } else {
+        json_object_set_new(spec, "scaleTargetRef", json_pack("{s:s}", "name", display));
+      }
+      store_object(a, t, c->obj, spec, (int32_t)n_rows);
+      json_decref(spec);
+    }
+    free(rows);
+    if (due)
+      t->next_ms = now_ms + period;
+  }
+  if (next_ms && t->next_ms < *next_ms)
+    *next_ms = t->next_ms;
+  return changed;
+}
+
+/* The hpaSpec (or the predictor's hpaSpecs entry) or kedaSpec of a
+ * componentSpec, as stored. */
+static json_t *spec_json_of(const json_t *obj, size_t pi, size_t ci,
+                            const struct ss_component_spec *cs, const struct ss_predictor *p) {
+  json_t *pj = json_array_get(json_object_get(json_object_get(obj, "spec"), "predictors"), pi);
+  json_t *csj = json_array_get(json_object_get(pj, "componentSpecs"), ci);
+  if (cs->keda)
+    return json_object_get(csj, "kedaSpec");
+  json_t *h = json_object_get(csj, "hpaSpec");
+  if (h)
+    return h;
+  for (size_t i = 0; i < p->n_hpa_specs; i++)
+    if (&p->hpa_specs[i] == cs->hpa)
+      return json_array_get(json_object_get(pj, "hpaSpecs"), i);
+  return NULL;
+}
+
+static void sweep_objects(struct ss_autoscaler *a, struct ss_kind_ref k, bool keda) {
+  json_t *items = NULL;
+  uint64_t rv;
+  if (ss_store_list(a->cfg.store, k, NULL, &items, &rv, NULL))
+    return;
+  size_t i;
+  json_t *it;
+  json_array_foreach(items, i, it) {
+    json_t *md = json_object_get(it, "metadata");
+    const char *ns = json_string_value(json_object_get(md, "namespace"));
+    const char *name = json_string_value(json_object_get(md, "name"));
+    if (!ns || !name)
+      continue;
+    char key[KEY_MAX];
+    snprintf(key, sizeof key, "%s.%s", ns, name);
+    struct target *t = find_target(a, key);
+    if (!t || t->keda != keda)
+      ss_store_delete(a->cfg.store, k, ns, name, NULL, NULL);
+  }
+  json_decref(items);
+}
+
+bool ss_autoscaler_tick(struct ss_autoscaler *a, int64_t now_ms, int64_t *next_ms) {
+  json_t *items = NULL;
+  uint64_t rv;
+  bool changed = false;
+  if (next_ms)
+    *next_ms = INT64_MAX;
+  struct ss_kind_ref sk = {SS_SDEP_GROUP, "seldondeployments"};
+  if (ss_store_list(a->cfg.store, sk, NULL, &items, &rv, NULL))
+    return false;
+  for (size_t i = 0; i < a->n; i++)
+    a->v[i]->seen = false;
+  size_t i;
+  json_t *obj;
+  json_array_foreach(items, i, obj) {
+    struct ss_resource res = {0};
+    if (ss_resource_decode(obj, NULL, "", NULL, &res) == SS_EOK && !res.diags.errors &&
+        res.kind == SS_KIND_SDEP) {
+      const struct ss_sdep *s = &res.u.sdep;
+      for (size_t pi = 0; pi < s->n_predictors; pi++) {
+        const struct ss_predictor *p = &s->predictors[pi];
+        for (size_t ci = 0; ci < p->n_components; ci++) {
+          const struct ss_component_spec *cs = &p->components[ci];
+          if (!cs->keda && !cs->hpa)
+            continue;
+          for (size_t k = 0; k < cs->n_containers; k++) {
+            char display[160];
+            if (cs->n_containers == 1)
+              snprintf(display, sizeof display, "%s", cs->rs_name);
+            else
+              snprintf(display, sizeof display, "%s-%s", cs->rs_name,
+                       cs->containers[k].name ? cs->containers[k].name : "");
+            struct ctx c = {.obj = res.obj ? res.obj : obj,
+                            .s = s,
+                            .p = p,
+                            .cs = cs,
+                            .k = &cs->containers[k],
+                            .spec_json = spec_json_of(res.obj ? res.obj : obj, pi, ci, cs, p)};
+            if (visit(a, &c, display, now_ms, next_ms))
+              changed = true;
+          }
+        }
+      }
+    }
+    ss_resource_free(&res);
+  }
+  json_decref(items);
+  pthread_mutex_lock(&a->mu);
+  for (size_t j = 0; j < a->n;) {
+    if (a->v[j]->seen) {
+      j++;
+      continue;
+    }
+    target_free(a->v[j]);
+    a->v[j] = a->v[--a->n];
+  }
+  pthread_mutex_unlock(&a->mu);
+  sweep_objects(a, (struct ss_kind_ref){SS_AUTOSCALE_HPA_GROUP, SS_AUTOSCALE_HPA_PLURAL}, false);
+  sweep_objects(a, (struct ss_kind_ref){SS_AUTOSCALE_SO_GROUP, SS_AUTOSCALE_SO_PLURAL}, true);
+  return changed;
+}

@@ -1,0 +1,176 @@
+/* test_loop.c: the autoscaling loop (src/autoscale/loop.c) over a real
+ * store and metrics window, with the embedded metrics source and a clock
+ * the test moves: targets become ScaledObjects whose status carries the
+ * decision, activation from zero, clean-up when the deployment goes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "autoscale/loop.h"
+#include "metrics/metrics.h"
+#include "store/store.h"
+
+#define T0 ((int64_t)1700000000000) /* a wall-clock ms */
+#define RS "m-p-0-c"                /* the replica set the sdep below names */
+
+struct fix {
+  char dir[64], path[128];
+  struct ss_store *st;
+  struct ss_metrics *m;
+  struct ss_series *counter;
+  struct ss_autoscaler *a;
+};
+
+static const struct ss_kind_ref SDEP = {"machinelearning.seldon.io", "seldondeployments"};
+static const struct ss_kind_ref SO = {"keda.sh", "scaledobjects"};
+
+static int setup(void **state) {
+  struct fix *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/ss-loop-XXXXXX");
+  if (!mkdtemp(f->dir))
+    return -1;
+  snprintf(f->path, sizeof f->path, "%s/db", f->dir);
+  struct ss_error err = {0};
+  if (ss_store_open(f->path, &f->st, &err))
+    return -1;
+  f->m = ss_metrics_new();
+  ss_metrics_family(f->m, "test_requests_total", SS_METRIC_COUNTER, "requests", NULL, 0, NULL, 0);
+  f->counter = ss_metrics_series(f->m, "test_requests_total", NULL);
+  struct ss_autoscaler_config cfg = {.store = f->st, .metrics = f->m, .sync_ms = 1000};
+  f->a = ss_autoscaler_new(&cfg);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  struct fix *f = *state;
+  ss_autoscaler_free(f->a);
+  ss_metrics_free(f->m);
+  ss_store_close(f->st);
+  char p[200];
+  snprintf(p, sizeof p, "%s-wal", f->path);
+  unlink(p);
+  snprintf(p, sizeof p, "%s-shm", f->path);
+  unlink(p);
+  unlink(f->path);
+  rmdir(f->dir);
+  free(f);
+  return 0;
+}
+
+static void create_sdep(struct fix *f, int min_replicas) {
+  char buf[2048];
+  snprintf(buf, sizeof buf,
+           "{\"apiVersion\":\"machinelearning.seldon.io/v1\",\"kind\":\"SeldonDeployment\","
+           "\"metadata\":{\"name\":\"m\",\"namespace\":\"ns\"},"
+           "\"spec\":{\"predictors\":[{\"name\":\"p\",\"graph\":{\"name\":\"c\",\"type\":\"MODEL\"},"
+           "\"componentSpecs\":[{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x:1\"}]},"
+           "\"kedaSpec\":{\"pollingInterval\":1,\"cooldownPeriod\":5,\"minReplicaCount\":%d,"
+           "\"maxReplicaCount\":5,\"triggers\":[{\"type\":\"prometheus\",\"metadata\":{"
+           "\"threshold\":\"10\",\"query\":\"rate(test_requests_total[1m])\"}}]}}]}]}}",
+           min_replicas);
+  json_t *obj = json_loads(buf, 0, NULL);
+  assert_non_null(obj);
+  assert_int_equal(ss_store_create(f->st, SDEP, obj, NULL, NULL), SS_EOK);
+  json_decref(obj);
+}
+
+static json_t *scaled_object(struct fix *f) {
+  json_t *o = NULL;
+  ss_store_get(f->st, SO, "ns", RS, &o, NULL);
+  return o;
+}
+
+static int desired(struct fix *f) {
+  json_t *o = scaled_object(f);
+  json_t *d = json_object_get(json_object_get(o, "status"), "desiredReplicas");
+  int n = json_is_integer(d) ? (int)json_integer_value(d) : -1;
+  json_decref(o);
+  return n;
+}
+
+static const char *cond(json_t *o, const char *type) {
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(json_object_get(o, "status"), "conditions"), i, c)
+    if (strcmp(json_string_value(json_object_get(c, "type")), type) == 0)
+      return json_string_value(json_object_get(c, "status"));
+  return NULL;
+}
+
+static void test_a_kedaSpec_target_is_stored_as_a_scaled_object_with_its_spec(void **state) {
+  struct fix *f = *state;
+  create_sdep(f, 1);
+  ss_autoscaler_tick(f->a, T0, NULL);
+  json_t *o = scaled_object(f);
+  assert_non_null(o);
+  json_t *spec = json_object_get(o, "spec");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(spec, "scaleTargetRef"), "name")), RS);
+  assert_int_equal(json_integer_value(json_object_get(spec, "maxReplicaCount")), 5);
+  assert_string_equal(cond(o, "Ready"), "True");
+  assert_string_equal(cond(o, "Active"), "False");
+  json_decref(o);
+  assert_int_equal(desired(f), 1); /* no traffic: stays at minReplicaCount */
+}
+
+static void test_a_rate_above_threshold_scales_up_by_the_hpa_policy(void **state) {
+  struct fix *f = *state;
+  /* 60 requests a second over the last minute: rate 60, threshold 10 */
+  for (int s = 0; s <= 60; s += 5) {
+    ss_series_inc(f->counter, s ? 300 : 0);
+    ss_metrics_sample(f->m, T0 - 60000 + s * 1000);
+  }
+  create_sdep(f, 1);
+  int64_t next = 0;
+  assert_true(ss_autoscaler_tick(f->a, T0, &next));
+  /* ceil(60/10) = 6, capped at maxReplicaCount; the default scale-up
+   * policy allows max(1 + 4 pods, 1 x 200%) = 5 from 1 */
+  assert_int_equal(desired(f), 5);
+  assert_int_equal(next, T0 + 1000);
+  json_t *o = scaled_object(f);
+  assert_string_equal(cond(o, "Active"), "True");
+  json_t *tr = json_array_get(json_object_get(json_object_get(o, "status"), "triggers"), 0);
+  assert_true(json_real_value(json_object_get(tr, "value")) > 59.0);
+  json_decref(o);
+}
+
+static void test_idle_goes_to_zero_and_a_waiting_request_wakes_it_at_once(void **state) {
+  struct fix *f = *state;
+  ss_metrics_sample(f->m, T0 - 1000);
+  create_sdep(f, 0);
+  ss_autoscaler_tick(f->a, T0, NULL);
+  ss_autoscaler_tick(f->a, T0 + 6000, NULL); /* past cooldownPeriod 5 */
+  assert_int_equal(desired(f), 0);
+  /* not due for another second, but a request waits at zero */
+  ss_autoscaler_activate(f->a, "ns." RS);
+  assert_true(ss_autoscaler_tick(f->a, T0 + 6100, NULL));
+  assert_int_equal(desired(f), 1);
+}
+
+static void test_a_deleted_deployment_takes_its_scaled_object_along(void **state) {
+  struct fix *f = *state;
+  create_sdep(f, 1);
+  ss_autoscaler_tick(f->a, T0, NULL);
+  json_t *o = scaled_object(f);
+  assert_non_null(o);
+  json_decref(o);
+  assert_int_equal(ss_store_delete(f->st, SDEP, "ns", "m", NULL, NULL), SS_EOK);
+  ss_autoscaler_tick(f->a, T0 + 1000, NULL);
+  assert_null(scaled_object(f));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_a_kedaSpec_target_is_stored_as_a_scaled_object_with_its_spec, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_a_rate_above_threshold_scales_up_by_the_hpa_policy, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_idle_goes_to_zero_and_a_waiting_request_wakes_it_at_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_a_deleted_deployment_takes_its_scaled_object_along, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
