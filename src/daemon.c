@@ -30,6 +30,7 @@
 #include "store/store.h"
 
 #define SS_TOKEN_BYTES 32
+#define SS_SETTLE_PERIOD_MS 10 /* loop period while replicas start or drain */
 #define SS_MAX_APPLY_FILES 64
 
 struct settings {
@@ -568,13 +569,19 @@ int ss_cmd_serve(int argc, char **argv) {
       next_sample = now + 1000;
     }
     ss_control_tick(control, now);
-    ss_runtime_tick(rt, now);
+    if (ss_runtime_tick(rt, now)) /* readiness changed: route it at once */
+      ss_control_tick(control, now);
     announce(&ann, store);
     pthread_mutex_lock(&loop.mu);
     if (!loop.dirty && !stop_flag) {
       struct timespec ts;
       clock_gettime(CLOCK_MONOTONIC, &ts);
-      int64_t ns = ts.tv_nsec + (int64_t)s.sync_period_ms * 1000000;
+      /* while replicas start or drain, look again soon: readiness reaches
+       * the gateway's routes in milliseconds, not a whole period */
+      int period = ss_runtime_settling(rt) && s.sync_period_ms > SS_SETTLE_PERIOD_MS
+                       ? SS_SETTLE_PERIOD_MS
+                       : s.sync_period_ms;
+      int64_t ns = ts.tv_nsec + (int64_t)period * 1000000;
       ts.tv_sec += ns / 1000000000;
       ts.tv_nsec = ns % 1000000000;
       pthread_cond_timedwait(&loop.cv, &loop.mu, &ts);

@@ -11,6 +11,7 @@
 #include "model/resource.h"
 
 #define SS_DEFAULT_PROBE_PATH "/health/ping"
+#define SS_DEFAULT_READINESS_PERIOD_MS 10
 #define SS_MAX_OWNED 4096
 #define SS_CONTROL_MAX_ROUTED 1024 /* replicas of one replica set the gateway sees */
 
@@ -169,6 +170,8 @@ static void read_probe(const json_t *p, struct ss_probe *out, bool liveness) {
     out->type = SS_PROBE_HTTP;
     snprintf(out->path, sizeof out->path, "%s", SS_DEFAULT_PROBE_PATH);
     out->period_s = liveness ? 5 : 1;
+    /* a local process is ready in milliseconds: look often until it is */
+    out->period_ms = liveness ? 0 : SS_DEFAULT_READINESS_PERIOD_MS;
     out->failure_threshold = liveness ? 3 : 1;
     out->timeout_s = 1;
     out->initial_delay_s = liveness ? 5 : 0;

@@ -27,6 +27,8 @@
 enum { STAGE_CONNECT, STAGE_SEND, STAGE_READ, STAGE_EXEC };
 
 int ss__probe_period_ms(const struct ss_probe *p) {
+  if (p->period_ms > 0)
+    return p->period_ms;
   return (p->period_s > 0 ? p->period_s : K8S_PERIOD_S) * 1000;
 }
 int ss__probe_timeout_ms(const struct ss_probe *p) {

@@ -107,6 +107,7 @@ struct ss_runtime {
   size_t nevents, capevents;
   int64_t spawn_until;      /* this tick's SPAWN_TICK_BUDGET_MS ends (mono_ms) */
   bool spawned;             /* a process was started in this tick */
+  bool routes_changed;      /* a replica became ready or stopped being ready */
 };
 
 static int64_t mono_ms(void) {
@@ -232,7 +233,8 @@ static bool strv_eq(char *const *a, char *const *b) {
 static bool probe_eq(const struct ss_probe *a, const struct ss_probe *b) {
   return a->type == b->type && strcmp(a->path, b->path) == 0 && a->port == b->port &&
          strv_eq(a->exec_argv, b->exec_argv) && a->initial_delay_s == b->initial_delay_s &&
-         a->period_s == b->period_s && a->timeout_s == b->timeout_s &&
+         a->period_s == b->period_s && a->period_ms == b->period_ms &&
+         a->timeout_s == b->timeout_s &&
          a->success_threshold == b->success_threshold &&
          a->failure_threshold == b->failure_threshold;
 }
@@ -429,6 +431,7 @@ static void replica_start(struct ss_runtime *rt, struct rset *rs, struct replica
   }
   if (t->readiness.type == SS_PROBE_NONE) {
     r->phase = SS_REPLICA_READY;
+    rt->routes_changed = true;
     r->ready_ms = now;
   } else {
     r->phase = SS_REPLICA_STARTING;
@@ -585,6 +588,7 @@ static void probe_result(struct ss_runtime *rt, struct rset *rs, struct replica 
     if (k == PROBE_READINESS && r->phase != SS_REPLICA_READY &&
         pr->successes >= ss__probe_success_threshold(p)) {
       r->phase = SS_REPLICA_READY;
+      rt->routes_changed = true;
       r->ready_ms = now;
     }
     return;
@@ -596,6 +600,7 @@ static void probe_result(struct ss_runtime *rt, struct rset *rs, struct replica 
   if (k == PROBE_READINESS) {
     if (r->phase == SS_REPLICA_READY) {
       r->phase = SS_REPLICA_UNREADY;
+      rt->routes_changed = true;
       event(rt, rs->name, "Warning", "Unhealthy", "Readiness probe failed: %s (replica %s)",
             pr->why, r->id);
     }
@@ -629,7 +634,11 @@ static void run_probes(struct ss_runtime *rt, int64_t now) {
         if (!pr->busy && now >= pr->next_ms &&
             (p->type != SS_PROBE_EXEC || may_spawn(rt))) {
           rt->spawned |= p->type == SS_PROBE_EXEC;
-          pr->next_ms = now + ss__probe_period_ms(p);
+          /* period_ms is for a replica not yet ready: once it is, the
+           * probe goes at its ordinary period */
+          pr->next_ms = now + (r->phase == SS_REPLICA_STARTING || p->period_s <= 0
+                                   ? ss__probe_period_ms(p)
+                                   : (int64_t)p->period_s * 1000);
           probe_result(rt, rs, r, k, ss__probe_begin(pr, p, r->port, r->envp, now), now);
         }
         nprobes += pr->busy;
@@ -940,9 +949,9 @@ void ss_runtime_remove(struct ss_runtime *rt, const char *rs_name) {
   pthread_mutex_unlock(&rt->mu);
 }
 
-void ss_runtime_tick(struct ss_runtime *rt, int64_t now_ms) {
+bool ss_runtime_tick(struct ss_runtime *rt, int64_t now_ms) {
   if (!rt)
-    return;
+    return false;
   pthread_mutex_lock(&rt->mu);
   rt->spawned = false;
   rt->spawn_until = mono_ms() + SPAWN_TICK_BUDGET_MS;
@@ -966,7 +975,25 @@ void ss_runtime_tick(struct ss_runtime *rt, int64_t now_ms) {
     i--;
   }
   zombies_reap(rt, false);
+  bool changed = rt->routes_changed;
+  rt->routes_changed = false;
   unlock_and_emit(rt);
+  return changed;
+}
+
+bool ss_runtime_settling(struct ss_runtime *rt) {
+  if (!rt)
+    return false;
+  bool busy = false;
+  pthread_mutex_lock(&rt->mu);
+  for (size_t i = 0; i < rt->nsets && !busy; i++)
+    for (size_t j = 0; j < rt->sets[i]->n && !busy; j++) {
+      enum ss_replica_phase ph = rt->sets[i]->reps[j]->phase;
+      busy = rt->sets[i]->reps[j]->pid > 0 &&
+             (ph == SS_REPLICA_STARTING || ph == SS_REPLICA_DRAINING);
+    }
+  pthread_mutex_unlock(&rt->mu);
+  return busy;
 }
 
 bool ss_runtime_status(struct ss_runtime *rt, const char *rs_name, struct ss_rs_status *out) {

@@ -57,6 +57,9 @@ struct ss_probe {
   int port;                  /* 0: the replica's own port */
   char **exec_argv;          /* SS_PROBE_EXEC, NULL-terminated; copied */
   int initial_delay_s, period_s, timeout_s, success_threshold, failure_threshold;
+  int period_ms;             /* > 0: the period until the replica is first ready
+                              * (sub-second: a local process starts in ms); then
+                              * period_s */
 };
 
 struct ss_rs_template {
@@ -151,8 +154,13 @@ int ss_runtime_set(struct ss_runtime *rt, const char *rs, const struct ss_rs_tem
 /* Scales rs to zero and forgets it once its replicas are gone. */
 void ss_runtime_remove(struct ss_runtime *rt, const char *rs);
 /* Does the work: reaps exits, starts, stops, probes, restarts, samples
- * /proc. now_ms is a monotonic clock. */
-void ss_runtime_tick(struct ss_runtime *rt, int64_t now_ms);
+ * /proc. now_ms is a monotonic clock. Returns true when a replica became
+ * ready or stopped being ready (what routes to it should change now). */
+bool ss_runtime_tick(struct ss_runtime *rt, int64_t now_ms);
+
+/* Whether a replica is starting or leaving: the caller ticks more often
+ * then, so that readiness and draining are noticed in milliseconds. */
+bool ss_runtime_settling(struct ss_runtime *rt);
 
 /* false when rs is unknown. */
 bool ss_runtime_status(struct ss_runtime *rt, const char *rs, struct ss_rs_status *out);
