@@ -48,20 +48,32 @@ class Server:
     """One `servescale mock-classifier` process on its own port."""
 
     def __init__(self, args=(), env=None):
+        self.args = list(args)
+        self.env = dict(os.environ)
+        for k in ("PREDICTIVE_UNIT_PARAMETERS", "PREDICTIVE_UNIT_HTTP_SERVICE_PORT", "PORT"):
+            self.env.pop(k, None)
+        self.env.update(env or {})
+        self.retries = 5
+        self._spawn()
+
+    def _spawn(self):
         self.port = free_port()
         self.log = tempfile.TemporaryFile()
-        full_env = dict(os.environ)
-        for k in ("PREDICTIVE_UNIT_PARAMETERS", "PREDICTIVE_UNIT_HTTP_SERVICE_PORT", "PORT"):
-            full_env.pop(k, None)
-        full_env.update(env or {})
-        self.proc = subprocess.Popen([BINARY, "mock-classifier", "--port", str(self.port), *args],
-                                     stdout=subprocess.DEVNULL, stderr=self.log, env=full_env)
+        self.proc = subprocess.Popen([BINARY, "mock-classifier", "--port", str(self.port),
+                                      *self.args],
+                                     stdout=subprocess.DEVNULL, stderr=self.log, env=self.env)
         procs.append(self.proc)
 
     def wait_ready(self):
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                # another test's process may have taken the free port between
+                # our probe and the bind: try another one
+                if self.retries > 0 and "cannot listen" in self.stderr():
+                    self.retries -= 1
+                    self._spawn()
+                    continue
                 return False
             try:
                 status, _, body = request(self.port, "GET", "/health/ping", timeout=1)
