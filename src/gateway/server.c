@@ -831,14 +831,15 @@ static void dispatch(struct worker *w, struct call *call) {
     call_answer(w, call, 500, "no component for this graph node", 32);
     return;
   }
-  if (!fresh_target(w, call) || !fresh_target(w, call)->rs[0]) {
+  const struct ss__gw_target *t = fresh_target(w, call);
+  if (!t || !t->rs[0]) {
     /* control gave it no replica set: it cannot run (see the status) */
     static const char why[] = "the component's replica set is not running: see the "
                               "deployment's status";
     call_answer(w, call, 503, why, sizeof why - 1);
     return;
   }
-  struct ss__gw_ep *ep = choose(w, fresh_target(w, call));
+  struct ss__gw_ep *ep = choose(w, t);
   if (!ep) {
     enqueue(w, call);
     return;
