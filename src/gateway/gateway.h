@@ -11,6 +11,9 @@
  * pointer) and the per-replica in-flight counters (atomics). The request
  * path never touches the database.
  *
+ * Until control/ publishes a first table, predictions are answered 503 with
+ * Retry-After (the daemon has just started), never 404.
+ *
  * control/ publishes what to route to with ss_gateway_publish; the gateway
  * says when a leaving replica has no request in flight (ss_gateway_idle),
  * so that the runtime stops it only then. */
@@ -34,6 +37,8 @@
 #define SS_GW_CALL_TIMEOUT_MS 60000
 #define SS_GW_QUEUE_TIMEOUT_MS 60000          /* wait for a first replica */
 #define SS_GW_QUEUE_MAX 10000                 /* queued calls per worker: 503 beyond */
+#define SS_GW_MAX_CONNECTIONS 10000           /* client connections; idle ones shed beyond */
+#define SS_GW_ID_MAX 160                      /* a replica's or replica set's id, with NUL */
 
 struct ss_gateway_config {
   const char *bind_addr;  /* "127.0.0.1" */
@@ -42,6 +47,11 @@ struct ss_gateway_config {
   struct ss_metrics *metrics; /* borrowed */
   int queue_timeout_ms;   /* 0: SS_GW_QUEUE_TIMEOUT_MS */
   int call_timeout_ms;    /* 0: SS_GW_CALL_TIMEOUT_MS */
+  /* Client connections at once, over all workers (0: SS_GW_MAX_CONNECTIONS;
+   * at most half the descriptor limit). Past it, or when descriptors run
+   * out, the oldest idle connections are closed to make room, with a log
+   * line (event=gateway_connection_limit) at most every 10 s. */
+  int max_connections;
   /* Called (from a worker) when a request arrives for a replica set that
    * has no ready replica: the autoscaler's "activate now" hook. May be NULL. */
   void (*on_queued)(void *ctx, const char *ns, const char *deployment, const char *rs);
@@ -53,13 +63,15 @@ struct ss_gateway;
 enum ss_err ss_gateway_start(const struct ss_gateway_config *cfg, struct ss_gateway **out,
                              struct ss_error *err);
 int ss_gateway_port(const struct ss_gateway *gw);
+/* The connection limit in force (see max_connections). */
+int ss_gateway_max_connections(const struct ss_gateway *gw);
 /* Stops accepting, finishes requests in flight (bounded), joins workers. */
 void ss_gateway_stop(struct ss_gateway *gw);
 
 /* ---- what to route to (built by control/, published whole) ---- */
 
 struct ss_gw_replica {
-  char id[160];           /* the runtime's replica id */
+  char id[SS_GW_ID_MAX];  /* the runtime's replica id */
   int port;
   bool ready;             /* false: leaving or not yet ready; never chosen */
   uint32_t addr;          /* IPv4, network order; 0: 127.0.0.1 (a local replica) */

@@ -11,7 +11,7 @@
 /* One replica as the gateway sees it: shared by every snapshot that routes
  * to it and by the upstream connections open to it. */
 struct ss__gw_ep {
-  char id[160];
+  char id[SS_GW_ID_MAX];
   int port;
   uint32_t addr;          /* IPv4, network order; 0: loopback */
   _Atomic int inflight;   /* calls sent and not answered */
@@ -27,7 +27,7 @@ struct ss__gw_ep {
 
 /* The replicas of one node's component in one snapshot. */
 struct ss__gw_target {
-  char rs[160];           /* the runtime's key */
+  char rs[SS_GW_ID_MAX];  /* the runtime's key */
   char image[256];
   struct ss__gw_ep **eps;
   size_t n;
@@ -70,19 +70,35 @@ struct ss__gw_registry {
   struct ss__gw_ep *buckets[1024];
 };
 
-/* OAuth client-credentials tokens. */
+/* OAuth client-credentials tokens (oauth.c). A token is bound to its client:
+ * the deployment (namespace, name, uid) and its oauth_key and oauth_secret.
+ * A check under any other binding fails, so a changed secret or a deployment
+ * deleted and recreated under the same name revokes every token issued
+ * before. Tokens are looked up in constant time by their SHA-256 digest;
+ * each client keeps at most SS_GW_TOKENS_PER_CLIENT live tokens and the
+ * table at most SS_GW_MAX_TOKENS: past either, the oldest is evicted, so
+ * an issue never fails for lack of room. Thread-safe. */
 #define SS_GW_TOKEN_TTL_S 43200      /* 12 h, as Seldon's OAuth gateway issued */
+#define SS_GW_TOKENS_PER_CLIENT 1024
 #define SS_GW_MAX_TOKENS 100000
+#define SS_GW_TOKEN_LEN 64           /* hex characters */
+struct ss__gw_oauth_client {
+  const char *ns, *name, *uid;       /* uid may be "" */
+  const char *key, *secret;
+};
 struct ss__gw_oauth;
 struct ss__gw_oauth *ss__gw_oauth_new(void);
-void ss__gw_oauth_free(struct ss__gw_oauth *o);
-/* A new token for deployment ns/name into out (64 hex + NUL); false when
- * the table is full. */
-bool ss__gw_oauth_issue(struct ss__gw_oauth *o, const char *ns, const char *name, int64_t now_s,
-                        char out[65]);
-/* Whether token is valid for ns/name at now_s (compared in constant time). */
-bool ss__gw_oauth_check(struct ss__gw_oauth *o, const char *ns, const char *name,
-                        const char *token, int64_t now_s);
+void ss__gw_oauth_free(struct ss__gw_oauth *o);          /* accepts NULL */
+/* A new token for cl into out (64 hex + NUL); false only when out of memory
+ * or randomness. */
+bool ss__gw_oauth_issue(struct ss__gw_oauth *o, const struct ss__gw_oauth_client *cl,
+                        int64_t now_s, char out[SS_GW_TOKEN_LEN + 1]);
+/* Whether token (len bytes, need not be NUL-terminated) is valid for cl at
+ * now_s. */
+bool ss__gw_oauth_check(struct ss__gw_oauth *o, const struct ss__gw_oauth_client *cl,
+                        const char *token, size_t len, int64_t now_s);
+/* Tokens held, expired ones not yet reclaimed included (for tests). */
+size_t ss__gw_oauth_count(struct ss__gw_oauth *o);
 
 /* Registry and snapshots (table.c). */
 void ss__gw_registry_init(struct ss__gw_registry *r);
