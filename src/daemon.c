@@ -3,6 +3,7 @@
  * and the reconciler on a monotonic clock; the API answers on its own
  * threads and wakes the loop when something changed. */
 #include "daemon.h"
+#include "common/fdlimit.h"
 #include "common/paths.h"
 
 #include <errno.h>
@@ -45,6 +46,7 @@ struct settings {
   char gateway_addr[64];
   int gateway_port;
   int gateway_workers;
+  int gateway_max_connections;
   int queue_timeout_ms;
   int autoscale_sync_ms;
 };
@@ -81,6 +83,10 @@ static const struct option_row {
      "port of the prediction gateway (default 8000, as Seldon; 0 picks a free one)"},
     {"gateway-workers", OPT_INT, offsetof(struct settings, gateway_workers), 0, 0, 256,
      "gateway worker threads (default: one per core)"},
+    {"gateway-max-connections", OPT_INT, offsetof(struct settings, gateway_max_connections), 0,
+     0, 10000000,
+     "client connections the gateway holds at once; past it the oldest idle ones are closed "
+     "(default 10000, at most half the descriptor limit)"},
     {"queue-timeout-ms", OPT_INT, offsetof(struct settings, queue_timeout_ms), 0, 1, 3600000,
      "how long a request waits for a first ready replica (default 60000)"},
     {"autoscale-sync-ms", OPT_INT, offsetof(struct settings, autoscale_sync_ms), 0, 0, 3600000,
@@ -423,6 +429,7 @@ int ss_cmd_serve(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  long fd_limit = ss_fd_limit_raise();
 
   if (mkdirs(s.state_dir)) {
     fprintf(stderr, "servescale serve: cannot create --state-dir %s: %s\n", s.state_dir,
@@ -452,6 +459,7 @@ int ss_cmd_serve(int argc, char **argv) {
   struct ss_gateway_config gc = {.bind_addr = s.gateway_addr,
                                  .port = s.gateway_port,
                                  .workers = s.gateway_workers,
+                                 .max_connections = s.gateway_max_connections,
                                  .metrics = metrics,
                                  .queue_timeout_ms = s.queue_timeout_ms,
                                  .on_queued = on_queued,
@@ -554,8 +562,11 @@ int ss_cmd_serve(int argc, char **argv) {
   as_started = true;
   announce_init(&ann, files, n_files);
   fflush(stdout);
-  fprintf(stderr, "event=started api_port=%d state_dir=%s pid=%d\n", ss_api_port(api),
-          s.state_dir, (int)getpid());
+  fprintf(stderr,
+          "event=started api_port=%d state_dir=%s pid=%d fd_limit=%ld "
+          "gateway_max_connections=%d\n",
+          ss_api_port(api), s.state_dir, (int)getpid(), fd_limit,
+          ss_gateway_max_connections(gateway));
 
   /* the loop */
   int64_t next_sample = 0;

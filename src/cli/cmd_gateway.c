@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/fdlimit.h"
 #include "gateway/gateway.h"
 #include "metrics/metrics.h"
 #include "model/resource.h"
@@ -226,6 +227,7 @@ int ss_cmd_gateway(int argc, char **argv) {
   struct ss_error err = {0};
   struct ss_gateway_config gc = {.bind_addr = addr, .port = port, .workers = workers,
                                  .metrics = metrics};
+  ss_fd_limit_raise();
   if (!metrics || ss_gateway_start(&gc, &gw, &err)) {
     fprintf(stderr, "servescale gateway: %s\n", metrics ? err.msg : "out of memory");
     goto out;
