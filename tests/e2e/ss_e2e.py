@@ -207,6 +207,7 @@ class Daemon:
         self.kubeconfig = os.path.join(self.state_dir, "kubeconfig")
         self.log_path = None
         self._log = None
+        self.preexec = None      # run in the child before exec (e.g. setrlimit)
 
     # -- life --
 
@@ -225,7 +226,8 @@ class Daemon:
         self.log_path = os.path.join(self.state_dir, "daemon-%d.log" % int(time.time() * 1000))
         self._log = open(self.log_path, "wb")
         self.proc = _remember(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log,
-                                               env=env, start_new_session=False))
+                                               env=env, start_new_session=False,
+                                               preexec_fn=self.preexec))
         line = self._read_banner()
         m = re.search(r"control API on https://127\.0\.0\.1:(\d+)", line or "")
         if not m:
