@@ -4,11 +4,16 @@
 # example deployment applied. It prints how to send the deployment a
 # prediction once it is Available, and how to point kubectl at it.
 # Extra arguments go to `servescale serve` (e.g. --api-port 0).
+# SERVESCALE_BUILD_ONLY=1 stops after the build (scripts/test.sh checks,
+# that way, that the build needs none of the tests' dependencies), and
+# SERVESCALE_BUILD_DIR names another build directory than build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
+bdir=${SERVESCALE_BUILD_DIR:-build}
+cmake -S . -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSS_TESTS=OFF >/dev/null
+cmake --build "$bdir" -j"$(nproc)" >/dev/null
+[ "${SERVESCALE_BUILD_ONLY:-0}" = 1 ] && { echo "servescale: built in $bdir"; exit 0; }
 state="${SERVESCALE_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/servescale}"
 echo "servescale: state in $state; kubectl: export KUBECONFIG=$state/kubeconfig; stop with Ctrl-C"
-exec build/servescale serve --state-dir "$state" -f examples/seldon-0.2.7-hpaspec.json "$@"
+exec "$bdir"/servescale serve --state-dir "$state" -f examples/seldon-0.2.7-hpaspec.json "$@"
