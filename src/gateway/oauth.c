@@ -2,7 +2,7 @@
  * oauth_secret. Tokens are 32 random bytes in hex; only their SHA-256 is
  * kept, with the digest of the client they were issued to and their expiry,
  * in a hash table bounded per client and in all. It never logs and never
- * reads the clock or the deployments: the caller (server.c) passes the
+ * reads the clock or the deployments: the caller (route.c) passes the
  * client and the time and decides what a refusal means. */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
