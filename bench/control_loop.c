@@ -1,5 +1,5 @@
 /* control_loop.c: bench/control-loop. 10,000 synthetic autoscaled targets,
- * each with its own spec, history rings and inputs, all decided by
+ * each with its own spec, histories and inputs, all decided by
  * ss_hpa_evaluate + ss_hpa_commit on every tick of a simulated 1 s sync.
  * Prints the CPU time of a tick (p50, p99, max; microseconds per target),
  * the memory per target (bytes allocated; RSS growth), and the p99 tick
@@ -205,10 +205,6 @@ static void setup(struct target *t, struct world *w, size_t i,
   else
     default_behavior(s);
 
-  uint32_t cap = ss_hpa_ring_cap(s, set, SYNC_MS);
-  t->hist.recs = (struct ss_hpa_ring){alloc_counted(cap, sizeof(struct ss_hpa_stamp)), cap, 0, 0};
-  t->hist.events = (struct ss_hpa_ring){alloc_counted(cap, sizeof(struct ss_hpa_stamp)), cap, 0, 0};
-
   t->pods = alloc_counted((size_t)max, sizeof *t->pods);
   t->metrics = alloc_counted(s->n_metrics, sizeof *t->metrics);
   if (cpu) {
@@ -224,7 +220,10 @@ static void setup(struct target *t, struct world *w, size_t i,
   for (int32_t p = 0; p < t->replicas; p++) /* long running and ready */
     t->pods[p] = (struct ss_hpa_pod){.ready = true, .start_ms = now - 3600 * 1000,
                                      .ready_change_ms = now - 3600 * 1000 + POD_STARTUP_MS};
-  t->in = (struct ss_hpa_input){.pods = t->pods, .metrics = t->metrics};
+  t->in = (struct ss_hpa_input){.pods = t->pods, .metrics = t->metrics,
+                                .has_behavior = w->kind == KIND_CPU_BEHAVIOR ||
+                                                w->kind == KIND_EXTERNAL_BEHAVIOR ||
+                                                w->kind == KIND_MIXED};
 }
 
 /* ---- the world between ticks: replicas start, load moves, samples arrive ---- */
@@ -360,6 +359,10 @@ int main(int argc, char **argv) {
   for (int i = 0; i < ticks; i++)
     sum += tick_ms[i];
 
+  /* the histories grow inside hpa.c: count what they hold now */
+  for (size_t i = 0; i < n; i++)
+    allocated += targets[i].hist.recs.cap * sizeof *targets[i].hist.recs.v +
+                 (targets[i].hist.up.cap + targets[i].hist.down.cap) * sizeof *targets[i].hist.up.v;
   printf("bench/control-loop: %zu targets, %d ticks (%d ms each, after %d warm-up ticks)\n", n,
          ticks, SYNC_MS, WARMUP_TICKS);
   printf("targets:");

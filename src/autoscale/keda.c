@@ -3,7 +3,10 @@
  * idleReplicaCount) with cooldown, fallback on failing triggers, pausing by
  * annotation, and between 1 and maxReplicaCount the HPA of hpa.c with one
  * External AverageValue metric per trigger. Polling, the queries and applying
- * the size are the caller's (see keda.h). */
+ * the size are the caller's (see keda.h). Sources: kedacore/keda
+ * pkg/scaling/scale_handler.go (getScaledObjectState, getScalerState),
+ * pkg/scaling/executor/scale_scaledobjects.go (RequestScale),
+ * pkg/fallback/fallback.go, controllers/keda/hpa.go (newHPAForScaledObject). */
 #include "autoscale/keda.h"
 
 #include <errno.h>
@@ -91,22 +94,76 @@ static int parse_replicas(const char *s, int32_t *n) {
 }
 
 static bool fallback_usable(const struct ss_keda_spec *spec) {
-  /* KEDA's validateFallback: both numbers must not be negative. */
+  /* KEDA's HasValidFallback: both numbers must not be negative. */
   return spec->has_fallback && spec->fallback_failure_threshold >= 0 &&
          spec->fallback_replicas >= 0;
+}
+
+int ss_keda_fallback_behavior_parse(const char *s, enum ss_keda_fallback_behavior *out) {
+  static const struct {
+    const char *name;
+    enum ss_keda_fallback_behavior b;
+  } names[] = {{"static", SS_KEDA_FALLBACK_STATIC},
+               {"currentReplicas", SS_KEDA_FALLBACK_CURRENT},
+               {"currentReplicasIfHigher", SS_KEDA_FALLBACK_CURRENT_IF_HIGHER},
+               {"currentReplicasIfLower", SS_KEDA_FALLBACK_CURRENT_IF_LOWER}};
+  if (!out)
+    return -1;
+  if (!s || !*s) { /* +kubebuilder:default=static */
+    *out = SS_KEDA_FALLBACK_STATIC;
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if (strcmp(s, names[i].name) == 0) {
+      *out = names[i].b;
+      return 0;
+    }
+  return -1;
+}
+
+/* The replicas a falling-back trigger asks the HPA for (doFallback; an
+ * unknown behavior reads as static there too). current: spec.replicas, as
+ * KEDA's resolver.GetCurrentReplicas reads it. */
+static int32_t fallback_replicas(const struct ss_keda_spec *spec,
+                                 enum ss_keda_fallback_behavior b, int32_t current) {
+  int32_t fb = spec->fallback_replicas;
+  switch (b) {
+  case SS_KEDA_FALLBACK_CURRENT: return current;
+  case SS_KEDA_FALLBACK_CURRENT_IF_HIGHER: return current > fb ? current : fb;
+  case SS_KEDA_FALLBACK_CURRENT_IF_LOWER: return current < fb ? current : fb;
+  case SS_KEDA_FALLBACK_STATIC: break;
+  }
+  return fb;
+}
+
+/* target x replicas in milli, as the fallback metric's value, kept inside int64. */
+static int64_t fallback_value(int64_t target_milli, int32_t replicas) {
+  if (replicas <= 0 || target_milli <= 0)
+    return 0;
+  if (target_milli > INT64_MAX / replicas)
+    return INT64_MAX;
+  return target_milli * replicas;
 }
 
 /* ---- the HPA part ---- */
 
 /* The HPA KEDA creates: min max(1, minReplicaCount), the ScaledObject's max and
- * behavior, one metric per trigger. */
-static void hpa_spec_of(const struct ss_keda_spec *spec, struct ss_hpa_spec *h,
-                        struct ss_metric_spec *metrics, char names[][SS_KEDA_METRIC_NAME_MAX]) {
+ * behavior, one metric per trigger. paused-scale-in/out disable the HPA's
+ * scale-down/up (selectPolicy Disabled), giving it a behavior if it had
+ * none; the API server fills the rest of it with the defaults, which the
+ * decoded rules already are. */
+static void hpa_spec_of(const struct ss_keda_spec *spec, bool no_in, bool no_out,
+                        struct ss_hpa_spec *h, struct ss_metric_spec *metrics,
+                        char names[][SS_KEDA_METRIC_NAME_MAX]) {
   memset(h, 0, sizeof *h);
   h->min_replicas = max_i32(1, spec->min_replicas);
   h->max_replicas = spec->max_replicas;
   h->up = spec->up;
   h->down = spec->down;
+  if (no_in)
+    h->down.select = SS_SELECT_DISABLED;
+  if (no_out)
+    h->up.select = SS_SELECT_DISABLED;
   h->component = -1;
   h->metrics = metrics;
   h->n_metrics = spec->n_triggers;
@@ -137,6 +194,15 @@ static void hpa_spec_of(const struct ss_keda_spec *spec, struct ss_hpa_spec *h,
 
 /* ---- pausing ---- */
 
+/* KEDA's getBoolAnnotation: absent is false; a value that is not a boolean
+ * (strconv.ParseBool) is true. */
+static bool bool_annotation(const char *v) {
+  bool b;
+  if (!v)
+    return false;
+  return parse_bool(v, &b) ? true : b;
+}
+
 /* Returns true when the annotations pause the target; fills *out. */
 static bool evaluate_paused(const struct ss_keda_input *in, struct ss_keda_result *out) {
   int32_t n = in->spec_replicas;
@@ -148,10 +214,8 @@ static bool evaluate_paused(const struct ss_keda_input *in, struct ss_keda_resul
       bad = true;
       n = in->spec_replicas;
     }
-  } else if (in->paused) {
-    bool v;
-    /* KEDA reads a value that is not a boolean as a wish to pause. */
-    paused = parse_bool(in->paused, &v) ? true : v;
+  } else {
+    paused = bool_annotation(in->paused);
   }
   if (!paused)
     return false;
@@ -197,10 +261,12 @@ enum ss_err ss_keda_evaluate(const struct ss_keda_spec *spec, const struct ss_hp
   memcpy(out->failures, st->failures, sizeof out->failures);
   out->in_fallback = st->in_fallback;
 
+  out->scale_in_paused = bool_annotation(in->paused_scale_in);
+  out->scale_out_paused = bool_annotation(in->paused_scale_out);
   struct ss_metric_spec metrics[SS_KEDA_MAX_TRIGGERS];
   char names[SS_KEDA_MAX_TRIGGERS][SS_KEDA_METRIC_NAME_MAX];
   struct ss_hpa_spec hspec;
-  hpa_spec_of(spec, &hspec, metrics, names);
+  hpa_spec_of(spec, out->scale_in_paused, out->scale_out_paused, &hspec, metrics, names);
   for (size_t i = 0; i < spec->n_triggers; i++) {
     struct ss_keda_trigger_status *ts = &out->triggers[i];
     ts->resource = is_resource(&spec->triggers[i]);
@@ -264,24 +330,33 @@ enum ss_err ss_keda_evaluate(const struct ss_keda_spec *spec, const struct ss_hp
     }
     const char *why = ti->failed ? (ti->error && *ti->error ? ti->error : "unknown error")
                                  : "value is not a finite number";
-    out->error = true;
     ts->failed = true;
     if (out->failures[i] < INT32_MAX)
       out->failures[i]++;
     ts->failures = out->failures[i];
-    event_add(out, SS_KEDA_EV_SCALER_FAILED, true, "KEDAScalerFailed", "%s: %s",
-              ts->metric_name, why);
     /* KEDA counts first, then compares: fallback from failure threshold + 1. */
     if (fallback_usable(spec) && out->failures[i] > spec->fallback_failure_threshold) {
-      /* The HPA is fed threshold x fallback.replicas, so its AverageValue
-       * target asks for fallback.replicas. */
+      /* The HPA is fed threshold x the fallback replicas, so its
+       * AverageValue target asks for them. The fallback suppresses the
+       * error and counts as active (getScalerState: fallbackActive ||
+       * isMetricActive), so it also wakes a target at zero (KEDA 2.19,
+       * kedacore/keda#7239). */
       ts->fallback = true;
+      ts->active = true;
       any_fallback = true;
-      values[i] = metrics[i].target.value.milli * (int64_t)spec->fallback_replicas;
+      any_active = true;
+      size_t len = strlen(active_names);
+      snprintf(active_names + len, sizeof active_names - len, "%s%s", len ? ";" : "",
+               ts->metric_name);
+      int32_t n = fallback_replicas(spec, in->fallback_behavior, in->spec_replicas);
+      values[i] = fallback_value(metrics[i].target.value.milli, n);
       ts->value = (double)values[i] / 1000.0;
       hin[i].values = &values[i];
       hin[i].n_values = 1;
     } else {
+      out->error = true;
+      event_add(out, SS_KEDA_EV_SCALER_FAILED, true, "KEDAScalerFailed", "%s: %s",
+                ts->metric_name, why);
       hin[i].failed = true;
       hin[i].error = why;
     }
@@ -294,13 +369,13 @@ enum ss_err ss_keda_evaluate(const struct ss_keda_spec *spec, const struct ss_hp
     else
       cond_set(&out->fallback, SS_KEDA_COND_FALSE, "NoFallbackFound",
                "No fallbacks are active on this scaled object");
+    /* checkScalers: on a change of the Fallback condition */
     if (any_fallback && !st->in_fallback)
-      event_add(out, SS_KEDA_EV_FALLBACK_ENTERED, true, "KEDAFallbackEntered",
-                "triggers failing more than %d polls in a row: falling back to %d replicas",
-                spec->fallback_failure_threshold, spec->fallback_replicas);
+      event_add(out, SS_KEDA_EV_FALLBACK_ACTIVATED, false, "ScaledObjectFallbackActivated",
+                "ScaledObject fallback is active");
     else if (!any_fallback && st->in_fallback)
-      event_add(out, SS_KEDA_EV_FALLBACK_LEFT, false, "KEDAFallbackLeft",
-                "triggers answer again: fallback left");
+      event_add(out, SS_KEDA_EV_FALLBACK_DEACTIVATED, false, "ScaledObjectFallbackDeactivated",
+                "ScaledObject fallback is no longer active");
   } else {
     out->fallback.status = SS_KEDA_COND_UNCHANGED;
   }
@@ -319,7 +394,10 @@ enum ss_err ss_keda_evaluate(const struct ss_keda_spec *spec, const struct ss_hp
     else
       cond_set(&out->active_cond, SS_KEDA_COND_TRUE, "ScalerActive",
                "Scaling is performed because triggers are active");
-    if ((idle_set && cur < min) || cur == 0) {
+    if (((idle_set && cur < min) || cur == 0) && out->scale_out_paused) {
+      /* scaleFromZeroOrIdle: paused-scale-out holds it where it is, and
+       * nothing was activated, so lastActiveTime stays */
+    } else if ((idle_set && cur < min) || cur == 0) {
       int32_t to = max_i32(1, min);
       out->desired = to;
       out->by = SS_KEDA_BY_ACTIVATION;
@@ -334,13 +412,17 @@ enum ss_err ss_keda_evaluate(const struct ss_keda_spec *spec, const struct ss_hp
         e->on_apply = true;
         e->failed_reason = "KEDAScaleTargetActivationFailed";
       }
+      /* lastActiveTime once the scale took (ss_keda_commit) */
+      out->mark_active = true;
     } else if (out->error) {
+      /* RequestScale: active but some trigger failed. Ready Unknown, and
+       * lastActiveTime is not refreshed by a poll that failed. */
       cond_set(&out->ready, SS_KEDA_COND_UNKNOWN, "PartialTriggerError",
                "Some triggers defined in ScaledObject are not working correctly");
+    } else {
+      /* the cooldown counts from the last poll that found it active */
+      out->mark_active = true;
     }
-    /* The cooldown counts from the last poll that found the target active
-     * (KEDA's docs), also when another trigger failed in that poll. */
-    out->mark_active = true;
   } else {
     cond_set(&out->active_cond, SS_KEDA_COND_FALSE, "ScalerNotActive",
              "Scaling is not performed because triggers are not active");
@@ -350,6 +432,9 @@ enum ss_err ss_keda_evaluate(const struct ss_keda_spec *spec, const struct ss_hp
     } else if (out->error && !spec->has_fallback) {
       cond_set(&out->ready, SS_KEDA_COND_FALSE, "TriggerError",
                "Triggers defined in ScaledObject are not working correctly");
+    } else if (((idle_set && cur > spec->idle_replicas) || (cur > 0 && min == 0)) &&
+               out->scale_in_paused) {
+      /* scaleToZeroOrIdle: paused-scale-in keeps it up, no cooldown either */
     } else if ((idle_set && cur > spec->idle_replicas) || (cur > 0 && min == 0)) {
       /* Back to idle or zero, once the cooldown has passed (strictly, as
        * KEDA's time.Before). Never active: initialCooldownPeriod after
@@ -396,6 +481,9 @@ enum ss_err ss_keda_evaluate(const struct ss_keda_spec *spec, const struct ss_hp
         .n_pods = in->n_pods,
         .metrics = hin,
         .now_ms = in->now_ms,
+        /* newHPAForScaledObject: the ScaledObject's behavior, or one made
+         * to pause a direction */
+        .has_behavior = spec->has_behavior || out->scale_in_paused || out->scale_out_paused,
     };
     enum ss_err e = ss_hpa_evaluate(&hspec, set, &hi, &st->hpa, &out->hpa);
     if (e) {
@@ -427,12 +515,13 @@ enum ss_err ss_keda_evaluate(const struct ss_keda_spec *spec, const struct ss_hp
   return SS_EOK;
 }
 
-void ss_keda_commit(struct ss_keda_state *st, const struct ss_keda_result *res, bool applied) {
+enum ss_err ss_keda_commit(struct ss_keda_state *st, const struct ss_keda_result *res,
+                           bool applied) {
   if (!st || !res)
-    return;
+    return SS_EINVALID;
   st->paused = res->paused;
   if (res->paused)
-    return;
+    return SS_EOK;
   if (res->polled) {
     st->polled = true;
     st->last_poll_ms = res->now_ms;
@@ -445,43 +534,26 @@ void ss_keda_commit(struct ss_keda_state *st, const struct ss_keda_result *res, 
     st->last_active_ms = res->now_ms;
   }
   if (res->hpa_ran)
-    ss_hpa_commit(&st->hpa, &res->hpa, applied && res->by == SS_KEDA_BY_HPA);
+    return ss_hpa_commit(&st->hpa, &res->hpa, applied && res->by == SS_KEDA_BY_HPA);
+  return SS_EOK;
 }
 
 enum ss_err ss_keda_state_init(struct ss_keda_state *st, const struct ss_keda_spec *spec,
-                               const struct ss_hpa_settings *set, int64_t created_ms) {
+                               int64_t created_ms) {
   if (!st || !spec)
     return SS_EINVALID;
   memset(st, 0, sizeof *st);
   if (spec->n_triggers > SS_KEDA_MAX_TRIGGERS)
     return SS_ELIMIT;
-  const struct ss_hpa_settings dflt = SS_HPA_SETTINGS_DEFAULT;
-  if (!set)
-    set = &dflt;
-  struct ss_hpa_spec h;
-  hpa_spec_of(spec, &h, NULL, NULL);
-  int64_t poll_ms = (int64_t)(spec->polling_interval > 0 ? spec->polling_interval : 1) * 1000;
-  uint32_t cap = ss_hpa_ring_cap(&h, set, poll_ms);
   st->created_ms = created_ms;
   st->n_triggers = spec->n_triggers;
-  st->hpa.recs.items = calloc(cap, sizeof *st->hpa.recs.items);
-  st->hpa.events.items = calloc(cap, sizeof *st->hpa.events.items);
-  if (!st->hpa.recs.items || !st->hpa.events.items) {
-    ss_keda_state_free(st);
-    return SS_ENOMEM;
-  }
-  st->hpa.recs.cap = cap;
-  st->hpa.events.cap = cap;
   return SS_EOK;
 }
 
 void ss_keda_state_free(struct ss_keda_state *st) {
   if (!st)
     return;
-  free(st->hpa.recs.items);
-  free(st->hpa.events.items);
-  st->hpa.recs = (struct ss_hpa_ring){0};
-  st->hpa.events = (struct ss_hpa_ring){0};
+  ss_hpa_history_free(&st->hpa);
 }
 
 int64_t ss_keda_next_poll_ms(const struct ss_keda_spec *spec, const struct ss_keda_state *st) {

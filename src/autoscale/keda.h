@@ -8,8 +8,9 @@
  *   - the typed spec (borrowed) and the HPA controller settings (NULL:
  *     Kubernetes' defaults);
  *   - the scale's spec.replicas and status.replicas;
- *   - the pause annotations' values (autoscaling.keda.sh/paused and
- *     autoscaling.keda.sh/paused-replicas), NULL when absent;
+ *   - the pause annotations' values (autoscaling.keda.sh/paused,
+ *     paused-replicas, paused-scale-in and paused-scale-out), NULL when
+ *     absent, and spec.fallback.behavior (not in the typed spec yet);
  *   - per trigger, in spec order, this poll's outcome: for prometheus the
  *     value (after ignoreNullValues was applied) or that it failed and why;
  *     for cpu and memory the per-replica samples hpa.h wants, parallel to
@@ -20,7 +21,8 @@
  *     wakes the target, counts no failure and runs no HPA;
  *   - now_ms, on the same clock as state->created_ms.
  * The caller keeps one struct ss_keda_state per ScaledObject (ss_keda_state_init
- * / ss_keda_state_free) and calls ss_keda_commit() after each evaluation,
+ * / ss_keda_state_free; it owns the HPA's history, which grows as hpa.h
+ * says) and calls ss_keda_commit() after each evaluation,
  * saying whether the new size was applied. The caller applies the size, emits
  * the events in result.events (for Activated/Deactivated only once applied;
  * if applying failed, the event's failed_reason instead), and shows the
@@ -44,9 +46,25 @@
 #define SS_KEDA_MSG_MAX 256
 #define SS_KEDA_METRIC_NAME_MAX 64
 
-/* KEDA's annotations on a ScaledObject. */
+/* KEDA's annotations on a ScaledObject (apis/keda/v1alpha1/scaledobject_types.go). */
 #define SS_KEDA_ANN_PAUSED "autoscaling.keda.sh/paused"
 #define SS_KEDA_ANN_PAUSED_REPLICAS "autoscaling.keda.sh/paused-replicas"
+#define SS_KEDA_ANN_PAUSED_SCALE_IN "autoscaling.keda.sh/paused-scale-in"
+#define SS_KEDA_ANN_PAUSED_SCALE_OUT "autoscaling.keda.sh/paused-scale-out"
+
+/* spec.fallback.behavior: the replicas a falling-back trigger asks for
+ * (pkg/fallback/fallback.go, doFallback). The zero value is KEDA's default. */
+enum ss_keda_fallback_behavior {
+  SS_KEDA_FALLBACK_STATIC,            /* "static": fallback.replicas */
+  SS_KEDA_FALLBACK_CURRENT,           /* "currentReplicas": the current spec.replicas */
+  SS_KEDA_FALLBACK_CURRENT_IF_HIGHER, /* "currentReplicasIfHigher": max(current, replicas) */
+  SS_KEDA_FALLBACK_CURRENT_IF_LOWER   /* "currentReplicasIfLower": min(current, replicas) */
+};
+
+/* Reads a spec.fallback.behavior value; NULL or "" is "static". Returns 0,
+ * or -1 for a value KEDA rejects or servescale does not support
+ * ("scalingModifiers"), leaving *out alone. */
+int ss_keda_fallback_behavior_parse(const char *s, enum ss_keda_fallback_behavior *out);
 
 /* One trigger's outcome for this poll. */
 struct ss_keda_trigger_input {
@@ -61,6 +79,11 @@ struct ss_keda_input {
   int32_t status_replicas; /* scale status.replicas (running) */
   const char *paused;          /* SS_KEDA_ANN_PAUSED value, NULL when absent */
   const char *paused_replicas; /* SS_KEDA_ANN_PAUSED_REPLICAS value, NULL when absent */
+  const char *paused_scale_in;  /* SS_KEDA_ANN_PAUSED_SCALE_IN value, NULL when absent */
+  const char *paused_scale_out; /* SS_KEDA_ANN_PAUSED_SCALE_OUT value, NULL when absent */
+  /* spec.fallback.behavior. The typed spec does not carry it yet; until it
+   * does, the caller reads it (ss_keda_fallback_behavior_parse). */
+  enum ss_keda_fallback_behavior fallback_behavior;
   const struct ss_keda_trigger_input *triggers; /* spec->n_triggers entries; NULL: no poll */
   const struct ss_hpa_pod *pods; /* the target's replicas, for cpu/memory */
   size_t n_pods;
@@ -68,7 +91,7 @@ struct ss_keda_input {
   int64_t now_ms;
 };
 
-/* Kept between polls; owned by the caller, rings allocated by init. */
+/* Kept between polls; owned by the caller, the HPA history by the state. */
 struct ss_keda_state {
   int64_t created_ms;      /* the ScaledObject's creation: initialCooldownPeriod */
   bool has_last_active;    /* status.lastActiveTime is set */
@@ -99,8 +122,8 @@ struct ss_keda_condition {
 enum ss_keda_event_kind {
   SS_KEDA_EV_ACTIVATED,      /* KEDAScaleTargetActivated: from 0/idle to max(1, min) */
   SS_KEDA_EV_DEACTIVATED,    /* KEDAScaleTargetDeactivated: to 0/idle after cooldown */
-  SS_KEDA_EV_FALLBACK_ENTERED,
-  SS_KEDA_EV_FALLBACK_LEFT,
+  SS_KEDA_EV_FALLBACK_ACTIVATED,   /* ScaledObjectFallbackActivated */
+  SS_KEDA_EV_FALLBACK_DEACTIVATED, /* ScaledObjectFallbackDeactivated */
   SS_KEDA_EV_SCALER_FAILED,  /* KEDAScalerFailed: one trigger's poll failed */
   SS_KEDA_EV_HPA_RESCALE,    /* SuccessfulRescale by the HPA part */
   SS_KEDA_EV_HPA_FAILED      /* FailedComputeMetricsReplicas by the HPA part */
@@ -131,8 +154,8 @@ struct ss_keda_trigger_status {
   bool resource;  /* cpu or memory */
   bool polled;    /* this evaluation had its outcome */
   bool failed;
-  bool active;    /* value > activationThreshold */
-  bool fallback;  /* failures > failureThreshold: fed fallback.replicas x threshold */
+  bool active;    /* value > activationThreshold, or falling back */
+  bool fallback;  /* failures > failureThreshold: fed the fallback replicas x threshold */
   double value;   /* prometheus: the value used (the fallback value when falling back) */
   int32_t failures; /* consecutive failed polls, after this one */
   struct ss_hpa_metric_status hpa; /* what the HPA made of it, when it ran */
@@ -147,10 +170,12 @@ struct ss_keda_result {
 
   bool polled;       /* triggers were given */
   bool active;       /* the target counts as active (triggers or activate_now) */
-  bool error;        /* some prometheus trigger failed this poll */
+  bool error;        /* some prometheus trigger failed this poll (and is not
+                        falling back: a fallback is no error, KEDA's scale handler) */
   bool in_fallback;
   bool paused;
   bool cooling_down; /* inactive, waiting for cooldown before going to 0/idle */
+  bool scale_in_paused, scale_out_paused; /* by annotation */
 
   struct ss_keda_condition ready, active_cond, fallback, paused_cond;
 
@@ -165,16 +190,16 @@ struct ss_keda_result {
 
   /* for ss_keda_commit */
   int64_t now_ms;
-  bool mark_active;   /* set lastActiveTime to now (on apply, for activation) */
+  bool mark_active;   /* set lastActiveTime to now (for activation: once applied) */
   int32_t failures[SS_KEDA_MAX_TRIGGERS];
 };
 
-/* Prepares *st for spec: no activity yet, created at created_ms, HPA rings
- * sized for polls every pollingInterval. Returns SS_EOK, SS_EINVALID (NULL),
- * SS_ELIMIT (too many triggers) or SS_ENOMEM. *st owns the rings. */
+/* Prepares *st for spec: no activity yet, created at created_ms, an empty
+ * HPA history. Returns SS_EOK, SS_EINVALID (NULL) or SS_ELIMIT (too many
+ * triggers). */
 enum ss_err ss_keda_state_init(struct ss_keda_state *st, const struct ss_keda_spec *spec,
-                               const struct ss_hpa_settings *set, int64_t created_ms);
-/* Frees what init allocated; accepts NULL. */
+                               int64_t created_ms);
+/* Frees the HPA history; accepts NULL. */
 void ss_keda_state_free(struct ss_keda_state *st);
 
 /* Decides one poll. Borrows everything; fills *out. Returns SS_EOK, or
@@ -186,8 +211,11 @@ enum ss_err ss_keda_evaluate(const struct ss_keda_spec *spec, const struct ss_hp
                              struct ss_keda_result *out);
 
 /* Stores what the evaluation decided; applied: the scale now has
- * res->desired (ignored when res->scale is false). */
-void ss_keda_commit(struct ss_keda_state *st, const struct ss_keda_result *res, bool applied);
+ * res->desired (ignored when res->scale is false). Returns what
+ * ss_hpa_commit returned for the HPA's history (SS_EOK when the HPA did not
+ * run), SS_EINVALID for NULL; the rest is stored in any case. */
+enum ss_err ss_keda_commit(struct ss_keda_state *st, const struct ss_keda_result *res,
+                           bool applied);
 
 /* When the next poll is due: now for a state never polled (its creation),
  * else the last poll plus pollingInterval. A request at zero need not wait

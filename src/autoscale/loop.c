@@ -71,9 +71,7 @@ struct ss_autoscaler *ss_autoscaler_new(const struct ss_autoscaler_config *cfg) 
 }
 
 static void target_reset(struct target *t) {
-  free(t->hist.recs.items);
-  free(t->hist.events.items);
-  memset(&t->hist, 0, sizeof t->hist);
+  ss_hpa_history_free(&t->hist);
   if (t->ks_init)
     ss_keda_state_free(&t->ks);
   t->ks_init = false;
@@ -643,7 +641,9 @@ static bool eval_hpa(struct ss_autoscaler *a, struct target *t, const struct ctx
                             .pods = pods,
                             .n_pods = n_rows,
                             .metrics = in_m,
-                            .now_ms = now_ms};
+                            .now_ms = now_ms,
+                            /* as written: the decoder fills default rules in anyway */
+                            .has_behavior = json_object_get(c->spec_json, "behavior") != NULL};
   struct ss_hpa_result *r = calloc(1, sizeof *r);
   if (!r)
     return false;
@@ -709,11 +709,19 @@ static bool eval_keda(struct ss_autoscaler *a, struct target *t, const struct ct
       .paused = json_string_value(json_object_get(c->s->annotations, SS_KEDA_ANN_PAUSED)),
       .paused_replicas =
           json_string_value(json_object_get(c->s->annotations, SS_KEDA_ANN_PAUSED_REPLICAS)),
+      .paused_scale_in =
+          json_string_value(json_object_get(c->s->annotations, SS_KEDA_ANN_PAUSED_SCALE_IN)),
+      .paused_scale_out =
+          json_string_value(json_object_get(c->s->annotations, SS_KEDA_ANN_PAUSED_SCALE_OUT)),
       .triggers = due ? tin : NULL,
       .pods = pods,
       .n_pods = n_rows,
       .activate_now = activate,
       .now_ms = now_ms};
+  /* not in the typed spec yet; a value KEDA would reject reads as static */
+  ss_keda_fallback_behavior_parse(json_string_value(json_object_get(
+                                      json_object_get(c->spec_json, "fallback"), "behavior")),
+                                  &in.fallback_behavior);
   struct ss_keda_result *r = calloc(1, sizeof *r);
   if (!r)
     return false;
@@ -804,21 +812,8 @@ static bool visit(struct ss_autoscaler *a, struct ctx *c, const char *display, i
     snprintf(t->dep, sizeof t->dep, "%s", c->s->name ? c->s->name : "");
     snprintf(t->name, sizeof t->name, "%s", display);
     memset(t->conds, 0, sizeof t->conds);
-    const struct ss_hpa_settings set = SS_HPA_SETTINGS_DEFAULT;
-    if (keda) {
-      /* rings sized for the polls this loop really makes */
-      struct ss_keda_spec ks = *c->cs->keda;
-      int32_t every = (int32_t)((period + 999) / 1000);
-      if (every < ks.polling_interval)
-        ks.polling_interval = every < 1 ? 1 : every;
-      t->ks_init = ss_keda_state_init(&t->ks, &ks, &set, now_ms) == SS_EOK;
-    } else {
-      uint32_t cap = ss_hpa_ring_cap(c->cs->hpa, &set, period);
-      t->hist.recs.items = calloc(cap, sizeof *t->hist.recs.items);
-      t->hist.events.items = calloc(cap, sizeof *t->hist.events.items);
-      if (t->hist.recs.items && t->hist.events.items)
-        t->hist.recs.cap = t->hist.events.cap = cap;
-    }
+    if (keda)
+      t->ks_init = ss_keda_state_init(&t->ks, c->cs->keda, now_ms) == SS_EOK;
     if (!t->has_current) {
       /* a decision stored before a restart still holds */
       struct ss_kind_ref k = keda ? (struct ss_kind_ref){SS_AUTOSCALE_SO_GROUP, SS_AUTOSCALE_SO_PLURAL}
@@ -855,7 +850,7 @@ static bool visit(struct ss_autoscaler *a, struct ctx *c, const char *display, i
     if (rows) {
       if (keda && t->ks_init)
         changed = eval_keda(a, t, c, rows, n_rows, now_ms, due, activate);
-      else if (!keda && t->hist.recs.cap)
+      else if (!keda)
         changed = eval_hpa(a, t, c, rows, n_rows, now_ms);
       json_t *spec = json_deep_copy(c->spec_json);
       if (!keda) {

@@ -1,7 +1,9 @@
 /* test_hpa.c: unit tests for src/autoscale/hpa.c (the HPA decision), as one
  * table of named cases, each pinning down one rule of the Kubernetes
  * controller, and a few scenarios replaying samples over time. Expected
- * sizes are worked out by hand from the documented algorithm. */
+ * sizes are worked out by hand from the documented algorithm; where a case
+ * replays one of Kubernetes' own (pkg/controller/podautoscaler
+ * horizontal_test.go, replica_calculator_test.go), the comment names it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,6 +52,8 @@ static const struct ss_scaling_rules down_stab_unset = {-1, SS_SELECT_MAX, down_
 
 /* ---- the table ---- */
 
+#define NO_REQ INT64_MIN /* a container without a request */
+
 struct pod_row {
   bool unready;          /* Ready False, never ready since start */
   bool was_ready;        /* Ready False, but it was ready long after start */
@@ -57,6 +61,11 @@ struct pod_row {
   int64_t start_s_ago;   /* 0: an hour ago */
   int64_t ready_s_ago;   /* Ready transition; 0: 10 s after start */
   int64_t request;       /* milli; 0: 1000; < 0: no request */
+  const char *name;      /* NULL: "p-<index>" */
+  /* per-container requests (milli, NO_REQ: none), names "a", "b", ...;
+   * n_containers 0: the single request above */
+  size_t n_containers;
+  int64_t containers[3];
 };
 
 struct metric_row {
@@ -68,6 +77,7 @@ struct metric_row {
   int64_t values[4];
   size_t n_values;
   bool failed;
+  const char *container; /* ContainerResource */
 };
 
 struct hist_row {
@@ -77,6 +87,8 @@ struct hist_row {
 
 struct hpa_case {
   const char *name;
+  bool no_behavior;                   /* spec without behavior: the plain path */
+  bool first_sync;                    /* a new HPA (its history never started) */
   int32_t min, max, current, running; /* running 0: current */
   size_t n_pods;
   struct pod_row pods[MAXP];
@@ -93,7 +105,9 @@ struct hpa_case {
   const char *active, *able, *limited; /* reasons; NULL: not checked */
   int32_t util;                        /* status utilization; 0: not checked */
   int64_t avg;                         /* status average value; 0: not checked */
+  int64_t value;                       /* status value (Value); 0: not checked */
   bool failed;
+  const char *error; /* a substring of result.error; NULL: not checked */
 };
 
 #define CPU50(...) {SS_METRIC_RESOURCE, SS_TARGET_UTILIZATION, "cpu", 50, {__VA_ARGS__}, {0}, 0, false}
@@ -381,24 +395,253 @@ static const struct hpa_case cases[] = {
     {.name = "tolerance_from_controller_setting", .min = 1, .max = 10, .current = 2,
      .n_pods = 2, .n_metrics = 1, .metrics = {CPU50(580, 580)}, .tolerance = 0.2, .desired = 2,
      .reason = ""},
+
+    /* ---- without behavior: normalizeDesiredReplicas ---- */
+    /* horizontal_test.go TestConvertDesiredReplicasWithRules, "prenormalized
+     * desired replicas within range": 5 -> 7, min 3, max 8 */
+    {.name = "no_behavior_desired_within_range", .no_behavior = true, .min = 3, .max = 8,
+     .current = 5, .n_pods = 5, .n_metrics = 1, .metrics = {CPU50(700, 700, 700, 700, 700)},
+     .desired = 7, .scale = true, .reason = CPU_UP_REASON, .able = "ReadyForNewScale",
+     .limited = "DesiredWithinRange"},
+    /* ..."prenormalized desired replicas < minReplicas": 3 -> 1, min 2 */
+    {.name = "no_behavior_too_few_replicas", .no_behavior = true, .min = 2, .max = 8,
+     .current = 3, .n_pods = 3, .n_metrics = 1, .metrics = {CPU50(100, 100, 100)}, .desired = 2,
+     .scale = true, .reason = DOWN_REASON, .limited = "TooFewReplicas"},
+    /* ..."maxReplicas is the limit because maxReplicas < scaleUpLimit"
+     * (from 8 rather than 20, which would be above max and never get here) */
+    {.name = "no_behavior_too_many_replicas", .no_behavior = true, .min = 1, .max = 10,
+     .current = 8, .n_pods = 8, .n_metrics = 1,
+     .metrics = {CPU50(50000, 50000, 50000, 50000, 50000, 50000, 50000, 50000)}, .desired = 10,
+     .scale = true, .reason = CPU_UP_REASON, .limited = "TooManyReplicas"},
+    /* ..."scaleUpLimit is the limit because scaleUpLimit < maxReplicas":
+     * 3 -> 1000 asked, max 2000, limit max(2 x 3, 4) = 6 */
+    {.name = "no_behavior_scale_up_limit_twice_current", .no_behavior = true, .min = 1,
+     .max = 2000, .current = 3, .n_pods = 3, .n_metrics = 1,
+     .metrics = {CPU50(500000, 500000, 500000)}, .desired = 6, .scale = true,
+     .reason = CPU_UP_REASON, .able = "ReadyForNewScale", .limited = "ScaleUpLimit"},
+    /* scaleUpLimitMinimum: from 1 the limit is 4, where the default behavior
+     * would allow 5 */
+    {.name = "no_behavior_scale_up_limit_minimum_4", .no_behavior = true, .min = 1, .max = 10,
+     .current = 1, .n_pods = 1, .n_metrics = 1, .metrics = {CPU50(5000)}, .desired = 4,
+     .scale = true, .reason = CPU_UP_REASON, .limited = "ScaleUpLimit"},
+    /* the fixed limit ignores scale events: +2 pods per 60 s would allow 7 */
+    {.name = "no_behavior_ignores_policies_and_events", .no_behavior = true, .min = 1,
+     .max = 10, .current = 5, .n_pods = 5, .n_metrics = 1,
+     .metrics = {CPU50(5000, 5000, 5000, 5000, 5000)}, .up = &up_pods2, .n_events = 1,
+     .events = {{30, 2}}, .desired = 10, .scale = true, .reason = CPU_UP_REASON,
+     .limited = "TooManyReplicas"},
+    /* scale-down stabilized over the controller's 300 s: the highest
+     * recommendation not before the cutoff, which is inclusive here
+     * (stabilizeRecommendation: Before(cutoff) is old) where the behavior
+     * path's window is exclusive (see
+     * stabilization_down_ignores_recs_outside_window) */
+    {.name = "no_behavior_down_window_includes_cutoff", .no_behavior = true, .min = 1, .max = 10,
+     .current = 5, .n_pods = 5, .n_metrics = 1, .metrics = {CPU50(10, 10, 10, 10, 10)},
+     .n_recs = 2, .recs = {{300, 5}, {50, 3}}, .desired = 5, .reason = DOWN_REASON,
+     .able = "ScaleDownStabilized", .limited = "DesiredWithinRange"},
+    {.name = "no_behavior_down_window_from_settings", .no_behavior = true, .min = 1, .max = 10,
+     .current = 5, .n_pods = 5, .n_metrics = 1, .metrics = {CPU50(10, 10, 10, 10, 10)},
+     .down = &down_pods1, .n_recs = 1, .recs = {{301, 5}}, .desired = 1, .scale = true,
+     .reason = DOWN_REASON, .able = "ReadyForNewScale", .limited = "DesiredWithinRange"},
+    /* only scale-down is stabilized, and a higher recent recommendation also
+     * lifts a scale up (reported as ScaleDownStabilized): 3 -> 5 asked, 7
+     * recent, limited to max(2 x 3, 4) = 6 */
+    {.name = "no_behavior_recent_higher_recommendation_lifts_scale_up", .no_behavior = true,
+     .min = 1, .max = 10, .current = 3, .n_pods = 3, .n_metrics = 1,
+     .metrics = {CPU50(800, 800, 800)}, .n_recs = 1, .recs = {{60, 7}}, .desired = 6,
+     .scale = true, .reason = CPU_UP_REASON, .able = "ScaleDownStabilized",
+     .limited = "ScaleUpLimit"},
+    /* no scale-up stabilization without behavior, whatever the rules say */
+    {.name = "no_behavior_no_scale_up_window", .no_behavior = true, .min = 1, .max = 10,
+     .current = 2, .n_pods = 2, .n_metrics = 1, .metrics = {CPU50(1500, 1500)},
+     .up = &up_stab60, .n_recs = 1, .recs = {{30, 2}}, .desired = 4, .scale = true,
+     .reason = CPU_UP_REASON, .able = "ReadyForNewScale", .limited = "ScaleUpLimit"},
+    /* the controller's tolerance in both directions: no behavior.tolerance */
+    {.name = "no_behavior_controller_tolerance", .no_behavior = true, .min = 1, .max = 10,
+     .current = 2, .n_pods = 2, .n_metrics = 1, .metrics = {CPU50(520, 520)}, .up = &up_tol0,
+     .desired = 2, .reason = "", .util = 52},
+
+    /* ---- a new HPA: recordInitialRecommendation ---- */
+    {.name = "first_sync_holds_scale_down_no_behavior", .no_behavior = true, .first_sync = true,
+     .min = 1, .max = 10, .current = 4, .n_pods = 4, .n_metrics = 1,
+     .metrics = {CPU50(10, 10, 10, 10)}, .desired = 4, .reason = DOWN_REASON,
+     .able = "ScaleDownStabilized"},
+    {.name = "first_sync_holds_scale_down_behavior", .first_sync = true, .min = 1, .max = 10,
+     .current = 4, .n_pods = 4, .n_metrics = 1, .metrics = {CPU50(10, 10, 10, 10)},
+     .desired = 4, .reason = DOWN_REASON, .able = "ScaleDownStabilized"},
+    {.name = "first_sync_scales_up", .no_behavior = true, .first_sync = true, .min = 1,
+     .max = 10, .current = 2, .n_pods = 2, .n_metrics = 1, .metrics = {CPU50(1000, 1000)},
+     .desired = 4, .scale = true, .reason = CPU_UP_REASON, .able = "ReadyForNewScale"},
+
+    /* ---- values near INT64_MAX: saturate, never overflow ---- */
+    /* replica_calculator.go GetExternalMetricReplicas (kubernetes#133888):
+     * the sum caps at MaxInt64, the count at MaxInt32, then the limits */
+    {.name = "external_value_sum_caps_at_max_int64", .min = 1, .max = 10, .current = 2,
+     .n_pods = 2, .n_metrics = 1,
+     .metrics = {{SS_METRIC_EXTERNAL, SS_TARGET_VALUE, "queue", 1000, {0},
+                  {INT64_MAX, INT64_MAX, -5}, 3, false}},
+     .desired = 6, .scale = true, .reason = "external metric queue above target",
+     .limited = "ScaleUpLimit", .value = INT64_MAX},
+    {.name = "external_value_sum_saturates_downwards", .min = 1, .max = 10, .current = 2,
+     .n_pods = 2, .n_metrics = 1,
+     .metrics = {{SS_METRIC_EXTERNAL, SS_TARGET_VALUE, "queue", 1000, {0},
+                  {INT64_MIN, INT64_MIN}, 2, false}},
+     .desired = 1, .scale = true, .reason = DOWN_REASON, .value = INT64_MIN},
+    /* GetExternalPerPodMetricReplicas (kubernetes#127050): an overflowing
+     * total is MaxInt64, the count MaxInt32, the average clamped before it
+     * is converted */
+    {.name = "external_average_value_overflow_caps", .no_behavior = true, .min = 1, .max = 10,
+     .current = 2, .n_pods = 2, .n_metrics = 1,
+     .metrics = {{SS_METRIC_EXTERNAL, SS_TARGET_AVERAGE_VALUE, "queue", 1000, {0},
+                  {INT64_MAX, 1}, 2, false}},
+     .desired = 4, .scale = true, .reason = "external metric queue above target",
+     .limited = "ScaleUpLimit", .avg = INT64_MAX},
+    {.name = "external_average_value_one_replica_max_total", .min = 1, .max = 10, .current = 1,
+     .n_pods = 1, .n_metrics = 1,
+     .metrics = {{SS_METRIC_EXTERNAL, SS_TARGET_AVERAGE_VALUE, "queue", 1, {0},
+                  {INT64_MAX - 1}, 1, false}},
+     .desired = 5, .scale = true, .reason = "external metric queue above target",
+     .avg = INT64_MAX},
+    /* ...and a total that reads negative counts as an overflow there too */
+    {.name = "external_average_value_negative_total_reads_as_overflow", .min = 1, .max = 10,
+     .current = 2, .n_pods = 2, .n_metrics = 1,
+     .metrics = {{SS_METRIC_EXTERNAL, SS_TARGET_AVERAGE_VALUE, "queue", 1000, {0}, {-5000}, 1,
+                  false}},
+     .desired = 6, .scale = true, .reason = "external metric queue above target",
+     .avg = INT64_MAX},
+    {.name = "object_average_value_near_max", .min = 1, .max = 10, .current = 2, .n_pods = 2,
+     .n_metrics = 1,
+     .metrics = {{SS_METRIC_OBJECT, SS_TARGET_AVERAGE_VALUE, "requests", 1000, {0},
+                  {INT64_MAX, INT64_MAX}, 2, false}},
+     .desired = 6, .scale = true, .reason = "Service metric requests above target",
+     .avg = INT64_MAX / 2 + 1},
+    /* GetMetricUsageRatio: the average of values near MaxInt64 fits */
+    {.name = "pods_metric_average_near_max_int64", .min = 1, .max = 10, .current = 2,
+     .n_pods = 2, .n_metrics = 1,
+     .metrics = {{SS_METRIC_PODS, SS_TARGET_AVERAGE_VALUE, "rps", 1000, {INT64_MAX, INT64_MAX},
+                  {0}, 0, false}},
+     .desired = 6, .scale = true, .reason = "pods metric rps above target", .avg = INT64_MAX},
+    /* GetResourceUtilizationRatio: exact totals; the percent clamped into
+     * int32 (where Kubernetes' int64 would wrap) */
+    {.name = "utilization_near_max_int64_clamps_percent", .min = 1, .max = 10, .current = 2,
+     .n_pods = 2, .n_metrics = 1, .metrics = {CPU50(INT64_MAX, INT64_MAX)}, .desired = 6,
+     .scale = true, .reason = CPU_UP_REASON, .util = INT32_MAX, .avg = INT64_MAX},
+    /* a missing replica with a request near MaxInt64 on a scale down: its
+     * request x max(100, 200)% / 100 stays exact; the recomputed ratio is
+     * back inside the tolerance */
+    {.name = "utilization_missing_fill_near_max_int64", .min = 1, .max = 10, .current = 2,
+     .n_pods = 2, .pods = {{0}, {.request = INT64_MAX}}, .n_metrics = 1,
+     .metrics = {{SS_METRIC_RESOURCE, SS_TARGET_UTILIZATION, "cpu", 200, {100, MISSING}, {0}, 0,
+                  false}},
+     .desired = 2, .reason = "", .util = 10},
+    {.name = "utilization_requests_sum_past_max_int64", .min = 1, .max = 10, .current = 2,
+     .n_pods = 2, .pods = {{.n_containers = 2, .containers = {INT64_MAX, INT64_MAX}},
+                           {.n_containers = 2, .containers = {INT64_MAX, INT64_MAX}}},
+     .n_metrics = 1, .metrics = {CPU50(INT64_MAX, INT64_MAX)}, .desired = 2, .reason = "",
+     .util = 50, .avg = INT64_MAX},
+
+    /* ---- requests: the sum over a pod's containers (calculatePodRequests) ---- */
+    {.name = "utilization_request_sums_containers", .min = 1, .max = 10, .current = 2,
+     .n_pods = 2,
+     .pods = {{.n_containers = 2, .containers = {300, 700}},
+              {.n_containers = 2, .containers = {300, 700}}},
+     .n_metrics = 1, .metrics = {CPU50(1000, 1000)}, .desired = 4, .scale = true,
+     .reason = CPU_UP_REASON, .util = 100},
+    {.name = "container_resource_uses_named_container_request", .min = 1, .max = 10,
+     .current = 2, .n_pods = 2,
+     .pods = {{.n_containers = 2, .containers = {3000, 500}},
+              {.n_containers = 2, .containers = {3000, 500}}},
+     .n_metrics = 1,
+     .metrics = {{SS_METRIC_CONTAINER_RESOURCE, SS_TARGET_UTILIZATION, "cpu", 50, {500, 500},
+                  {0}, 0, false, "b"}},
+     .desired = 4, .scale = true,
+     .reason = "cpu container resource utilization (percentage of request) above target",
+     .util = 100},
+    /* replica_calculator_test.go: "missing request for cpu in container X of Pod Y" */
+    {.name = "missing_container_request_names_container_and_pod", .min = 1, .max = 10,
+     .current = 2, .n_pods = 2,
+     .pods = {{.n_containers = 2, .containers = {500, 500}},
+              {.name = "web-7d4b9", .n_containers = 2, .containers = {500, NO_REQ}}},
+     .n_metrics = 1, .metrics = {CPU50(600, 600)}, .desired = 2, .failed = true, .reason = "",
+     .active = "FailedGetResourceMetric",
+     .error = "missing request for cpu in container b of Pod web-7d4b9"},
+    {.name = "container_resource_ignores_other_containers_requests", .min = 1, .max = 10,
+     .current = 2, .n_pods = 2,
+     .pods = {{.n_containers = 2, .containers = {500, NO_REQ}},
+              {.n_containers = 2, .containers = {500, NO_REQ}}},
+     .n_metrics = 1,
+     .metrics = {{SS_METRIC_CONTAINER_RESOURCE, SS_TARGET_UTILIZATION, "cpu", 50, {500, 500},
+                  {0}, 0, false, "a"}},
+     .desired = 4, .scale = true,
+     .reason = "cpu container resource utilization (percentage of request) above target",
+     .util = 100},
+    {.name = "container_resource_container_not_found", .min = 1, .max = 10, .current = 2,
+     .n_pods = 2,
+     .pods = {{.n_containers = 2, .containers = {500, 500}},
+              {.n_containers = 2, .containers = {500, 500}}},
+     .n_metrics = 1,
+     .metrics = {{SS_METRIC_CONTAINER_RESOURCE, SS_TARGET_UTILIZATION, "cpu", 50, {500, 500},
+                  {0}, 0, false, "sidecar"}},
+     .desired = 2, .failed = true, .reason = "", .active = "FailedGetContainerResourceMetric",
+     .error = "container sidecar not found in Pod p-0"},
+    /* every pod the selector lists is asked, a failed one too */
+    {.name = "missing_request_in_gone_pod_fails", .min = 1, .max = 10, .current = 2,
+     .n_pods = 3,
+     .pods = {{.n_containers = 1, .containers = {500}}, {.n_containers = 1, .containers = {500}},
+              {.gone = true, .n_containers = 1, .containers = {NO_REQ}}},
+     .n_metrics = 1, .metrics = {CPU50(600, 600, MISSING)}, .desired = 2, .failed = true,
+     .reason = "", .error = "missing request for cpu in container a of Pod p-2"},
+    /* requests of 0 are requests: no error for them, but nothing to divide
+     * by (GetResourceUtilizationRatio) */
+    {.name = "zero_requests_match_no_pods", .min = 1, .max = 10, .current = 2, .n_pods = 2,
+     .pods = {{.n_containers = 1, .containers = {0}}, {.n_containers = 1, .containers = {0}}},
+     .n_metrics = 1, .metrics = {CPU50(600, 600)}, .desired = 2, .failed = true, .reason = "",
+     .error = "no metrics returned matched known pods"},
+    /* a caller without container detail: the pod's one request, by pod name */
+    {.name = "missing_single_request_names_pod", .min = 1, .max = 10, .current = 2,
+     .n_pods = 2, .pods = {{0}, {.request = -1}}, .n_metrics = 1, .metrics = {CPU50(600, 600)},
+     .desired = 2, .failed = true, .reason = "", .error = "missing request for cpu in Pod p-1"},
 };
 
 /* ---- running a case ---- */
 
 struct fixture {
+  const struct hpa_case *c;
   struct ss_hpa_spec spec;
   struct ss_metric_spec ms[3];
   struct ss_hpa_pod pods[MAXP];
+  char pod_names[MAXP][16];
+  struct ss_hpa_container containers[3][MAXP][3];
   struct ss_hpa_sample samples[3][MAXP];
   struct ss_hpa_metric_input mi[3];
-  struct ss_hpa_stamp rec_items[8], ev_items[8];
   struct ss_hpa_history hist;
   struct ss_hpa_input in;
   struct ss_hpa_settings set;
 };
 
+/* Each test's fixture is freed by teardown, so a failed assertion (a
+ * longjmp out of the test) leaks nothing. */
+static int fixture_setup(void **state) {
+  struct fixture *f = calloc(1, sizeof *f);
+  if (!f)
+    return -1;
+  f->c = *state;
+  *state = f;
+  return 0;
+}
+
+static int fixture_teardown(void **state) {
+  struct fixture *f = *state;
+  if (f)
+    ss_hpa_history_free(&f->hist);
+  free(f);
+  return 0;
+}
+
 static void build(const struct hpa_case *c, struct fixture *f) {
+  ss_hpa_history_free(&f->hist);
   memset(f, 0, sizeof *f);
+  f->c = c;
   f->set = SS_HPA_SETTINGS_DEFAULT;
   if (c->tolerance > 0)
     f->set.tolerance = c->tolerance;
@@ -421,12 +664,15 @@ static void build(const struct hpa_case *c, struct fixture *f) {
       q->ready_change_ms = now - 10000;
     q->pending = p->pending;
     q->gone = p->gone;
+    snprintf(f->pod_names[i], sizeof f->pod_names[i], "p-%zu", i);
+    q->name = p->name ? p->name : f->pod_names[i];
   }
   for (size_t k = 0; k < c->n_metrics; k++) {
     const struct metric_row *r = &c->metrics[k];
     struct ss_metric_spec *ms = &f->ms[k];
     ms->source = r->src;
     ms->name = r->name;
+    ms->container = r->src == SS_METRIC_CONTAINER_RESOURCE ? r->container : NULL;
     ms->object_kind = r->src == SS_METRIC_OBJECT ? "Service" : NULL;
     ms->target.type = r->tt;
     if (r->tt == SS_TARGET_UTILIZATION)
@@ -434,13 +680,21 @@ static void build(const struct hpa_case *c, struct fixture *f) {
     else
       ms->target.value.milli = r->target;
     for (size_t i = 0; i < c->n_pods; i++) {
+      const struct pod_row *p = &c->pods[i];
       struct ss_hpa_sample *s = &f->samples[k][i];
-      int64_t req = c->pods[i].request;
+      int64_t req = p->request;
       s->present = r->usage[i] != MISSING;
       s->value = s->present ? r->usage[i] : 0;
       s->request = req == 0 ? 1000 : req;
       s->at_ms = now - 5000;
       s->window_ms = 30000;
+      for (size_t j = 0; j < p->n_containers; j++) {
+        static const char *const names[] = {"a", "b", "c"};
+        f->containers[k][i][j] = (struct ss_hpa_container){
+            names[j], p->containers[j] != NO_REQ, p->containers[j] != NO_REQ ? p->containers[j] : 0};
+      }
+      s->containers = p->n_containers ? f->containers[k][i] : NULL;
+      s->n_containers = p->n_containers;
     }
     f->mi[k].failed = r->failed;
     f->mi[k].error = r->failed ? "connection refused" : NULL;
@@ -448,16 +702,24 @@ static void build(const struct hpa_case *c, struct fixture *f) {
     f->mi[k].values = r->values;
     f->mi[k].n_values = r->n_values;
   }
-  f->hist.recs = (struct ss_hpa_ring){f->rec_items, 8, 0, 0};
-  f->hist.events = (struct ss_hpa_ring){f->ev_items, 8, 0, 0};
+  /* like Kubernetes' own tests, which give an empty, non-nil list: the
+   * initial recommendation is recorded only for a new HPA */
+  f->hist.started = !c->first_sync;
   for (size_t i = 0; i < c->n_recs; i++)
-    ss_hpa_ring_push(&f->hist.recs,
-                     (struct ss_hpa_stamp){now - c->recs[i].s_ago * 1000, c->recs[i].replicas});
-  for (size_t i = 0; i < c->n_events; i++)
-    ss_hpa_ring_push(&f->hist.events, (struct ss_hpa_stamp){now - c->events[i].s_ago * 1000,
-                                                            c->events[i].replicas});
+    assert_int_equal(ss_hpa_history_add_rec(&f->hist, (struct ss_hpa_rec){
+                                                          now - c->recs[i].s_ago * 1000,
+                                                          c->recs[i].replicas}),
+                     SS_EOK);
+  for (size_t i = 0; i < c->n_events; i++) {
+    int32_t ch = c->events[i].replicas;
+    assert_int_equal(ss_hpa_history_add_event(&f->hist, ch > 0,
+                                              (struct ss_hpa_event){
+                                                  now - c->events[i].s_ago * 1000,
+                                                  ch > 0 ? ch : -ch, false}),
+                     SS_EOK);
+  }
   f->in = (struct ss_hpa_input){c->current, c->running ? c->running : c->current, f->pods,
-                                c->n_pods, f->mi, now};
+                                c->n_pods, f->mi, now, !c->no_behavior};
 }
 
 static void check_reason(const char *what, const char *want, const struct ss_hpa_condition *got) {
@@ -470,9 +732,8 @@ static void check_reason(const char *what, const char *want, const struct ss_hpa
 }
 
 static void run_case(void **state) {
-  const struct hpa_case *c = *state;
-  struct fixture *f = calloc(1, sizeof *f);
-  assert_non_null(f);
+  struct fixture *f = *state;
+  const struct hpa_case *c = f->c;
   build(c, f);
   struct ss_hpa_result res;
   assert_int_equal(ss_hpa_evaluate(&f->spec, &f->set, &f->in, &f->hist, &res), SS_EOK);
@@ -488,21 +749,22 @@ static void run_case(void **state) {
   check_reason("ScalingLimited", c->limited, &res.scaling_limited);
   if (c->failed)
     assert_non_null(strstr(res.error, "invalid metrics"));
+  if (c->error && !strstr(res.error, c->error))
+    fail_msg("error \"%s\" does not say \"%s\"", res.error, c->error);
   if (c->util) {
     assert_true(res.metrics[0].has_utilization);
     assert_int_equal(res.metrics[0].average_utilization, c->util);
   }
   if (c->avg)
     assert_int_equal(res.metrics[0].average_value, c->avg);
-  free(f);
+  if (c->value)
+    assert_int_equal(res.metrics[0].value, c->value);
 }
 
 /* ---- non-table checks ---- */
 
 static void test_limited_condition_true_only_when_clamped(void **state) {
-  (void)state;
-  struct fixture *f = calloc(1, sizeof *f);
-  assert_non_null(f);
+  struct fixture *f = *state;
   build(&cases[3], f); /* utilization_above_target_ceil_ratio_times_ready */
   struct ss_hpa_result res;
   assert_int_equal(ss_hpa_evaluate(&f->spec, &f->set, &f->in, &f->hist, &res), SS_EOK);
@@ -512,62 +774,214 @@ static void test_limited_condition_true_only_when_clamped(void **state) {
   assert_int_equal(res.desired, 2);
   assert_int_equal(res.scaling_limited.status, SS_HPA_COND_TRUE);
   assert_string_equal(res.scaling_limited.reason, "TooManyReplicas");
-  free(f);
 }
 
 static void test_rejects_bad_arguments(void **state) {
-  (void)state;
-  struct fixture *f = calloc(1, sizeof *f);
-  assert_non_null(f);
+  struct fixture *f = *state;
   build(&cases[0], f);
   struct ss_hpa_result res;
   assert_int_equal(ss_hpa_evaluate(NULL, &f->set, &f->in, &f->hist, &res), SS_EINVALID);
   assert_int_equal(ss_hpa_evaluate(&f->spec, &f->set, &f->in, &f->hist, NULL), SS_EINVALID);
   f->spec.n_metrics = SS_HPA_MAX_METRICS + 1;
   assert_int_equal(ss_hpa_evaluate(&f->spec, &f->set, &f->in, &f->hist, &res), SS_ELIMIT);
-  free(f);
-}
-
-static void test_ring_replaces_oldest_when_full(void **state) {
-  (void)state;
-  struct ss_hpa_stamp items[3];
-  struct ss_hpa_ring r = {items, 3, 0, 0};
-  for (int i = 1; i <= 5; i++)
-    ss_hpa_ring_push(&r, (struct ss_hpa_stamp){i, i});
-  assert_int_equal(r.len, 3);
-  assert_int_equal(items[r.head].replicas, 3); /* 1 and 2 gone */
-  assert_int_equal(items[(r.head + 2) % 3].replicas, 5);
-  struct ss_hpa_ring none = {NULL, 0, 0, 0};
-  ss_hpa_ring_push(&none, (struct ss_hpa_stamp){1, 1});
-  assert_int_equal(none.len, 0);
-}
-
-static void test_ring_cap_covers_longest_window(void **state) {
-  (void)state;
-  struct ss_hpa_spec spec = {.up = up_default, .down = down_default};
-  struct ss_hpa_settings set = SS_HPA_SETTINGS_DEFAULT;
-  assert_int_equal(ss_hpa_ring_cap(&spec, &set, 15000), 300 / 15 + 2);
-  assert_int_equal(ss_hpa_ring_cap(&spec, &set, 1000), 300 + 2);
-  spec.up.policies = pods1_60; /* a policy period longer than the windows */
-  spec.up.n_policies = 1;
-  spec.down.stabilization_seconds = 0;
-  assert_int_equal(ss_hpa_ring_cap(&spec, &set, 15000), 60 / 15 + 2);
+  assert_int_equal(ss_hpa_commit(NULL, &res, true), SS_EINVALID);
+  ss_hpa_history_free(NULL);
 }
 
 static void test_commit_records_recommendation_and_applied_event(void **state) {
   (void)state;
-  struct ss_hpa_stamp recs[4], evs[4];
-  struct ss_hpa_history h = {{recs, 4, 0, 0}, {evs, 4, 0, 0}};
+  struct ss_hpa_history h = {.started = true};
   struct ss_hpa_result res = {.current = 2, .desired = 5, .scale = true, .record = true,
-                              .recommendation = {1000, 7}, .now_ms = 1000};
-  ss_hpa_commit(&h, &res, false);
+                              .recommendation = {1000, 7}, .now_ms = 1000, .behavior = true,
+                              .up_period_ms = 15000, .down_period_ms = 15000};
+  assert_int_equal(ss_hpa_commit(&h, &res, false), SS_EOK);
   assert_int_equal(h.recs.len, 1);
-  assert_int_equal(recs[0].replicas, 7); /* unstabilized, unclamped */
-  assert_int_equal(h.events.len, 0);     /* not applied: no event */
-  ss_hpa_commit(&h, &res, true);
-  assert_int_equal(h.events.len, 1);
-  assert_int_equal(evs[0].replicas, 3);
-  assert_int_equal(evs[0].at_ms, 1000);
+  assert_int_equal(h.recs.v[0].replicas, 7); /* unstabilized, unclamped */
+  assert_int_equal(h.up.len, 0);             /* not applied: no event */
+  assert_int_equal(ss_hpa_commit(&h, &res, true), SS_EOK);
+  assert_int_equal(h.up.len, 1);
+  assert_int_equal(h.up.v[0].change, 3);
+  assert_int_equal(h.up.v[0].at_ms, 1000);
+  assert_int_equal(h.down.len, 0);
+  ss_hpa_history_free(&h);
+  assert_null(h.recs.v);
+}
+/* Replays horizontal_test.go TestNormalizeDesiredReplicas (the path
+ * without behavior, stabilizeRecommendation, window 5 min): the highest
+ * recommendation in the window wins; an entry older than the window is
+ * reused by the new one, the last such entry when there are several. Five
+ * replicas at 30% of a 50% target recommend 3. */
+static void test_no_behavior_stabilize_recommendation(void **state) {
+  struct fixture *f = *state;
+  static const struct {
+    const char *name;
+    size_t n;
+    struct hist_row recs[4];
+    int32_t want;
+    uint32_t want_len, replaced; /* replaced: the index the new one took, or want_len - 1 */
+  } t[] = {
+      {"empty log", 0, {{0}}, 3, 1, 0},
+      {"stabilize", 2, {{120, 4}, {60, 5}}, 5, 3, 2},
+      {"no stabilize", 2, {{120, 1}, {60, 2}}, 3, 3, 2},
+      {"no stabilize - old recommendations", 2, {{600, 10}, {540, 9}}, 3, 2, 1},
+      {"stabilize - old recommendations", 4, {{600, 10}, {60, 4}, {120, 5}, {540, 9}}, 5, 4, 3},
+  };
+  for (size_t k = 0; k < N_ELEMS(t); k++) {
+    struct hpa_case c = {.name = t[k].name, .no_behavior = true, .min = 1, .max = 10,
+                         .current = 5, .n_pods = 5, .n_metrics = 1,
+                         .metrics = {CPU50(300, 300, 300, 300, 300)}, .n_recs = t[k].n},
+                    *cp = &c;
+    memcpy(c.recs, t[k].recs, sizeof t[k].recs);
+    build(cp, f);
+    struct ss_hpa_result res;
+    assert_int_equal(ss_hpa_evaluate(&f->spec, &f->set, &f->in, &f->hist, &res), SS_EOK);
+    if (res.desired != t[k].want)
+      fail_msg("%s: %d replicas, want %d", t[k].name, res.desired, t[k].want);
+    assert_string_equal(res.able_to_scale.reason,
+                        t[k].want == 3 ? "ReadyForNewScale" : "ScaleDownStabilized");
+    assert_int_equal(ss_hpa_commit(&f->hist, &res, true), SS_EOK);
+    if (f->hist.recs.len != t[k].want_len)
+      fail_msg("%s: log has %u entries, want %u", t[k].name, f->hist.recs.len, t[k].want_len);
+    assert_int_equal(f->hist.recs.v[t[k].replaced].replicas, 3);
+    assert_int_equal(f->hist.recs.v[t[k].replaced].at_ms, NOW_MS);
+    /* no behavior: no scale events kept (storeScaleEvent) */
+    assert_int_equal(f->hist.up.len + f->hist.down.len, 0);
+  }
+}
+
+/* Replays horizontal_test.go TestStoreScaleEvents: events of the direction
+ * older than its longest policy period are marked outdated and the last
+ * outdated one is replaced; without behavior nothing is stored. Each case
+ * runs as a scale up from 10 and as a scale down to 10 (10 <-> 15). The
+ * expected change per 60 s is counted before the new event is stored. */
+static void test_store_scale_events(void **state) {
+  (void)state;
+  struct ev {
+    int32_t change;
+    int64_t s_ago;
+    bool outdated;
+  };
+  static const struct {
+    const char *name;
+    bool behavior;
+    int32_t pods_period, pct_period; /* generateScalingRules' periods (0: no policy) */
+    size_t n_prev, n_new;
+    struct ev prev[4], next[4];
+    int64_t change_60s;
+  } t[] = {
+      {"empty entries with default behavior", false, 0, 0, 0, 0, {{0}}, {{0}}, 0},
+      {"empty entries with two-policy-behavior", true, 60, 60, 0, 1, {{0}}, {{5, 0, false}}, 0},
+      {"one outdated entry to be kept untouched without behavior", false, 0, 0, 1, 1,
+       {{7, 61, false}}, {{7, 61, false}}, 0},
+      {"one outdated entry to be replaced with behavior", true, 60, 60, 1, 1, {{7, 61, false}},
+       {{5, 0, false}}, 0},
+      {"one actual entry to be not touched with behavior", true, 60, 60, 1, 2,
+       {{7, 58, false}}, {{7, 58, false}, {5, 0, false}}, 7},
+      {"two entries, one of them to be replaced", true, 60, 0, 2, 2,
+       {{7, 61, false}, {6, 59, false}}, {{5, 0, false}, {6, 59, false}}, 6},
+      {"replace one entry, use policies with different periods", true, 60, 30, 4, 4,
+       {{8, 29, false}, {6, 59, false}, {7, 61, false}, {9, 61, false}},
+       {{8, 29, false}, {6, 59, false}, {7, 61, true}, {5, 0, false}}, 14},
+      {"two entries, both actual", true, 120, 30, 2, 3, {{7, 58, false}, {6, 59, false}},
+       {{7, 58, false}, {6, 59, false}, {5, 0, false}}, 13},
+  };
+  for (size_t k = 0; k < N_ELEMS(t); k++) {
+    for (int dir = 0; dir < 2; dir++) {
+      bool up = dir == 0;
+      struct ss_hpa_history h = {.started = true};
+      for (size_t i = 0; i < t[k].n_prev; i++)
+        assert_int_equal(ss_hpa_history_add_event(&h, up,
+                                                  (struct ss_hpa_event){
+                                                      NOW_MS - t[k].prev[i].s_ago * 1000,
+                                                      t[k].prev[i].change, false}),
+                         SS_EOK);
+      /* getReplicasChangePerPeriod(60, events), through the policy limit:
+       * a Pods policy of 0 per 60 s leaves start = current -/+ change */
+      int64_t counted = 0;
+      const struct ss_hpa_events *l = up ? &h.up : &h.down;
+      for (uint32_t i = 0; i < l->len; i++)
+        if (l->v[i].at_ms > NOW_MS - 60000)
+          counted += l->v[i].change;
+      assert_int_equal(counted, t[k].change_60s);
+      int64_t longest = t[k].pods_period > t[k].pct_period ? t[k].pods_period : t[k].pct_period;
+      struct ss_hpa_result res = {.current = up ? 10 : 15, .desired = up ? 15 : 10,
+                                  .scale = true, .now_ms = NOW_MS, .behavior = t[k].behavior,
+                                  .up_period_ms = longest * 1000,
+                                  .down_period_ms = longest * 1000};
+      assert_int_equal(ss_hpa_commit(&h, &res, true), SS_EOK);
+      if (l->len != t[k].n_new)
+        fail_msg("%s (%s): %u events, want %zu", t[k].name, up ? "up" : "down", l->len,
+                 t[k].n_new);
+      for (uint32_t i = 0; i < l->len; i++) {
+        assert_int_equal(l->v[i].change, t[k].next[i].change);
+        assert_int_equal(l->v[i].outdated, t[k].next[i].outdated);
+      }
+      assert_int_equal((up ? h.down.len : h.up.len), 0);
+      ss_hpa_history_free(&h);
+    }
+  }
+}
+
+/* The policy limit reads the events the commits stored: the default
+ * scale-up policy (4 pods or 100% per 15 s) counts a scale up made 10 s
+ * ago (policy_pods_up_counts_events_in_period, from a real commit). */
+static void test_committed_events_limit_next_sync(void **state) {
+  struct fixture *f = *state;
+  static const struct hpa_case c = {.name = "commit then limit", .min = 1, .max = 100,
+                                    .current = 2, .n_pods = 2, .n_metrics = 1,
+                                    .metrics = {CPU50(5000, 5000)}};
+  build(&c, f);
+  f->in.now_ms = NOW_MS - 10000;
+  struct ss_hpa_result res;
+  assert_int_equal(ss_hpa_evaluate(&f->spec, &f->set, &f->in, &f->hist, &res), SS_EOK);
+  assert_int_equal(res.desired, 6); /* max(2 + 4, 2 x 2) */
+  assert_int_equal(ss_hpa_commit(&f->hist, &res, true), SS_EOK);
+  assert_int_equal(f->hist.up.len, 1);
+  /* 10 s later at 6: the period started at 2, so at most max(2 + 4, 4) = 6 */
+  f->in.now_ms = NOW_MS;
+  f->in.spec_replicas = 6;
+  assert_int_equal(ss_hpa_evaluate(&f->spec, &f->set, &f->in, &f->hist, &res), SS_EOK);
+  assert_int_equal(res.desired, 6);
+  assert_string_equal(res.scaling_limited.reason, "ScaleUpLimit");
+}
+
+/* A caller that syncs faster than any window needs runs into
+ * SS_HPA_HISTORY_MAX: the oldest entry is replaced and it is told. */
+static void test_history_limit_replaces_oldest(void **state) {
+  (void)state;
+  struct ss_hpa_history h = {0};
+  for (uint32_t i = 0; i < SS_HPA_HISTORY_MAX; i++)
+    assert_int_equal(ss_hpa_history_add_rec(&h, (struct ss_hpa_rec){1000 + i, 1}), SS_EOK);
+  assert_int_equal(ss_hpa_history_add_rec(&h, (struct ss_hpa_rec){999999, 7}), SS_ELIMIT);
+  assert_int_equal(h.recs.len, SS_HPA_HISTORY_MAX);
+  assert_int_equal(h.recs.v[0].at_ms, 999999); /* 1000 was the oldest */
+  assert_int_equal(h.recs.v[0].replicas, 7);
+  ss_hpa_history_free(&h);
+  assert_int_equal(h.recs.len, 0);
+}
+
+/* recordInitialRecommendation: a new HPA's first sync records the current
+ * size before its own recommendation, even when it does not compute one. */
+static void test_first_sync_records_current_size(void **state) {
+  struct fixture *f = *state;
+  static const struct hpa_case c = {.name = "first", .first_sync = true, .min = 3, .max = 10,
+                                    .current = 1, .n_pods = 1, .n_metrics = 1,
+                                    .metrics = {CPU50(10)}};
+  build(&c, f);
+  struct ss_hpa_result res;
+  assert_int_equal(ss_hpa_evaluate(&f->spec, &f->set, &f->in, &f->hist, &res), SS_EOK);
+  assert_int_equal(res.desired, 3); /* below min: no recommendation */
+  assert_int_equal(ss_hpa_commit(&f->hist, &res, true), SS_EOK);
+  assert_true(f->hist.started);
+  assert_int_equal(f->hist.recs.len, 1);
+  assert_int_equal(f->hist.recs.v[0].replicas, 1);
+  /* the second sync records nothing of the kind */
+  f->in.spec_replicas = 3;
+  f->in.n_pods = 1;
+  assert_int_equal(ss_hpa_evaluate(&f->spec, &f->set, &f->in, &f->hist, &res), SS_EOK);
+  assert_false(res.seed);
+  assert_int_equal(ss_hpa_commit(&f->hist, &res, true), SS_EOK);
+  assert_int_equal(f->hist.recs.len, 2);
 }
 
 /* ---- scenarios: samples replayed over time ---- */
@@ -578,27 +992,41 @@ struct sim {
   struct ss_hpa_settings set;
   struct ss_hpa_pod pods[MAXP];
   struct ss_hpa_sample samples[MAXP];
-  struct ss_hpa_stamp rec_items[64], ev_items[64];
   struct ss_hpa_history hist;
   int32_t replicas;
   int64_t now;
+  bool behavior; /* the spec has a behavior */
 };
 
+static int sim_setup(void **state) {
+  struct sim *s = calloc(1, sizeof *s);
+  if (!s)
+    return -1;
+  *state = s;
+  return 0;
+}
+
+static int sim_teardown(void **state) {
+  struct sim *s = *state;
+  if (s)
+    ss_hpa_history_free(&s->hist);
+  free(s);
+  return 0;
+}
+
 static void sim_init(struct sim *s, int32_t min, int32_t max, int32_t start) {
+  ss_hpa_history_free(&s->hist);
   memset(s, 0, sizeof *s);
   s->set = SS_HPA_SETTINGS_DEFAULT;
   s->ms = (struct ss_metric_spec){.source = SS_METRIC_RESOURCE, .name = "cpu",
                                   .target = {SS_TARGET_UTILIZATION, 50, {0}}};
   s->spec = (struct ss_hpa_spec){.min_replicas = min, .max_replicas = max, .metrics = &s->ms,
                                  .n_metrics = 1, .up = up_default, .down = down_default};
-  uint32_t cap = ss_hpa_ring_cap(&s->spec, &s->set, 15000);
-  assert_true(cap <= 64);
-  s->hist.recs = (struct ss_hpa_ring){s->rec_items, cap, 0, 0};
-  s->hist.events = (struct ss_hpa_ring){s->ev_items, cap, 0, 0};
+  s->behavior = true;
   s->now = NOW_MS;
   s->replicas = start;
   for (int32_t i = 0; i < start; i++)
-    s->pods[i] = (struct ss_hpa_pod){true, false, false, s->now - 3600000, s->now - 3590000};
+    s->pods[i] = (struct ss_hpa_pod){true, false, false, s->now - 3600000, s->now - 3590000, NULL};
 }
 
 /* One 15 s sync with `load` millicores spread evenly over the replicas. New
@@ -606,13 +1034,15 @@ static void sim_init(struct sim *s, int32_t min, int32_t max, int32_t start) {
  * are 1 s old, so a replica counts from the sync after it starts. */
 static int32_t sim_step(struct sim *s, int64_t load, struct ss_hpa_result *res) {
   for (int32_t i = 0; i < s->replicas; i++)
-    s->samples[i] = (struct ss_hpa_sample){true, load / s->replicas, 1000, s->now - 1000, 10000};
+    s->samples[i] =
+        (struct ss_hpa_sample){true, load / s->replicas, 1000, s->now - 1000, 10000, NULL, 0};
   struct ss_hpa_metric_input mi = {.samples = s->samples};
-  struct ss_hpa_input in = {s->replicas, s->replicas, s->pods, (size_t)s->replicas, &mi, s->now};
+  struct ss_hpa_input in = {s->replicas, s->replicas, s->pods, (size_t)s->replicas, &mi, s->now,
+                            s->behavior};
   assert_int_equal(ss_hpa_evaluate(&s->spec, &s->set, &in, &s->hist, res), SS_EOK);
-  ss_hpa_commit(&s->hist, res, true);
+  assert_int_equal(ss_hpa_commit(&s->hist, res, true), SS_EOK);
   for (int32_t i = s->replicas; i < res->desired; i++)
-    s->pods[i] = (struct ss_hpa_pod){true, false, false, s->now, s->now + 1000};
+    s->pods[i] = (struct ss_hpa_pod){true, false, false, s->now, s->now + 1000, NULL};
   s->replicas = res->desired;
   s->now += 15000;
   return s->replicas;
@@ -633,9 +1063,7 @@ static void replay(struct sim *s, const int64_t *loads, const int32_t *want, siz
  * up by the default policy (+4 from 1), then to 6; down only once the
  * recommendations of 6 are 300 s old (the last at t=30 s leaves at 330 s). */
 static void test_scenario_load_step_up_then_down_default_behavior(void **state) {
-  (void)state;
-  struct sim *s = malloc(sizeof *s);
-  assert_non_null(s);
+  struct sim *s = *state;
   sim_init(s, 1, 10, 1);
   int64_t loads[23];
   int32_t want[23];
@@ -644,60 +1072,94 @@ static void test_scenario_load_step_up_then_down_default_behavior(void **state) 
     want[i] = i == 0 ? 5 : i < 22 ? 6 : 1;
   }
   replay(s, loads, want, 23);
-  free(s);
 }
 
 /* 10 cores on 1 replica: 1 -> 5 (ScaleUpLimit: +4) -> 10 (max). */
 static void test_scenario_burst_limited_then_capped_at_max(void **state) {
-  (void)state;
-  struct sim *s = malloc(sizeof *s);
-  assert_non_null(s);
+  struct sim *s = *state;
   sim_init(s, 1, 10, 1);
   const int64_t loads[] = {10000, 10000, 10000};
   const int32_t want[] = {5, 10, 10};
   replay(s, loads, want, 3);
-  free(s);
+}
+
+/* The same burst on an HPA without behavior (the seeds' hpaSpecs): the
+ * controller's fixed limit max(2 x current, 4) per sync, no events: 1 -> 4
+ * -> 8 -> 10 (horizontal.go, calculateScaleUpLimit). */
+static void test_scenario_burst_without_behavior(void **state) {
+  struct sim *s = *state;
+  sim_init(s, 1, 10, 1);
+  s->behavior = false;
+  const int64_t loads[] = {10000, 10000, 10000, 10000};
+  const int32_t want[] = {4, 8, 10, 10};
+  replay(s, loads, want, 4);
+  assert_int_equal(s->hist.up.len, 0);
 }
 
 /* No load on 5 replicas with scaleDown {Pods 1 per 60 s}, no stabilization:
  * one replica per minute, counted from the scale events. */
 static void test_scenario_scale_down_one_pod_per_minute(void **state) {
-  (void)state;
-  struct sim *s = malloc(sizeof *s);
-  assert_non_null(s);
+  struct sim *s = *state;
   sim_init(s, 1, 10, 5);
   s->spec.down = down_pods1;
   const int64_t loads[14] = {0};
   const int32_t want[] = {4, 4, 4, 4, 3, 3, 3, 3, 2, 2, 2, 2, 1, 1};
   replay(s, loads, want, 14);
-  free(s);
 }
 
 /* Load that dips for one sync within the window does not shrink the target:
  * 4 replicas at target, one quiet sync, back at target. */
 static void test_scenario_brief_dip_does_not_scale_down(void **state) {
-  (void)state;
-  struct sim *s = malloc(sizeof *s);
-  assert_non_null(s);
+  struct sim *s = *state;
   sim_init(s, 1, 10, 4);
   const int64_t loads[] = {2000, 200, 2000, 2000};
   const int32_t want[] = {4, 4, 4, 4};
   replay(s, loads, want, 4);
-  free(s);
 }
+
+/* Long runs use bounded memory: 2000 syncs 15 s apart (8 h 20 min)
+ * with a load that keeps the size moving: the recommendations hold the
+ * entries inside the 300 s window plus the one being reused, the scale
+ * events those inside the 15 s policy period plus the reused ones. */
+static void test_history_bounded_over_long_run(void **state) {
+  struct sim *s = *state;
+  sim_init(s, 1, 10, 2);
+  uint32_t max_recs = 0, max_up = 0, max_down = 0;
+  for (int i = 0; i < 2000; i++) {
+    struct ss_hpa_result res;
+    int64_t load = (i / 25) % 2 ? 400 : 4000; /* up for 25 syncs, then down for 25 */
+    sim_step(s, load, &res);
+    max_recs = s->hist.recs.len > max_recs ? s->hist.recs.len : max_recs;
+    max_up = s->hist.up.len > max_up ? s->hist.up.len : max_up;
+    max_down = s->hist.down.len > max_down ? s->hist.down.len : max_down;
+  }
+  if (max_recs > 300 / 15 + 2 || max_up > 2 || max_down > 2)
+    fail_msg("recommendations up to %u (want <= 22), events up %u down %u (want <= 2)", max_recs,
+             max_up, max_down);
+  assert_true(s->hist.recs.cap <= 32);
+  assert_true(max_up >= 1 && max_down >= 1); /* it did scale both ways */
+}
+
+#define FIXTURE_TEST(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
+#define SIM_TEST(f) cmocka_unit_test_setup_teardown(f, sim_setup, sim_teardown)
 
 int main(void) {
   size_t n = N_ELEMS(cases);
   const struct CMUnitTest fixed[] = {
-      cmocka_unit_test(test_limited_condition_true_only_when_clamped),
-      cmocka_unit_test(test_rejects_bad_arguments),
-      cmocka_unit_test(test_ring_replaces_oldest_when_full),
-      cmocka_unit_test(test_ring_cap_covers_longest_window),
+      FIXTURE_TEST(test_limited_condition_true_only_when_clamped),
+      FIXTURE_TEST(test_rejects_bad_arguments),
       cmocka_unit_test(test_commit_records_recommendation_and_applied_event),
-      cmocka_unit_test(test_scenario_load_step_up_then_down_default_behavior),
-      cmocka_unit_test(test_scenario_burst_limited_then_capped_at_max),
-      cmocka_unit_test(test_scenario_scale_down_one_pod_per_minute),
-      cmocka_unit_test(test_scenario_brief_dip_does_not_scale_down),
+      FIXTURE_TEST(test_no_behavior_stabilize_recommendation),
+      cmocka_unit_test(test_store_scale_events),
+      FIXTURE_TEST(test_committed_events_limit_next_sync),
+      SIM_TEST(test_history_bounded_over_long_run),
+      cmocka_unit_test(test_history_limit_replaces_oldest),
+      FIXTURE_TEST(test_first_sync_records_current_size),
+      SIM_TEST(test_scenario_load_step_up_then_down_default_behavior),
+      SIM_TEST(test_scenario_burst_limited_then_capped_at_max),
+      SIM_TEST(test_scenario_burst_without_behavior),
+      SIM_TEST(test_scenario_scale_down_one_pod_per_minute),
+      SIM_TEST(test_scenario_brief_dip_does_not_scale_down),
   };
   struct CMUnitTest *tests = calloc(n + N_ELEMS(fixed), sizeof *tests);
   if (!tests)
@@ -706,6 +1168,8 @@ int main(void) {
     tests[i].name = cases[i].name;
     tests[i].test_func = run_case;
     tests[i].initial_state = (void *)&cases[i];
+    tests[i].setup_func = fixture_setup;
+    tests[i].teardown_func = fixture_teardown;
   }
   memcpy(tests + n, fixed, sizeof fixed);
   int rc = _cmocka_run_group_tests("test_hpa", tests, n + N_ELEMS(fixed), NULL, NULL);

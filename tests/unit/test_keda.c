@@ -52,6 +52,7 @@ struct step {
   bool now;          /* activate_now */
   bool no_poll;      /* no trigger outcomes (with now) */
   const char *paused, *paused_replicas;
+  const char *paused_in, *paused_out; /* paused-scale-in, paused-scale-out */
   int32_t want;      /* the size after this poll */
   const char *by;    /* decider name; NULL: not checked */
   char active, ready, fallback, paused_c; /* 'T' 'F' 'U' '=' (unchanged); 0: not checked */
@@ -68,6 +69,8 @@ struct keda_case {
   bool has_fallback;
   int32_t fb_threshold, fb_replicas;
   const struct ss_scaling_rules *up, *down; /* NULL: the defaults */
+  bool behavior;                            /* behavior written (implied by up/down) */
+  enum ss_keda_fallback_behavior fb_behavior;
   size_t n_trig;
   struct trig_row trig[MAXT];
   int32_t start; /* spec.replicas at creation */
@@ -76,6 +79,7 @@ struct keda_case {
 };
 
 #define F1 1u /* trigger 0 failed */
+#define F2 2u /* trigger 1 failed */
 
 static const struct keda_case cases[] = {
     /* ---- activation ---- */
@@ -90,8 +94,11 @@ static const struct keda_case cases[] = {
                {.t = 30, .v = {0.5}, .want = 1, .active = 'T'}}},
     {.name = "activation_ignored_when_min_at_least_one", .min = 1, .cooldown = 0, .n_trig = 1,
      .trig = {PROM(10, 50)}, .start = 1, .n_steps = 2,
-     /* below activation, yet the HPA scales on the value and nothing goes to zero */
-     .steps = {{.t = 15, .v = {45}, .want = 5, .by = "hpa", .active = 'F'},
+     /* below activation, yet the HPA scales on the value and nothing goes to
+      * zero; no behavior: up to max(2 x 1, 4) per sync, then the 5 it
+      * recommended at t=15 is the highest in its window, which lifts it
+      * although the metric is below target (normalizeDesiredReplicas) */
+     .steps = {{.t = 15, .v = {45}, .want = 4, .by = "hpa", .active = 'F'},
                {.t = 30, .v = {0}, .want = 5, .active = 'F'}}},
     {.name = "any_trigger_active_makes_target_active", .min = 0, .cooldown = 300, .n_trig = 2,
      .trig = {PROM(10, 5), PROM(10, 5)}, .start = 0, .n_steps = 1,
@@ -102,9 +109,10 @@ static const struct keda_case cases[] = {
                 .event = "KEDAScaleTargetActivated"}}},
     {.name = "zero_to_one_then_hpa_takes_over", .min = 0, .cooldown = 300, .n_trig = 1,
      .trig = {PROM(10, 0)}, .start = 0, .n_steps = 2,
-     /* activation goes to 1 even though the value asks for more; the HPA next */
+     /* activation goes to 1 even though the value asks for more; the HPA
+      * next, without behavior: max(2 x 1, 4) */
      .steps = {{.t = 15, .v = {100}, .want = 1, .by = "activation"},
-               {.t = 30, .v = {100}, .want = 5, .by = "hpa", .event = "SuccessfulRescale"}}},
+               {.t = 30, .v = {100}, .want = 4, .by = "hpa", .event = "SuccessfulRescale"}}},
     {.name = "inactive_below_min_brought_to_min", .min = 2, .cooldown = 300, .n_trig = 1,
      .trig = {PROM(10, 0)}, .start = 0, .n_steps = 1,
      .steps = {{.t = 15, .v = {0}, .want = 2, .by = "min-replicas", .active = 'F',
@@ -188,9 +196,9 @@ static const struct keda_case cases[] = {
                {.t = 30, .fail = F1, .want = 2, .fallback = 'F', .event = "KEDAScalerFailed"},
                /* 2 failures is not more than 2 */
                {.t = 45, .fail = F1, .want = 2, .fallback = 'F',
-                .no_event = "KEDAFallbackEntered"},
+                .no_event = "ScaledObjectFallbackActivated"},
                {.t = 60, .fail = F1, .want = 4, .by = "hpa", .fallback = 'T',
-                .event = "KEDAFallbackEntered"}}},
+                .event = "ScaledObjectFallbackActivated"}}},
     {.name = "fallback_threshold_zero_on_first_failure", .min = 1, .max = 10,
      .has_fallback = true, .fb_threshold = 0, .fb_replicas = 3, .n_trig = 1,
      .trig = {PROM(10, 0)}, .start = 1, .n_steps = 1,
@@ -199,23 +207,38 @@ static const struct keda_case cases[] = {
      .fb_threshold = 0, .fb_replicas = 4, .n_trig = 1, .trig = {PROM(10, 0)}, .start = 2,
      .n_steps = 3,
      .steps = {{.t = 15, .fail = F1, .want = 4, .fallback = 'T'},
-               {.t = 30, .fail = F1, .want = 4, .fallback = 'T', .no_event = "KEDAFallbackEntered"},
+               {.t = 30, .fail = F1, .want = 4, .fallback = 'T', .no_event = "ScaledObjectFallbackActivated"},
                /* back to the metric; the scale-down window still holds 4 */
                {.t = 45, .v = {20}, .want = 4, .fallback = 'F', .ready = 'T',
-                .event = "KEDAFallbackLeft"}}},
+                .event = "ScaledObjectFallbackDeactivated"}}},
     {.name = "fallback_not_for_cpu_memory", .min = 1, .max = 10, .has_fallback = true,
      .fb_threshold = 0, .fb_replicas = 6, .n_trig = 1, .trig = {CPU_UTIL(50)}, .start = 2,
      .n_steps = 2,
      .steps = {{.t = 15, .fail = F1, .want = 2, .fallback = 'F',
-                .no_event = "KEDAFallbackEntered"},
+                .no_event = "ScaledObjectFallbackActivated"},
                {.t = 30, .fail = F1, .want = 2, .fallback = 'F'}}},
     {.name = "fallback_replicas_clamped_to_max", .min = 1, .max = 5, .has_fallback = true,
-     .fb_threshold = 0, .fb_replicas = 9, .n_trig = 1, .trig = {PROM(10, 0)}, .start = 2,
+     .fb_threshold = 0, .fb_replicas = 9, .n_trig = 1, .trig = {PROM(10, 0)}, .start = 3,
      .n_steps = 1, .steps = {{.t = 15, .fail = F1, .want = 5, .fallback = 'T'}}},
-    {.name = "fallback_not_applied_at_zero", .min = 0, .has_fallback = true, .fb_threshold = 0,
+    /* KEDA 2.19 (kedacore/keda#7239, "apply fallback in polling loop to
+     * enable scaling from zero"): a falling-back trigger counts as active,
+     * is no error, so it wakes the target; the HPA then holds the fallback */
+    {.name = "fallback_from_zero_activates", .min = 0, .has_fallback = true, .fb_threshold = 0,
      .fb_replicas = 3, .cooldown = 0, .n_trig = 1, .trig = {PROM(10, 0)}, .start = 0,
-     .n_steps = 2,
-     .steps = {{.t = 15, .fail = F1, .want = 0}, {.t = 30, .fail = F1, .want = 0}}},
+     .n_steps = 3,
+     .steps = {{.t = 15, .fail = F1, .want = 1, .by = "activation", .active = 'T', .ready = 'T',
+                .fallback = 'T', .event = "KEDAScaleTargetActivated",
+                .no_event = "KEDAScalerFailed"},
+               {.t = 30, .fail = F1, .want = 3, .by = "hpa", .active = 'T'},
+               /* cooldown 0 after the last (fallback) activity: back to 0 */
+               {.t = 45, .v = {0}, .want = 0, .by = "deactivation", .fallback = 'F',
+                .event = "ScaledObjectFallbackDeactivated"}}},
+    /* below the threshold a failure is an error: nothing wakes */
+    {.name = "failure_below_threshold_does_not_wake", .min = 0, .has_fallback = true,
+     .fb_threshold = 1, .fb_replicas = 3, .cooldown = 0, .n_trig = 1, .trig = {PROM(10, 0)},
+     .start = 0, .n_steps = 2,
+     .steps = {{.t = 15, .fail = F1, .want = 0, .active = 'F', .event = "KEDAScalerFailed"},
+               {.t = 30, .fail = F1, .want = 1, .by = "activation", .active = 'T'}}},
     {.name = "outage_never_scales_down", .min = 0, .cooldown = 30, .n_trig = 1,
      .trig = {PROM(10, 0)}, .start = 3, .n_steps = 5,
      .steps = {{.t = 15, .v = {30}, .want = 3, .active = 'T'},
@@ -243,8 +266,8 @@ static const struct keda_case cases[] = {
      .start = 3, .n_steps = 2,
      .steps = {{.t = 15, .v = {1000}, .paused = "true", .want = 3, .paused_c = 'T',
                 .active = '=', .fallback = '='},
-               /* unpaused: the HPA again, 3 + 4 by the default scale-up policy */
-               {.t = 30, .v = {1000}, .want = 7, .paused_c = 'F'}}},
+               /* unpaused: the HPA again, to max(2 x 3, 4) without behavior */
+               {.t = 30, .v = {1000}, .want = 6, .paused_c = 'F'}}},
     {.name = "paused_replicas_annotation", .min = 1, .max = 10, .n_trig = 1,
      .trig = {PROM(10, 0)}, .start = 4, .n_steps = 2,
      .steps = {{.t = 15, .v = {1000}, .paused_replicas = "2", .want = 2,
@@ -265,6 +288,52 @@ static const struct keda_case cases[] = {
                {.t = 30, .fail = F1, .paused = "true", .want = 1},
                /* the first failure counted: 1 is not more than 1 */
                {.t = 45, .fail = F1, .want = 1, .fallback = 'F'}}},
+
+    /* ---- lastActiveTime ---- */
+    /* RequestScale: active with a failing trigger is PartialTriggerError and
+     * does not refresh lastActiveTime, so the cooldown counts from t=15:
+     * 15 + 60 is before 90 (refreshed at 30, it would still cool down) */
+    {.name = "last_active_not_refreshed_by_failed_poll", .min = 0, .cooldown = 60, .n_trig = 2,
+     .trig = {PROM(10, 0), PROM(10, 0)}, .start = 1, .n_steps = 4,
+     .steps = {{.t = 15, .v = {5, 0}, .want = 1, .active = 'T', .ready = 'T'},
+               {.t = 30, .v = {5, 0}, .fail = F2, .want = 1, .active = 'T', .ready = 'U'},
+               {.t = 60, .v = {0, 0}, .want = 1, .active_reason = "ScalerCooldown"},
+               {.t = 90, .v = {0, 0}, .want = 0, .by = "deactivation",
+                .event = "KEDAScaleTargetDeactivated"}}},
+
+    /* ---- paused-scale-in / paused-scale-out ---- */
+    /* scaleToZeroOrIdle returns at once: no deactivation, no cooldown; the
+     * HPA's scale-down is Disabled (newHPAForScaledObject) */
+    {.name = "paused_scale_in_blocks_deactivation", .min = 0, .max = 10, .cooldown = 0,
+     .down = &down_no_window, .n_trig = 1, .trig = {PROM(10, 0)}, .start = 2, .n_steps = 2,
+     .steps = {{.t = 15, .v = {0}, .paused_in = "true", .want = 2, .active = 'F',
+                .active_reason = "ScalerNotActive", .no_event = "KEDAScaleTargetDeactivated"},
+               {.t = 30, .v = {0}, .want = 0, .by = "deactivation"}}},
+    {.name = "paused_scale_in_disables_hpa_scale_down", .min = 1, .max = 10,
+     .down = &down_no_window, .n_trig = 1, .trig = {PROM(10, 0)}, .start = 4, .n_steps = 2,
+     .steps = {{.t = 15, .v = {0}, .paused_in = "1", .want = 4},
+               {.t = 30, .v = {0}, .paused_in = "false", .want = 1, .by = "hpa"}}},
+    /* a ScaledObject without behavior gets one to pause a direction, which
+     * the API server fills with the default rules: +4 pods from 1, not the
+     * plain path's max(2 x 1, 4) */
+    {.name = "paused_scale_in_gives_hpa_a_behavior", .min = 1, .max = 10, .n_trig = 1,
+     .trig = {PROM(10, 0)}, .start = 1, .n_steps = 1,
+     .steps = {{.t = 15, .v = {100}, .paused_in = "true", .want = 5, .by = "hpa"}}},
+    /* scaleFromZeroOrIdle returns at once; nothing activated */
+    {.name = "paused_scale_out_blocks_activation", .min = 0, .cooldown = 300, .n_trig = 1,
+     .trig = {PROM(10, 0)}, .start = 0, .n_steps = 2,
+     .steps = {{.t = 15, .v = {20}, .paused_out = "yes", .want = 0, .active = 'T',
+                .no_event = "KEDAScaleTargetActivated"},
+               {.t = 30, .v = {20}, .want = 1, .by = "activation",
+                .event = "KEDAScaleTargetActivated"}}},
+    {.name = "paused_scale_out_disables_hpa_scale_up", .min = 1, .max = 10, .n_trig = 1,
+     .trig = {PROM(10, 0)}, .start = 2, .n_steps = 2,
+     .steps = {{.t = 15, .v = {100}, .paused_out = "true", .want = 2},
+               {.t = 30, .v = {100}, .want = 4, .by = "hpa"}}},
+    /* ...but below minReplicaCount KEDA still brings it to min */
+    {.name = "paused_scale_out_still_brought_to_min", .min = 2, .max = 10, .n_trig = 1,
+     .trig = {PROM(10, 0)}, .start = 1, .n_steps = 1,
+     .steps = {{.t = 15, .v = {0}, .paused_out = "true", .want = 2, .by = "min-replicas"}}},
 
     /* ---- a request at zero ---- */
     {.name = "activate_now_from_zero", .min = 0, .cooldown = 300, .n_trig = 1,
@@ -291,6 +360,7 @@ struct sim {
   struct ss_trigger trig[MAXT];
   struct ss_keda_state st;
   int32_t current;
+  enum ss_keda_fallback_behavior fb_behavior;
   struct ss_keda_result res;
 };
 
@@ -307,6 +377,9 @@ static void sim_init(struct sim *s, const struct keda_case *c) {
   s->spec.fallback_replicas = c->fb_replicas;
   s->spec.up = c->up ? *c->up : up_default;
   s->spec.down = c->down ? *c->down : down_default;
+  /* advanced.horizontalPodAutoscalerConfig.behavior written: the HPA KEDA
+   * makes has it; else it has none (newHPAForScaledObject) */
+  s->spec.has_behavior = c->up || c->down || c->behavior;
   for (size_t i = 0; i < c->n_trig; i++) {
     struct ss_trigger *t = &s->trig[i];
     t->type = c->trig[i].type;
@@ -319,7 +392,8 @@ static void sim_init(struct sim *s, const struct keda_case *c) {
   s->spec.triggers = s->trig;
   s->spec.n_triggers = c->n_trig;
   s->current = c->start;
-  assert_int_equal(ss_keda_state_init(&s->st, &s->spec, NULL, BASE_MS), SS_EOK);
+  s->fb_behavior = c->fb_behavior;
+  assert_int_equal(ss_keda_state_init(&s->st, &s->spec, BASE_MS), SS_EOK);
 }
 
 static bool has_event(const struct ss_keda_result *r, const char *reason) {
@@ -363,6 +437,9 @@ static void sim_step(struct sim *s, const struct step *p) {
       .status_replicas = s->current,
       .paused = p->paused,
       .paused_replicas = p->paused_replicas,
+      .paused_scale_in = p->paused_in,
+      .paused_scale_out = p->paused_out,
+      .fallback_behavior = s->fb_behavior,
       .triggers = p->no_poll ? NULL : ti,
       .pods = n_pods ? pods : NULL,
       .n_pods = n_pods,
@@ -371,7 +448,7 @@ static void sim_step(struct sim *s, const struct step *p) {
   };
   assert_int_equal(ss_keda_evaluate(&s->spec, NULL, &s->st, &in, &s->res), SS_EOK);
   assert_int_equal(s->res.scale, s->res.desired != s->current);
-  ss_keda_commit(&s->st, &s->res, true);
+  assert_int_equal(ss_keda_commit(&s->st, &s->res, true), SS_EOK);
   if (s->res.scale)
     s->current = s->res.desired;
 }
@@ -450,9 +527,11 @@ static void replay(struct sim *s, const double *values, const int32_t *want, siz
   }
 }
 
-/* The seed's kedaSpec (polling 15, min 1, max 5, threshold 10): a request
- * rate of 0, then 45/s for four polls, then 0. Up to 5 at once; back to 1
- * when the last high recommendation (t=90) leaves the HPA's 300 s window. */
+/* The seed's kedaSpec (polling 15, min 1, max 5, threshold 10, no
+ * behavior): a request rate of 0, then 45/s for four polls, then 0. Up to
+ * max(2 x 1, 4) = 4 at t=45, 5 at t=60; back to 1 when the last high
+ * recommendation (t=90) is before the HPA's 300 s cutoff (t=405: without
+ * behavior the cutoff itself is still inside). */
 static void test_scenario_seed_rate_0_45_0(void **state) {
   struct sim *s = &((struct fixture *)*state)->s;
   seed_spec(s, 1);
@@ -461,14 +540,16 @@ static void test_scenario_seed_rate_0_45_0(void **state) {
   for (size_t k = 0; k < 30; k++) {
     int64_t t = 15 * (int64_t)(k + 1);
     values[k] = t >= 45 && t <= 90 ? 45 : 0;
-    want[k] = t < 45 ? 1 : t < 390 ? 5 : 1;
+    want[k] = t < 45 ? 1 : t == 45 ? 4 : t < 405 ? 5 : 1;
   }
   replay(s, values, want, 30);
 }
 
-/* minReplicaCount 0: the HPA brings it to 1 when its window passes (t=360),
- * KEDA to 0 once the cooldown after the last active poll (t=60) has passed
- * (t=375); a value above 0 wakes it to 1, and the HPA takes it from there. */
+/* minReplicaCount 0: 4 then 5 by the HPA (no behavior); the HPA holds 5
+ * while its window has the last 5 (t=60, inclusive, to t=360); KEDA goes to
+ * 0 once the cooldown after the last active poll (t=60) has passed
+ * (t=375); a value above 0 wakes it to 1, and the HPA takes it from there:
+ * 4, then 5. */
 static void test_scenario_min_zero_sleeps_and_wakes(void **state) {
   struct sim *s = &((struct fixture *)*state)->s;
   seed_spec(s, 0);
@@ -477,14 +558,17 @@ static void test_scenario_min_zero_sleeps_and_wakes(void **state) {
   for (size_t k = 0; k < 34; k++) {
     int64_t t = 15 * (int64_t)(k + 1);
     values[k] = t <= 60 ? 45 : t == 480 ? 3 : t > 480 ? 45 : 0;
-    want[k] = t < 360 ? 5 : t == 360 ? 1 : t < 480 ? 0 : t == 480 ? 1 : 5;
+    want[k] = t == 15 ? 4 : t < 375 ? 5 : t < 480 ? 0 : t == 480 ? 1 : t == 495 ? 4 : 5;
   }
   replay(s, values, want, 34);
 }
 
-/* Prometheus down: nothing moves for failureThreshold polls, then the HPA is
- * fed fallback.replicas x threshold and comes down to 3 when its scale-down
- * window lets it; back up on the first good poll, fallback left. */
+/* Prometheus down: nothing moves for failureThreshold polls (at 4, the
+ * first poll's limit without behavior), then the HPA is fed fallback.replicas
+ * x threshold: the 5 recommended at t=15 is still in its window, which
+ * without behavior also lifts a count (normalizeDesiredReplicas takes the
+ * highest), so 5; it comes down to 3 once that leaves (t=330); back up on
+ * the first good poll, fallback left. */
 static void test_scenario_outage_fallback_recovery(void **state) {
   struct sim *s = &((struct fixture *)*state)->s;
   seed_spec(s, 1);
@@ -495,16 +579,15 @@ static void test_scenario_outage_fallback_recovery(void **state) {
     int64_t t = 15 * k;
     struct step p = {.t = t, .v = {45}, .fail = k >= 2 && k <= 22 ? F1 : 0};
     sim_step(s, &p);
-    /* the 45 recommendation at t=15 leaves the window at t=315 */
-    int32_t want = t < 315 ? 5 : t < 345 ? 3 : 5;
+    int32_t want = t <= 60 ? 4 : t <= 315 ? 5 : t == 330 ? 3 : 5;
     if (s->current != want)
       fail_msg("poll %d (t=%llds): size %d, want %d", k, (long long)t, s->current, want);
     bool fb = k >= 5 && k <= 22;
     assert_int_equal(s->res.in_fallback, fb);
     if (k == 5)
-      assert_true(has_event(&s->res, "KEDAFallbackEntered"));
+      assert_true(has_event(&s->res, "ScaledObjectFallbackActivated"));
     if (k == 23)
-      assert_true(has_event(&s->res, "KEDAFallbackLeft"));
+      assert_true(has_event(&s->res, "ScaledObjectFallbackDeactivated"));
   }
 }
 
@@ -557,6 +640,74 @@ static void test_metric_values_for_status(void **state) {
   assert_string_equal(s->res.reason, "external metric s0-prometheus above target");
 }
 
+/* Replays pkg/fallback/fallback_test.go: "should use fallback replicas
+ * when current replicas is lower when behavior is 'currentReplicasIfHigher'"
+ * (10 x 10 with 4 running), "should use current replicas when behavior is
+ * 'currentReplicas'" (6 x 10), "should ignore current replicas when
+ * behavior is 'static'" (10 x 10 with 15), and the other sides of
+ * currentReplicasIfHigher/IfLower. The trigger's value is what the HPA is
+ * fed: target 10 x the replicas. */
+static void test_fallback_behavior(void **state) {
+  struct sim *s = &((struct fixture *)*state)->s;
+  static const struct {
+    enum ss_keda_fallback_behavior b;
+    int32_t current;
+    double value;
+  } t[] = {
+      {SS_KEDA_FALLBACK_CURRENT_IF_HIGHER, 4, 100},  {SS_KEDA_FALLBACK_CURRENT, 6, 60},
+      {SS_KEDA_FALLBACK_STATIC, 15, 100},           {SS_KEDA_FALLBACK_CURRENT_IF_HIGHER, 15, 150},
+      {SS_KEDA_FALLBACK_CURRENT_IF_LOWER, 4, 40},   {SS_KEDA_FALLBACK_CURRENT_IF_LOWER, 15, 100},
+  };
+  for (size_t k = 0; k < N_ELEMS(t); k++) {
+    seed_spec(s, 1);
+    s->spec.max_replicas = 20;
+    s->spec.has_fallback = true;
+    s->spec.fallback_failure_threshold = 3;
+    s->spec.fallback_replicas = 10;
+    s->st.failures[0] = 3; /* startingNumberOfFailures */
+    s->fb_behavior = t[k].b;
+    s->current = t[k].current;
+    struct step p = {.t = 15, .fail = F1};
+    sim_step(s, &p);
+    const struct ss_keda_trigger_status *ts = &s->res.triggers[0];
+    if (!ts->fallback || ts->value != t[k].value)
+      fail_msg("case %zu: fallback %d value %g, want %g", k, ts->fallback, ts->value,
+               t[k].value);
+    assert_true(ts->active);
+    assert_false(s->res.error);
+    assert_int_equal(ts->failures, 4);
+    ss_keda_state_free(&s->st);
+  }
+}
+
+static void test_fallback_behavior_parse(void **state) {
+  (void)state;
+  enum ss_keda_fallback_behavior b = SS_KEDA_FALLBACK_CURRENT;
+  assert_int_equal(ss_keda_fallback_behavior_parse(NULL, &b), 0);
+  assert_int_equal(b, SS_KEDA_FALLBACK_STATIC); /* +kubebuilder:default=static */
+  assert_int_equal(ss_keda_fallback_behavior_parse("currentReplicasIfLower", &b), 0);
+  assert_int_equal(b, SS_KEDA_FALLBACK_CURRENT_IF_LOWER);
+  assert_int_equal(ss_keda_fallback_behavior_parse("currentReplicas", &b), 0);
+  assert_int_equal(b, SS_KEDA_FALLBACK_CURRENT);
+  assert_int_equal(ss_keda_fallback_behavior_parse("scalingModifiers", &b), -1);
+  assert_int_equal(ss_keda_fallback_behavior_parse("Static", &b), -1);
+  assert_int_equal(b, SS_KEDA_FALLBACK_CURRENT); /* left alone */
+}
+
+/* The HPA part keeps its history in the state, which grows as needed and
+ * stays bounded: a day of 15 s polls. */
+static void test_hpa_history_bounded(void **state) {
+  struct sim *s = &((struct fixture *)*state)->s;
+  seed_spec(s, 1);
+  s->spec.has_behavior = true;
+  for (int k = 1; k <= 5760; k++) {
+    struct step p = {.t = 15 * (int64_t)k, .v = {(k / 30) % 2 ? 45 : 5}};
+    sim_step(s, &p);
+  }
+  assert_true(s->st.hpa.recs.len <= 300 / 15 + 2);
+  assert_true(s->st.hpa.up.len <= 2 && s->st.hpa.down.len <= 2);
+}
+
 static void test_rejects_bad_arguments(void **state) {
   struct sim *s = &((struct fixture *)*state)->s;
   seed_spec(s, 1);
@@ -574,7 +725,7 @@ static void test_rejects_bad_arguments(void **state) {
   assert_int_equal(ss_keda_evaluate(&s->spec, NULL, &s->st, &in, &s->res), SS_EINVALID);
   struct ss_keda_state big;
   s->spec.n_triggers = SS_KEDA_MAX_TRIGGERS + 1;
-  assert_int_equal(ss_keda_state_init(&big, &s->spec, NULL, 0), SS_ELIMIT);
+  assert_int_equal(ss_keda_state_init(&big, &s->spec, 0), SS_ELIMIT);
   ss_keda_state_free(&big);
   ss_keda_state_free(NULL);
 }
@@ -589,6 +740,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_activation_not_applied_leaves_last_active, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_metric_values_for_status, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_rejects_bad_arguments, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_fallback_behavior, fixture_setup, fixture_teardown),
+      cmocka_unit_test(test_fallback_behavior_parse),
+      cmocka_unit_test_setup_teardown(test_hpa_history_bounded, fixture_setup, fixture_teardown),
   };
   struct CMUnitTest *tests = calloc(n + N_ELEMS(fixed), sizeof *tests);
   if (!tests)
