@@ -63,4 +63,7 @@ if command -v clang >/dev/null && [ "$fuzz_seconds" -gt 0 ]; then
   }
   fuzz fuzz_model tests/fuzz/corpus examples tests/cases
   fuzz fuzz_gateway tests/fuzz/corpus_gateway
+  # fuzz_api: the control API's request handling, in process, on a store in
+  # a temporary directory
+  fuzz fuzz_api tests/fuzz/corpus_api
 fi

@@ -47,6 +47,9 @@ struct settings {
   int gateway_port;
   int gateway_workers;
   int gateway_max_connections;
+  int api_max_connections;
+  int api_handshake_timeout_s;
+  int api_idle_timeout_s;
   int queue_timeout_ms;
   int autoscale_sync_ms;
 };
@@ -69,6 +72,16 @@ static const struct option_row {
      "address of the control API (default 127.0.0.1)"},
     {"api-port", OPT_INT, offsetof(struct settings, api_port), 0, 0, 65535,
      "port of the control API (default 8001; 0 picks a free one)"},
+    {"api-max-connections", OPT_INT, offsetof(struct settings, api_max_connections), 0, 0,
+     1000000,
+     "connections the control API holds at once (default 2048, at most a quarter of the "
+     "descriptor limit)"},
+    {"api-handshake-timeout-s", OPT_INT, offsetof(struct settings, api_handshake_timeout_s), 0,
+     0, 3600,
+     "close an API connection that has not completed its TLS handshake and an authenticated "
+     "request head within this many seconds (default 10)"},
+    {"api-idle-timeout-s", OPT_INT, offsetof(struct settings, api_idle_timeout_s), 0, 0, 86400,
+     "close an authenticated API connection idle this many seconds (default 600)"},
     {"image-map", OPT_STR, offsetof(struct settings, image_map), 1024, 0, 0,
      "YAML file mapping container images to commands"},
     {"sync-period-ms", OPT_INT, offsetof(struct settings, sync_period_ms), 0, 10, 60000,
@@ -119,8 +132,11 @@ static void usage(FILE *f) {
   fprintf(f, "Run the servescale daemon: the control API (kubectl works against it), the\n"
              "reconciler and the replicas of every stored deployment.\n\n"
              "Usage: servescale serve [options] [-f FILE...]\n\nOptions:\n");
+  int w = 0;
   for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
-    fprintf(f, "  --%-18s %s\n", rows[i].name, rows[i].help);
+    w = (int)strlen(rows[i].name) > w ? (int)strlen(rows[i].name) : w;
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+    fprintf(f, "  --%-*s %s\n", w, rows[i].name, rows[i].help);
   fprintf(f, "  -f, --filename FILE  apply the resources in FILE at start (repeatable)\n"
              "  -h, --help           this text\n");
 }
@@ -508,6 +524,9 @@ int ss_cmd_serve(int argc, char **argv) {
                              .tls_cert = cert,
                              .tls_key = key,
                              .store = store,
+                             .max_connections = s.api_max_connections,
+                             .handshake_timeout_s = s.api_handshake_timeout_s,
+                             .idle_timeout_s = s.api_idle_timeout_s,
                              .hooks = {.ctx = &loop,
                                        .changed = on_changed,
                                        .pods = pods_hook,

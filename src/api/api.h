@@ -17,6 +17,22 @@
 #include "store/store.h"
 
 #define SS_API_MAX_BODY ((size_t)3 << 20) /* the Kubernetes API server's limit */
+/* Connections served at once (512 before handshakes timed out: idle
+ * connections filled it). A connection is a thread with a 1 MiB stack
+ * reserved, of which it touches a few pages, plus the process's static TLS
+ * (every thread's copy is written). The limit is capped at a quarter of
+ * the open-file limit (RLIMIT_NOFILE) in force when the API starts: the
+ * gateway may hold half, and the runtime, SQLite and log files need the
+ * rest. */
+#define SS_API_MAX_CONNECTIONS 2048
+/* Seconds a connection has to authenticate a request: its TLS handshake
+ * and a request head with the token must both arrive within this after it
+ * opened, however it trickles bytes, so that idle, half-open or slow
+ * connections that hold no token free their slot quickly. */
+#define SS_API_HANDSHAKE_TIMEOUT_S 10
+/* Seconds an authenticated connection may stay idle between requests (a
+ * watch stream restarts it with every event it sends). */
+#define SS_API_IDLE_TIMEOUT_S 600
 
 struct ss_api_hooks {
   void *ctx;
@@ -31,15 +47,26 @@ struct ss_api_hooks {
 struct ss_api_config {
   const char *bind_addr;   /* "127.0.0.1" by default */
   int port;                /* 0: any free port */
-  const char *token;       /* bearer token every request but health needs */
+  const char *token;       /* bearer token every request needs but a GET of
+                            * /healthz, /readyz, /livez or /version */
   const char *tls_cert;    /* PEM; NULL serves plain HTTP (tests of the transport only) */
   const char *tls_key;
   struct ss_store *store;
   struct ss_api_hooks hooks;
+  /* Limits; 0 (or less) takes the named default. */
+  int max_connections;     /* SS_API_MAX_CONNECTIONS */
+  int handshake_timeout_s; /* SS_API_HANDSHAKE_TIMEOUT_S */
+  int idle_timeout_s;      /* SS_API_IDLE_TIMEOUT_S */
 };
 
 struct ss_api;
 
+/* Requests are authenticated on their head, before any body is read: one
+ * without the token gets 401 and its connection is closed, at once when
+ * its body is chunked or announced over 64 KiB (a smaller one is read and
+ * dropped first, so that a client that writes before it reads gets the
+ * answer). No body is kept without the token, nor one announced over
+ * SS_API_MAX_BODY (413). */
 enum ss_err ss_api_start(const struct ss_api_config *cfg, struct ss_api **out,
                          struct ss_error *err);
 /* The port it listens on. */

@@ -527,12 +527,25 @@ static json_t *apply_patch(const struct ss_api_req *req, const json_t *cur,
                    "include: application/json-patch+json, application/merge-patch+json");
     return NULL;
   }
-  json_error_t jerr;
-  json_t *patch = json_loadb(req->body ? req->body : "", req->body_len, JSON_DECODE_ANY, &jerr);
-  if (!patch) {
-    ss__api_status(resp, 400, "BadRequest", "the patch could not be decoded: %s", jerr.text);
+  /* the reader every body goes through, with its limits (nesting, size) */
+  struct ss_docs docs = {0};
+  struct ss_error perr = {0};
+  if (ss_json_parse(req->body ? req->body : "", req->body_len, &docs, &perr)) {
+    if (perr.line)
+      ss__api_status(resp, 400, "BadRequest",
+                     "the patch could not be decoded: line %u column %u: %s", perr.line,
+                     perr.col, perr.msg);
+    else
+      ss__api_status(resp, 400, "BadRequest", "the patch could not be decoded: %s", perr.msg);
     return NULL;
   }
+  if (docs.n != 1) {
+    ss__api_status(resp, 400, "BadRequest", "the patch must be exactly one JSON value");
+    ss_docs_free(&docs);
+    return NULL;
+  }
+  json_t *patch = json_incref(docs.v[0]->root);
+  ss_docs_free(&docs);
   json_t *out = NULL;
   if (merge) {
     if (!json_is_object(patch))
@@ -656,12 +669,14 @@ static void do_status(struct ss_api *api, const struct ss_api_req *req, const st
   if (!obj)
     return;
   json_t *status = json_object_get(obj, "status");
+  json_t *none = status ? NULL : json_object(); /* no status: an empty one */
   const char *rv =
       json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
   struct ss_error err = {0};
   json_t *stored = NULL;
   enum ss_err rc = ss_store_update_status(api->cfg.store, ref_of(r->kind), r->ns, r->name,
-                                          status ? status : json_object(), rv, &stored, &err);
+                                          status ? status : none, rv, &stored, &err);
+  json_decref(none);
   if (rc) {
     store_error(resp, r, rc, &err, r->name);
   } else {
@@ -752,8 +767,22 @@ static void do_scale(struct ss_api *api, const struct ss_api_req *req, const str
       json_decref(cur);
       return;
     }
-    json_object_set(json_object_get(cur, "spec"), "replicas", rj);
+    json_t *spec = json_object_get(cur, "spec");
+    if (!json_is_object(spec)) {
+      spec = json_object();
+      json_object_set_new(cur, "spec", spec);
+    }
+    json_object_set(spec, "replicas", rj);
     json_decref(next);
+    /* the object as it would be stored passes the same validation as a
+     * create or an update (replicas that fit 32 bits and the replica
+     * limit among it); what is stored is not the client's to warn about */
+    struct ss_api_req vreq = *req;
+    vreq.q_field_validation = "Ignore";
+    if (!admit(api, &vreq, r, cur, r->name, resp)) {
+      json_decref(cur);
+      return;
+    }
     struct ss_error err = {0};
     json_t *stored = NULL;
     enum ss_err rc = dry_run(req) ? SS_EOK

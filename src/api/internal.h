@@ -48,7 +48,56 @@ struct ss_api {
   struct ss_api_config cfg;
   struct MHD_Daemon *mhd;
   int port;
+  /* the limits in effect (cfg's, defaults filled in) */
+  unsigned max_connections, handshake_timeout_s, idle_timeout_s;
+  struct ss__api_conns *conns;   /* connections not yet authenticated */
 };
+
+/* ---- the request head (auth.c): decided before any body is read ---- */
+
+enum ss__api_auth {
+  SS__API_AUTH_PUBLIC,   /* health and version: no token needed */
+  SS__API_AUTH_OK,       /* the token matched (or none is configured) */
+  SS__API_AUTH_DENIED    /* 401 */
+};
+/* Whether a request may proceed: method and path (without the query),
+ * authorization the Authorization header (NULL when absent), token the
+ * configured one (NULL or "": none). Only GET and HEAD of the health and
+ * version paths are public, so that no body is ever read without the token. */
+enum ss__api_auth ss__api_authorize(const char *method, const char *path,
+                                    const char *authorization, const char *token);
+/* Whether a Content-Length header value (NULL when absent) announces more
+ * than max bytes; a value that is not a number is left to the transport. */
+bool ss__api_body_over(const char *content_length, size_t max);
+
+/* ---- the deadline to authenticate (conns.c) ---- */
+
+/* Connections by their socket, each with a deadline (deadline_s after it
+ * opened) by which a request on it must have authenticated; past it, its
+ * socket is shut down (both ways), so that the connection's thread ends
+ * it. With thread, a thread does that every quarter second; without, only
+ * ss__api_conns_expire does (tests). NULL when out of memory. */
+struct ss__api_conns;
+struct ss__api_conn;
+struct ss__api_conns *ss__api_conns_new(unsigned deadline_s, bool thread);
+/* Stops the thread and frees; accepts NULL. */
+void ss__api_conns_free(struct ss__api_conns *cs);
+/* A connection opened on fd at now_ms (a monotonic clock); NULL when out
+ * of memory (it then has no deadline). fd must stay open until
+ * ss__api_conn_close. */
+struct ss__api_conn *ss__api_conn_open(struct ss__api_conns *cs, int fd, int64_t now_ms);
+/* A request on c authenticated: its deadline no longer applies. c may be NULL. */
+void ss__api_conn_authenticated(struct ss__api_conns *cs, struct ss__api_conn *c);
+/* c is closing (before its descriptor is closed); frees it. c may be NULL. */
+void ss__api_conn_close(struct ss__api_conns *cs, struct ss__api_conn *c);
+/* Shuts down the sockets of unauthenticated connections past their
+ * deadline at now_ms; returns how many (each is shut down once). */
+int ss__api_conns_expire(struct ss__api_conns *cs, int64_t now_ms);
+/* A monotonic clock in milliseconds. */
+int64_t ss__api_now_ms(void);
+
+/* Frees what a response owns and zeroes it. */
+void ss__api_resp_free(struct ss_api_resp *r);
 
 /* Routes and answers one request (everything but the byte transport). */
 void ss__api_handle(struct ss_api *api, const struct ss_api_req *req,

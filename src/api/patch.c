@@ -155,12 +155,53 @@ static bool add_ptr(json_t **root, const char *ptr, json_t *value, bool replace)
   return ok;
 }
 
+/* Counts the values of v, found at depth (collections around it), into
+ * *nodes; false as soon as a collection would be nested deeper than
+ * SS_DOC_MAX_DEPTH or *nodes passes SS_DOC_MAX_NODES. Recurses at most
+ * SS_DOC_MAX_DEPTH deep. */
+static bool within_limits(const json_t *v, size_t depth, size_t *nodes) {
+  if (++*nodes > SS_DOC_MAX_NODES)
+    return false;
+  if (!json_is_object(v) && !json_is_array(v))
+    return true;
+  if (depth >= SS_DOC_MAX_DEPTH)
+    return false;
+  const char *k;
+  json_t *x;
+  size_t i;
+  if (json_is_object(v)) {
+    json_object_foreach((json_t *)v, k, x) {
+      if (!within_limits(x, depth + 1, nodes))
+        return false;
+    }
+  } else {
+    json_array_foreach((json_t *)v, i, x) {
+      if (!within_limits(x, depth + 1, nodes))
+        return false;
+    }
+  }
+  return true;
+}
+
+/* How many collections enclose the value a pointer names. */
+static size_t pointer_depth(const char *ptr) {
+  size_t n = 0;
+  for (; *ptr; ptr++)
+    n += *ptr == '/';
+  return n;
+}
+
 enum ss_err ss_json_patch(const json_t *target, const json_t *patch, json_t **out,
                           struct ss_error *err) {
   enum ss_err rc = SS_EOK;
   json_t *doc = NULL;
+  size_t nodes = 0; /* values in doc, counted as they are added (never less) */
   if (!json_is_array(patch))
     return ss_error_set(err, SS_EINVALID, 0, 0, "a JSON patch must be an array of operations");
+  if (!within_limits(target, 0, &nodes))
+    return ss_error_set(err, SS_ELIMIT, 0, 0,
+                        "the object is nested deeper than %d or holds more than %d values",
+                        SS_DOC_MAX_DEPTH, SS_DOC_MAX_NODES);
   if (!(doc = json_deep_copy(target)))
     return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
   size_t i;
@@ -181,6 +222,8 @@ enum ss_err ss_json_patch(const json_t *target, const json_t *patch, json_t **ou
                           name);
         goto out;
       }
+      if (!within_limits(value, pointer_depth(path), &nodes))
+        goto too_big;
       ok = add_ptr(&doc, path, json_deep_copy(value), name[0] == 'r');
     } else if (strcmp(name, "remove") == 0) {
       json_t *v = remove_ptr(doc, path);
@@ -198,7 +241,11 @@ enum ss_err ss_json_patch(const json_t *target, const json_t *patch, json_t **ou
                           "operation %zu (move): cannot move a value into itself", i);
         goto out;
       }
-      json_t *v = name[0] == 'm' ? remove_ptr(doc, from) : json_deep_copy(get_ptr(doc, from));
+      json_t *src = get_ptr(doc, from);
+      size_t moved = 0; /* a move adds no value, but may nest them deeper */
+      if (src && !within_limits(src, pointer_depth(path), name[0] == 'm' ? &moved : &nodes))
+        goto too_big;
+      json_t *v = name[0] == 'm' ? remove_ptr(doc, from) : json_deep_copy(src);
       ok = v && add_ptr(&doc, path, v, false);
     } else if (strcmp(name, "test") == 0) {
       json_t *cur = get_ptr(doc, path);
@@ -223,4 +270,10 @@ enum ss_err ss_json_patch(const json_t *target, const json_t *patch, json_t **ou
 out:
   json_decref(doc);
   return rc;
+too_big:
+  rc = ss_error_set(err, SS_ELIMIT, 0, 0,
+                    "operation %zu: the result would be nested deeper than %d or hold more "
+                    "than %d values",
+                    i, SS_DOC_MAX_DEPTH, SS_DOC_MAX_NODES);
+  goto out;
 }

@@ -1,6 +1,8 @@
 /* server.c: the control API's HTTP transport on libmicrohttpd: one thread
- * per connection (watches block in their stream callback), body limits,
- * bearer token checks, and the mapping of handler answers to responses. */
+ * per connection (watches block in their stream callback), connection
+ * limits and timeouts, the token checked on the request head before any
+ * body is read, body limits, and the mapping of handler answers to
+ * responses. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,15 +19,26 @@
 #include "api/internal.h"
 #include "api/selector.h"
 
-#define SS_API_MAX_CONNECTIONS 512
-#define SS_API_IDLE_TIMEOUT_S 600
 #define SS_API_WATCH_POLL_MS 1000
 #define SS_API_BOOKMARK_EVERY_S 10
+/* A connection's thread runs one request at a time; its deepest use is a
+ * document of SS_DOC_MAX_DEPTH levels walked recursively (jansson, the
+ * model, SQLite), far below this even under AddressSanitizer. The system
+ * default (8 MiB) would reserve that much address space per connection. */
+#define SS_API_THREAD_STACK ((size_t)1 << 20)
+/* The fewest connections the open-file cap leaves. */
+#define SS_API_MIN_CONNECTIONS 16
+/* A request without the token whose body announces at most this much has
+ * it read and dropped before its 401, so that a client that writes its
+ * whole request before it reads (Python's http.client) gets the answer and
+ * not a reset; a larger or chunked body is never read. */
+#define SS_API_DENIED_BODY_DROP ((size_t)64 << 10)
 
 struct conn_ctx {
   char *body;
   size_t len, cap;
-  bool too_large;
+  bool denied;     /* no token: the body is dropped, the answer is 401 */
+  bool too_large;  /* over SS_API_MAX_BODY: the body is dropped, the answer is 413 */
 };
 
 struct watch_stream {
@@ -38,38 +52,11 @@ struct watch_stream {
   time_t last_bookmark;
 };
 
-static void resp_free(struct ss_api_resp *r) {
-  json_decref(r->body);
-  free(r->text);
-  free(r->file);
-  for (int i = 0; i < r->n_warnings; i++)
-    free(r->warnings[i]);
-  ss_watch_close(r->watch);
-  ss_selector_free(r->watch_label);
-  ss_selector_free(r->watch_field);
-  json_decref(r->watch_initial);
-  memset(r, 0, sizeof *r);
-}
-
-static bool token_ok(const char *have, const char *want) {
-  /* constant time in the length of want: no early exit on a mismatch */
-  size_t hl = strlen(have), wl = strlen(want);
-  unsigned char diff = hl != wl;
-  for (size_t i = 0; i < wl; i++)
-    diff |= (unsigned char)(want[i] ^ (i < hl ? have[i] : 0));
-  return diff == 0;
-}
-
-static bool authorized(struct ss_api *api, struct MHD_Connection *c, const char *url) {
-  if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
-      strcmp(url, "/livez") == 0 || strcmp(url, "/version") == 0)
-    return true;
-  if (!api->cfg.token || !*api->cfg.token)
-    return true;
-  const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-  if (!h || strncmp(h, "Bearer ", 7) != 0)
-    return false;
-  return token_ok(h + 7, api->cfg.token);
+/* Restarts a connection's inactivity timer with timeout_s: libmicrohttpd
+ * restarts it when a timeout is set on a connection that has none. */
+static void restart_timer(struct MHD_Connection *c, unsigned timeout_s) {
+  MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+  MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, timeout_s);
 }
 
 static char *event_line(const struct watch_stream *ws, const char *type, json_t *obj) {
@@ -162,6 +149,10 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max) {
       return MHD_CONTENT_READER_END_OF_STREAM;
     ws->pending_len = strlen(ws->pending);
     ws->pending_off = 0;
+    /* A quiet watch blocks in next_line for as long as nothing changes:
+     * that wait is not the client's idleness, so the idle timeout counts
+     * from now, the line about to be sent. */
+    restart_timer(ws->conn, ws->api->idle_timeout_s);
   }
   size_t n = ws->pending_len - ws->pending_off;
   if (n > max)
@@ -177,7 +168,7 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max) {
 
 static void watch_free(void *cls) {
   struct watch_stream *ws = cls;
-  resp_free(&ws->resp);
+  ss__api_resp_free(&ws->resp);
   free(ws->pending);
   free(ws);
 }
@@ -197,8 +188,10 @@ static void add_warnings(struct MHD_Response *mr, const struct ss_api_resp *r) {
   }
 }
 
+/* Queues r; close_after ends the connection after it (an answer given before
+ * the body was read: the body is never read). */
 static enum MHD_Result queue(struct MHD_Connection *c, struct ss_api *api,
-                             struct ss_api_resp *r) {
+                             struct ss_api_resp *r, bool close_after) {
   struct MHD_Response *mr = NULL;
   enum MHD_Result ret;
   if (r->watch) {
@@ -209,6 +202,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct ss_api *api,
     ws->resp = *r;
     ws->conn = c;
     ws->last_bookmark = time(NULL);
+    /* the initial list may have taken a while; and see watch_reader */
+    restart_timer(c, api->idle_timeout_s);
     if (r->watch_timeout_s > 0)
       ws->deadline = time(NULL) + r->watch_timeout_s;
     memset(r, 0, sizeof *r);
@@ -256,6 +251,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct ss_api *api,
   }
   add_warnings(mr, r);
   MHD_add_response_header(mr, "Cache-Control", "no-cache, private");
+  if (close_after)
+    MHD_add_response_header(mr, "Connection", "close");
   ret = MHD_queue_response(c, (unsigned)(r->code ? r->code : 500), mr);
   MHD_destroy_response(mr);
   return ret;
@@ -265,20 +262,56 @@ static const char *arg(struct MHD_Connection *c, const char *key) {
   return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
 }
 
+/* The first call for a request: its head is in, nothing of its body has
+ * been read. Answers at once what must not read a body (401 for one that
+ * is large or chunked); otherwise sets up the request's context, which
+ * says whether the body is to be kept or dropped. */
+static enum MHD_Result on_head(struct ss_api *api, struct MHD_Connection *c, const char *url,
+                               const char *method, void **con_cls) {
+  enum ss__api_auth auth = ss__api_authorize(
+      method, url, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+      api->cfg.token);
+  const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+  bool chunked = !length && MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+  if (auth == SS__API_AUTH_DENIED &&
+      (chunked || ss__api_body_over(length, SS_API_DENIED_BODY_DROP))) {
+    struct ss_api_resp resp = {0};
+    ss__api_status(&resp, 401, "Unauthorized", "Unauthorized");
+    enum MHD_Result ret = queue(c, api, &resp, true);
+    ss__api_resp_free(&resp);
+    return ret;
+  }
+  struct conn_ctx *cc = calloc(1, sizeof *cc);
+  if (!cc)
+    return MHD_NO;
+  cc->denied = auth == SS__API_AUTH_DENIED;
+  /* Too large as announced: dropped as it comes, answered 413 after it, as
+   * a client that writes before it reads expects; the connection, which
+   * holds the token, has the idle timeout. */
+  cc->too_large = ss__api_body_over(length, SS_API_MAX_BODY);
+  *con_cls = cc;
+  /* a client that holds the token keeps its connection between requests */
+  if (auth == SS__API_AUTH_OK) {
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, api->idle_timeout_s);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci)
+      ss__api_conn_authenticated(api->conns, ci->socket_context);
+  }
+  return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls) {
   (void)version;
   struct ss_api *api = cls;
   struct conn_ctx *cc = *con_cls;
-  if (!cc) {
-    if (!(cc = calloc(1, sizeof *cc)))
-      return MHD_NO;
-    *con_cls = cc;
-    return MHD_YES;
-  }
+  if (!cc)
+    return on_head(api, c, url, method, con_cls);
   if (*upload_size) {
-    if (!cc->too_large) {
+    /* a chunked body has no Content-Length: its size is known only here */
+    if (!cc->too_large && !cc->denied) {
       if (cc->len + *upload_size > SS_API_MAX_BODY) {
         cc->too_large = true;
       } else {
@@ -301,7 +334,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return MHD_YES;
   }
   struct ss_api_resp resp = {0};
-  if (!authorized(api, c, url)) {
+  if (cc->denied) {
     ss__api_status(&resp, 401, "Unauthorized", "Unauthorized");
   } else if (cc->too_large) {
     ss__api_status(&resp, 413, "RequestEntityTooLarge",
@@ -328,8 +361,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     };
     ss__api_handle(api, &req, &resp);
   }
-  enum MHD_Result ret = queue(c, api, &resp);
-  resp_free(&resp);
+  enum MHD_Result ret = queue(c, api, &resp, cc->denied);
+  ss__api_resp_free(&resp);
   return ret;
 }
 
@@ -346,15 +379,53 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   *con_cls = NULL;
 }
 
+/* Connections open and close: conns.c keeps their deadline to authenticate
+ * (the descriptor is closed only after MHD_CONNECTION_NOTIFY_CLOSED). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+  struct ss_api *api = cls;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    *socket_context = ci ? ss__api_conn_open(api->conns, ci->connect_fd, ss__api_now_ms()) : NULL;
+  } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+    ss__api_conn_close(api->conns, *socket_context);
+    *socket_context = NULL;
+  }
+}
+
+/* The connection limit in effect: the configured one, capped at a quarter
+ * of the open-file limit so that connections to the API cannot take the
+ * descriptors the gateway and the runtime need (see api.h). */
+static unsigned connection_limit(int configured) {
+  rlim_t want = configured > 0 ? (rlim_t)configured : SS_API_MAX_CONNECTIONS;
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      want > rl.rlim_cur / 4)
+    want = rl.rlim_cur / 4 > SS_API_MIN_CONNECTIONS ? rl.rlim_cur / 4 : SS_API_MIN_CONNECTIONS;
+  return (unsigned)want;
+}
+
 enum ss_err ss_api_start(const struct ss_api_config *cfg, struct ss_api **out,
                          struct ss_error *err) {
   struct ss_api *api = calloc(1, sizeof *api);
   if (!api)
     return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
   api->cfg = *cfg;
+  api->max_connections = connection_limit(cfg->max_connections);
+  api->handshake_timeout_s = cfg->handshake_timeout_s > 0 ? (unsigned)cfg->handshake_timeout_s
+                                                          : SS_API_HANDSHAKE_TIMEOUT_S;
+  api->idle_timeout_s =
+      cfg->idle_timeout_s > 0 ? (unsigned)cfg->idle_timeout_s : SS_API_IDLE_TIMEOUT_S;
+  if (!(api->conns = ss__api_conns_new(api->handshake_timeout_s, true))) {
+    free(api);
+    return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
+  }
   const char *addr = cfg->bind_addr ? cfg->bind_addr : "127.0.0.1";
   struct sockaddr_storage ss = {0};
-  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+  /* poll, not select: select cannot watch a descriptor above 1023, and a
+   * high connection limit reaches that */
+  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
   if (strchr(addr, ':')) {
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
     s6->sin6_family = AF_INET6;
@@ -371,15 +442,21 @@ enum ss_err ss_api_start(const struct ss_api_config *cfg, struct ss_api **out,
   }
   if (cfg->tls_cert && cfg->tls_key)
     flags |= MHD_USE_TLS;
+  /* The global timeout is the short one: a connection gets the idle
+   * timeout once a request on it has authenticated (on_head); conns.c
+   * ends one that trickles bytes without authenticating. */
   api->mhd = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, api,
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                               MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert,
                               MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)SS_API_MAX_CONNECTIONS,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SS_API_IDLE_TIMEOUT_S,
+                              MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
+                              MHD_OPTION_CONNECTION_LIMIT, api->max_connections,
+                              MHD_OPTION_CONNECTION_TIMEOUT, api->handshake_timeout_s,
+                              MHD_OPTION_THREAD_STACK_SIZE, SS_API_THREAD_STACK,
                               MHD_OPTION_END);
   if (!api->mhd) {
+    ss__api_conns_free(api->conns);
     free(api);
     return ss_error_set(err, SS_EIO, 0, 0, "cannot listen on %s port %d (in use?)", addr,
                         cfg->port);
@@ -389,6 +466,7 @@ enum ss_err ss_api_start(const struct ss_api_config *cfg, struct ss_api **out,
   *out = api;
   return SS_EOK;
 bad_addr:
+  ss__api_conns_free(api->conns);
   free(api);
   return ss_error_set(err, SS_EUSAGE, 0, 0, "invalid bind address \"%s\"", addr);
 }
@@ -399,6 +477,7 @@ void ss_api_stop(struct ss_api *api) {
   if (!api)
     return;
   if (api->mhd)
-    MHD_stop_daemon(api->mhd);
+    MHD_stop_daemon(api->mhd); /* every connection closed: conns holds none */
+  ss__api_conns_free(api->conns);
   free(api);
 }

@@ -1,10 +1,25 @@
-/* status.c: meta/v1 Status answers and Warning headers. */
+/* status.c: meta/v1 Status answers, Warning headers, and the release of
+ * an answer. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
+#include "api/selector.h"
+
+void ss__api_resp_free(struct ss_api_resp *r) {
+  json_decref(r->body);
+  free(r->text);
+  free(r->file);
+  for (int i = 0; i < r->n_warnings; i++)
+    free(r->warnings[i]);
+  ss_watch_close(r->watch);
+  ss_selector_free(r->watch_label);
+  ss_selector_free(r->watch_field);
+  json_decref(r->watch_initial);
+  memset(r, 0, sizeof *r);
+}
 
 void ss__api_status(struct ss_api_resp *resp, int code, const char *reason, const char *fmt,
                     ...) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model/fields.h"
+#include "model/replicas.h"
 #include "promql/promql.h"
 
 static const char *const metric_names[] = {"Resource", "ContainerResource", "Pods", "Object",
@@ -362,6 +363,8 @@ void ss__hpa_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss_
   if (ss__int32(d, obj, "maxReplicas", true, &out->max_replicas)) {
     if (out->max_replicas < 1)
       ss__err(d, "maxReplicas", "must be greater than or equal to 1");
+    else if (!ss__replicas_within_limit(d, "maxReplicas", out->max_replicas))
+      out->max_replicas = SS_MAX_REPLICAS;
     else if (out->max_replicas < out->min_replicas)
       ss__err(d, "maxReplicas", "must be greater than or equal to minReplicas (%d)",
               out->min_replicas);
@@ -603,6 +606,8 @@ void ss__keda_decode(struct ss__dec *d, json_t *obj, struct ss_keda_spec *out) {
   if (ss__int32(d, obj, "maxReplicaCount", false, &out->max_replicas)) {
     if (out->max_replicas < 1)
       ss__err(d, "maxReplicaCount", "must be at least 1");
+    else if (!ss__replicas_within_limit(d, "maxReplicaCount", out->max_replicas))
+      out->max_replicas = SS_MAX_REPLICAS;
     else if (min_ok && out->max_replicas < out->min_replicas)
       ss__err(d, "maxReplicaCount",
               "must be greater than or equal to minReplicaCount (%d)", out->min_replicas);
@@ -630,9 +635,12 @@ void ss__keda_decode(struct ss__dec *d, json_t *obj, struct ss_keda_spec *out) {
     if (ss__int32(d, fb, "failureThreshold", true, &out->fallback_failure_threshold) &&
         out->fallback_failure_threshold < 0)
       ss__err(d, "failureThreshold", "must not be negative");
-    if (ss__int32(d, fb, "replicas", true, &out->fallback_replicas) &&
-        out->fallback_replicas < 0)
-      ss__err(d, "replicas", "must not be negative");
+    if (ss__int32(d, fb, "replicas", true, &out->fallback_replicas)) {
+      if (out->fallback_replicas < 0)
+        ss__err(d, "replicas", "must not be negative");
+      else
+        ss__replicas_within_limit(d, "replicas", out->fallback_replicas);
+    }
     ss_path_pop(&d->path, s);
   }
 

@@ -28,12 +28,18 @@ static void decode_bounds(struct ss__dec *d, json_t *spec, int32_t *replicas, in
   bool have_r = ss__int32(d, spec, "replicas", false, replicas);
   if (have_r && *replicas < 0)
     ss__err(d, "replicas", "must not be negative");
-  if (ss__int32(d, spec, "minReplicas", false, min) && *min < 0) {
-    ss__err(d, "minReplicas", "must not be negative");
+  else if (have_r)
+    ss__replicas_within_limit(d, "replicas", *replicas);
+  if (ss__int32(d, spec, "minReplicas", false, min) &&
+      (*min < 0 || !ss__replicas_within_limit(d, "minReplicas", *min))) {
+    if (*min < 0)
+      ss__err(d, "minReplicas", "must not be negative");
     *min = -1;
   }
-  if (ss__int32(d, spec, "maxReplicas", false, max) && *max < 1) {
-    ss__err(d, "maxReplicas", "must be at least 1");
+  if (ss__int32(d, spec, "maxReplicas", false, max) &&
+      (*max < 1 || !ss__replicas_within_limit(d, "maxReplicas", *max))) {
+    if (*max < 1)
+      ss__err(d, "maxReplicas", "must be at least 1");
     *max = -1;
   }
   if (*min >= 0 && *max >= 0 && *min > *max)

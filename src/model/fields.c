@@ -1,6 +1,8 @@
 /* fields.c: typed field reads with diagnostics. */
 #include "model/fields.h"
 
+#include "model/replicas.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -181,6 +183,14 @@ json_t *ss__strmap(struct ss__dec *d, const json_t *obj, const char *key) {
   }
   ss_path_pop(&d->path, saved);
   return ok ? m : NULL;
+}
+
+bool ss__replicas_within_limit(struct ss__dec *d, const char *key, int64_t v) {
+  if (v <= SS_MAX_REPLICAS)
+    return true;
+  ss__err(d, key, "must be at most %d, the most replicas servescale runs in one replica set "
+                  "(got %lld)", SS_MAX_REPLICAS, (long long)v);
+  return false;
 }
 
 void ss__known_fields(struct ss__dec *d, const json_t *obj, const char *const *known) {

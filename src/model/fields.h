@@ -38,6 +38,10 @@ json_t *ss__arr(struct ss__dec *d, const json_t *obj, const char *key, bool requ
 /* A map of string to string (labels, annotations); errors on other values. */
 json_t *ss__strmap(struct ss__dec *d, const json_t *obj, const char *key);
 
+/* Records an error at path.key when replicas v exceed SS_MAX_REPLICAS;
+ * false then. */
+bool ss__replicas_within_limit(struct ss__dec *d, const char *key, int64_t v);
+
 /* Warns about each key of obj that is not in known (NULL-terminated). */
 void ss__known_fields(struct ss__dec *d, const json_t *obj, const char *const *known);
 

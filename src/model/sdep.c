@@ -179,8 +179,10 @@ static void decode_component(struct ss__dec *d, json_t *cs, struct ss_component_
     ss__strmap(d, md, "annotations");
     ss_path_pop(&d->path, s);
   }
-  if (ss__int32(d, cs, "replicas", false, &out->replicas) && out->replicas < 0) {
-    ss__err(d, "replicas", "must not be negative");
+  if (ss__int32(d, cs, "replicas", false, &out->replicas) &&
+      (out->replicas < 0 || !ss__replicas_within_limit(d, "replicas", out->replicas))) {
+    if (out->replicas < 0)
+      ss__err(d, "replicas", "must not be negative");
     out->replicas = -1;
   }
   json_t *spec = ss__obj(d, cs, "spec", true);
@@ -477,8 +479,10 @@ static void decode_predictor(struct ss__dec *d, struct ss_sdep *sd, json_t *pj,
                                          "shadow", "ssl", "progressDeadlineSeconds", NULL});
   if (ss__str(d, pj, "name", true, &p->name))
     check_label(d, "name", p->name);
-  if (ss__int32(d, pj, "replicas", false, &p->replicas) && p->replicas < 0) {
-    ss__err(d, "replicas", "must not be negative");
+  if (ss__int32(d, pj, "replicas", false, &p->replicas) &&
+      (p->replicas < 0 || !ss__replicas_within_limit(d, "replicas", p->replicas))) {
+    if (p->replicas < 0)
+      ss__err(d, "replicas", "must not be negative");
     p->replicas = -1;
   }
   if (ss__int32(d, pj, "traffic", false, &p->traffic) &&
@@ -680,8 +684,10 @@ void ss__sdep_decode(struct ss__dec *d, json_t *root, struct ss_sdep *out) {
   if (ss__str(d, spec, "protocol", false, &proto) && strcmp(proto, "seldon") != 0)
     ss__err(d, "protocol", "unsupported protocol \"%.100s\" (servescale speaks \"seldon\")",
             proto);
-  if (ss__int32(d, spec, "replicas", false, &out->replicas) && out->replicas < 0) {
-    ss__err(d, "replicas", "must not be negative");
+  if (ss__int32(d, spec, "replicas", false, &out->replicas) &&
+      (out->replicas < 0 || !ss__replicas_within_limit(d, "replicas", out->replicas))) {
+    if (out->replicas < 0)
+      ss__err(d, "replicas", "must not be negative");
     out->replicas = -1;
   }
   json_t *preds = ss__arr(d, spec, "predictors", true);

@@ -43,9 +43,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "model/replicas.h"
+
 #define SS_RS_NAME_LEN 128    /* "<namespace>.<name>": two DNS labels and a dot */
 #define SS_REPLICA_ID_LEN 160 /* "<rs>-<5 chars>" */
-#define SS_RUNTIME_MAX_REPLICAS 1000 /* per replica set; more is SS_ELIMIT */
+#define SS_RUNTIME_MAX_REPLICAS SS_MAX_REPLICAS /* per replica set; more is SS_ELIMIT */
 
 enum ss_probe_type { SS_PROBE_NONE, SS_PROBE_HTTP, SS_PROBE_TCP, SS_PROBE_EXEC };
 

@@ -5,10 +5,14 @@
  *
  * Every value reaches SQL as a bound parameter; the only SQL text built
  * here is constant. */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/internal.h"
 
@@ -142,8 +146,36 @@ out:
   return e;
 }
 
+/* The database holds secrets (the API token, OAuth client secrets): it
+ * and the files SQLite keeps beside it are readable by their owner only,
+ * whatever the umask or an older servescale left. SQLite creates -wal and
+ * -shm with the database's mode; those already there are fixed here. */
+static enum ss_err restrict_files(const char *path, struct ss_error *err) {
+  static const char *const beside[] = {"-wal", "-shm", "-journal"};
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return ss_error_set(err, SS_EIO, 0, 0, "opening %s: %s", path, strerror(errno));
+  int rc = fchmod(fd, 0600);
+  int saved = errno;
+  close(fd);
+  if (rc)
+    return ss_error_set(err, SS_EIO, 0, 0, "making %s private (mode 0600): %s", path,
+                        strerror(saved));
+  for (size_t i = 0; i < sizeof beside / sizeof beside[0]; i++) {
+    char p[4200];
+    if ((size_t)snprintf(p, sizeof p, "%s%s", path, beside[i]) >= sizeof p)
+      return ss_error_set(err, SS_EIO, 0, 0, "database path too long: %.100s...", path);
+    if (chmod(p, 0600) && errno != ENOENT)
+      return ss_error_set(err, SS_EIO, 0, 0, "making %s private (mode 0600): %s", p,
+                          strerror(errno));
+  }
+  return SS_EOK;
+}
+
 enum ss_err ss__db_open(struct ss_store *st, const char *path, struct ss_error *err) {
-  enum ss_err e = SS_EOK;
+  enum ss_err e = restrict_files(path, err);
+  if (e)
+    return e;
   /* NOMUTEX: st->mu already serializes every use of the connection. */
   int rc = sqlite3_open_v2(path, &st->db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

@@ -35,7 +35,9 @@ struct ss_kind_ref {
   const char *plural; /* "seldondeployments", "events", "namespaces" */
 };
 
-/* Opens or creates the database at path (parent directories must exist). */
+/* Opens or creates the database at path (parent directories must exist).
+ * It holds secrets: the file, and its -wal, -shm and -journal files when
+ * present, are made mode 0600 (owner only) even when they already exist. */
 enum ss_err ss_store_open(const char *path, struct ss_store **out, struct ss_error *err);
 /* Close every watch first (ss_store_shutdown_watches wakes them). NULL ok. */
 void ss_store_close(struct ss_store *st);
