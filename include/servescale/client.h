@@ -217,6 +217,9 @@ struct ss_client_watch_opts {
   const char *field_selector;  /* may be NULL */
   int timeout_ms;              /* > 0: give up after this long (SS_EIO, "timed out") */
   atomic_bool *cancel;         /* may be NULL; when it becomes true the watch returns SS_EOK */
+  /* ss_client_watch_events only: the events of the object with this uid
+   * (may be NULL: any object of that name, an earlier deleted one's too) */
+  const char *uid;
 };
 
 /* List, then watch from the list's resourceVersion; a stream the server

@@ -46,7 +46,7 @@ static json_t *resource_list(const char *group, const char *version) {
       json_object_set_new(r, "shortNames", sn);
     else
       json_decref(sn);
-    if (k->validated)
+    if (k->in_all)
       json_object_set_new(r, "categories", json_pack("[s]", "all"));
     json_array_append_new(res, r);
     char sub[128];

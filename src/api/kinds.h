@@ -23,6 +23,7 @@ struct ss_api_kind {
   bool has_status, has_scale;
   bool writable;     /* create, update, patch, delete through the API */
   bool validated;    /* decoded and validated by src/model/ */
+  bool in_all;       /* in the "all" category (`kubectl get all`), as on a cluster */
   enum ss_api_source source;
 };
 

@@ -86,17 +86,27 @@ static const struct column hpa_cols[] = {{"Name", "string", "metadata.name"},
                                          {"Desired", "integer", "status.desiredReplicas"},
                                          {"Age", "date", NULL},
                                          {NULL, NULL, NULL}};
+/* KEDA's printer columns (its CRD's additionalPrinterColumns). */
 static const struct column so_cols[] = {{"Name", "string", "metadata.name"},
+                                        {"ScaleTargetKind", "string", NULL},
                                         {"ScaleTargetName", "string", "spec.scaleTargetRef.name"},
                                         {"Min", "integer", "spec.minReplicaCount"},
                                         {"Max", "integer", "spec.maxReplicaCount"},
-                                        {"Replicas", "integer", "status.currentReplicas"},
-                                        {"Desired", "integer", "status.desiredReplicas"},
+                                        {"Triggers", "string", NULL},
+                                        {"Authentication", "string", NULL},
                                         {"Ready", "string", NULL},
                                         {"Active", "string", NULL},
                                         {"Fallback", "string", NULL},
+                                        {"Paused", "string", NULL},
                                         {"Age", "date", NULL},
                                         {NULL, NULL, NULL}};
+/* What `kubectl get deployments` shows. */
+static const struct column deploy_cols[] = {{"Name", "string", "metadata.name"},
+                                            {"Ready", "string", NULL},
+                                            {"Up-to-date", "integer", "status.updatedReplicas"},
+                                            {"Available", "integer", "status.availableReplicas"},
+                                            {"Age", "date", NULL},
+                                            {NULL, NULL, NULL}};
 
 /* The status of condition type in obj's status.conditions, "Unknown" if absent. */
 static const char *cond_status(const json_t *obj, const char *type) {
@@ -109,6 +119,57 @@ static const char *cond_status(const json_t *obj, const char *type) {
       return s;
   }
   return "Unknown";
+}
+
+/* ", "-joined values of key (a path inside each element) over the array at
+ * path; e.g. the trigger types of a ScaledObject. */
+static json_t *joined(const json_t *obj, const char *path, const char *key) {
+  char buf[512] = "";
+  size_t n = 0, i;
+  json_t *e;
+  json_array_foreach(at(obj, path), i, e) {
+    const char *v = json_string_value(at(e, key));
+    if (v && *v && n < sizeof buf)
+      n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", n ? "," : "", v);
+  }
+  return json_string(buf);
+}
+
+/* A cell no single path gives. */
+static json_t *computed(const struct column *cols, const struct column *c, const json_t *it) {
+  if (cols == so_cols && strcmp(c->name, "ScaleTargetKind") == 0) {
+    const char *v = json_string_value(at(it, "status.scaleTargetKind"));
+    if (v)
+      return json_string(v);
+    const char *api = json_string_value(at(it, "spec.scaleTargetRef.apiVersion"));
+    const char *kind = json_string_value(at(it, "spec.scaleTargetRef.kind"));
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s.%s", api ? api : "apps/v1", kind ? kind : "Deployment");
+    return json_string(buf);
+  }
+  if (cols == so_cols && strcmp(c->name, "Triggers") == 0)
+    return joined(it, "spec.triggers", "type");
+  if (cols == so_cols && strcmp(c->name, "Authentication") == 0)
+    return joined(it, "spec.triggers", "authenticationRef.name");
+  if (cols == so_cols)
+    return json_string(cond_status(it, c->name));
+  if (cols == deploy_cols) { /* Ready: ready of wanted */
+    char buf[48];
+    snprintf(buf, sizeof buf, "%lld/%lld",
+             (long long)json_integer_value(at(it, "status.readyReplicas")),
+             (long long)json_integer_value(at(it, "spec.replicas")));
+    return json_string(buf);
+  }
+  if (strcmp(c->name, "Ready") == 0) { /* a pod */
+    json_t *c0 = json_array_get(at(it, "status.containerStatuses"), 0);
+    return json_string(json_is_true(json_object_get(c0, "ready")) ? "1/1" : "0/1");
+  }
+  if (strcmp(c->name, "Restarts") == 0) {
+    json_t *c0 = json_array_get(at(it, "status.containerStatuses"), 0);
+    json_t *rc = json_object_get(c0, "restartCount");
+    return json_integer(json_is_integer(rc) ? json_integer_value(rc) : 0);
+  }
+  return json_string("");
 }
 
 json_t *ss__api_table(const struct ss_api_kind *k, json_t *items, const char *rv) {
@@ -125,6 +186,8 @@ json_t *ss__api_table(const struct ss_api_kind *k, json_t *items, const char *rv
     cols = hpa_cols;
   else if (strcmp(k->plural, "scaledobjects") == 0)
     cols = so_cols;
+  else if (strcmp(k->plural, "deployments") == 0)
+    cols = deploy_cols;
   json_t *defs = json_array(), *rows = json_array();
   for (const struct column *c = cols; c->name; c++)
     json_array_append_new(defs, json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", c->name, "type",
@@ -149,18 +212,8 @@ json_t *ss__api_table(const struct ss_api_kind *k, json_t *items, const char *rv
                                                        : "lastTimestamp")),
             a, sizeof a);
         json_array_append_new(cells, json_string(a));
-      } else if (cols == so_cols) {
-        json_array_append_new(cells, json_string(cond_status(it, c->name)));
-      } else if (strcmp(c->name, "Ready") == 0) {
-        json_t *cs = at(it, "status.containerStatuses");
-        json_t *c0 = json_array_get(cs, 0);
-        json_array_append_new(cells, json_string(json_is_true(json_object_get(c0, "ready"))
-                                                     ? "1/1"
-                                                     : "0/1"));
-      } else if (strcmp(c->name, "Restarts") == 0) {
-        json_t *c0 = json_array_get(at(it, "status.containerStatuses"), 0);
-        json_t *rc = json_object_get(c0, "restartCount");
-        json_array_append_new(cells, json_integer(json_is_integer(rc) ? json_integer_value(rc) : 0));
+      } else {
+        json_array_append_new(cells, computed(cols, c, it));
       }
     }
     json_t *md = json_deep_copy(json_object_get(it, "metadata"));

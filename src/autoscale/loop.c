@@ -1,6 +1,7 @@
 /* loop.c: the autoscaling loop (see loop.h): targets from the stored
  * SeldonDeployments, inputs from the metrics window and Prometheus, the
- * decision into a read-only HorizontalPodAutoscaler or ScaledObject. */
+ * decision written to the target Deployment's scale, and the status into a
+ * read-only HorizontalPodAutoscaler or ScaledObject. */
 #include "autoscale/loop.h"
 
 #include <curl/curl.h>
@@ -33,9 +34,7 @@ struct target {
   char ns[256], dep[256], name[128];
   bool keda, seen;
   char *sig;                  /* the autoscaling spec, serialized: a change resets state */
-  int32_t last_spec_replicas; /* what the resource says: a change is a manual scale */
-  int32_t current;            /* the size the autoscaler set (scale spec.replicas) */
-  bool has_current;
+  int32_t current;            /* the target's scale spec.replicas, read at each sync */
   int64_t next_ms;
   bool activate; /* guarded by a->mu */
   struct ss_hpa_history hist;
@@ -539,9 +538,6 @@ static void store_object(struct ss_autoscaler *a, struct target *t, const json_t
                          "desiredReplicas", t->current, t->keda ? "triggers" : "currentMetrics",
                          t->metric_status ? t->metric_status : json_null(), "conditions",
                          conds_json(t));
-  /* the scale's spec.replicas this decision worked from: until the loop has
-   * seen a manual scale, the reconciler runs what the user set */
-  json_object_set_new(st, "specReplicas", json_integer(t->last_spec_replicas));
   if (t->last_scale[0])
     json_object_set_new(st, "lastScaleTime", json_string(t->last_scale));
   if (t->keda) {
@@ -580,6 +576,7 @@ struct ctx {
   const struct ss_component_spec *cs;
   const struct ss_container *k;
   json_t *spec_json; /* the hpaSpec / kedaSpec as written (with defaults) */
+  json_t *scale_obj; /* the target Deployment as read this sync (its /scale) */
 };
 
 static int64_t sync_ms(struct ss_autoscaler *a, const struct ctx *c, bool keda) {
@@ -592,18 +589,22 @@ static int64_t sync_ms(struct ss_autoscaler *a, const struct ctx *c, bool keda) 
   return keda ? (int64_t)c->cs->keda->polling_interval * 1000 : SS_AUTOSCALE_DEFAULT_HPA_SYNC_MS;
 }
 
-/* The size the reconciler runs before any decision (control/reconcile.c's rule). */
-static int32_t initial_size(const struct ctx *c) {
-  int32_t n = ss_component_replicas(c->s, c->p, c->cs);
-  if (c->cs->keda) {
-    int32_t lo = c->cs->keda->min_replicas > 0 ? c->cs->keda->min_replicas : 1;
-    n = n < lo ? lo : n > c->cs->keda->max_replicas ? c->cs->keda->max_replicas : n;
-  } else {
-    n = n < c->cs->hpa->min_replicas ? c->cs->hpa->min_replicas
-        : n > c->cs->hpa->max_replicas ? c->cs->hpa->max_replicas
-                                      : n;
-  }
-  return n;
+/* The Deployment an autoscaler aims at (its scaleTargetRef). */
+#define DEPLOYMENTS ((struct ss_kind_ref){"apps", "deployments"})
+
+/* Writes n into the target's scale (the Deployment's spec.replicas), only
+ * if nobody wrote it since it was read (resourceVersion): the autoscaler
+ * writes the scale and nothing else, as on a cluster. False when it did
+ * not (a conflict: the next sync works from the new value). */
+static bool write_scale(struct ss_autoscaler *a, const struct ctx *c, int32_t n) {
+  json_t *d = c->scale_obj ? json_deep_copy(c->scale_obj) : NULL;
+  if (!d)
+    return false;
+  json_object_set_new(json_object_get(d, "spec"), "replicas", json_integer(n));
+  json_object_del(d, "status");
+  enum ss_err rc = ss_store_update(a->cfg.store, DEPLOYMENTS, d, NULL, NULL);
+  json_decref(d);
+  return rc == SS_EOK;
 }
 
 static bool eval_hpa(struct ss_autoscaler *a, struct target *t, const struct ctx *c,
@@ -649,6 +650,8 @@ static bool eval_hpa(struct ss_autoscaler *a, struct target *t, const struct ctx
     return false;
   bool changed = false;
   if (ss_hpa_evaluate(spec, &set, &in, &t->hist, r) == SS_EOK) {
+    if (r->scale && !write_scale(a, c, r->desired))
+      r->scale = false; /* not applied: the scale changed under it */
     ss_hpa_commit(&t->hist, r, r->scale);
     hpa_cond(t, "AbleToScale", &r->able_to_scale, now_ms);
     hpa_cond(t, "ScalingActive", &r->scaling_active, now_ms);
@@ -727,6 +730,8 @@ static bool eval_keda(struct ss_autoscaler *a, struct target *t, const struct ct
     return false;
   bool changed = false;
   if (ss_keda_evaluate(spec, &set, &t->ks, &in, r) == SS_EOK) {
+    if (r->scale && !write_scale(a, c, r->desired))
+      r->scale = false;
     ss_keda_commit(&t->ks, r, r->scale);
     keda_cond(t, "Ready", &r->ready, now_ms);
     keda_cond(t, "Active", &r->active_cond, now_ms);
@@ -814,37 +819,27 @@ static bool visit(struct ss_autoscaler *a, struct ctx *c, const char *display, i
     memset(t->conds, 0, sizeof t->conds);
     if (keda)
       t->ks_init = ss_keda_state_init(&t->ks, c->cs->keda, now_ms) == SS_EOK;
-    if (!t->has_current) {
-      /* a decision stored before a restart still holds */
-      struct ss_kind_ref k = keda ? (struct ss_kind_ref){SS_AUTOSCALE_SO_GROUP, SS_AUTOSCALE_SO_PLURAL}
-                                  : (struct ss_kind_ref){SS_AUTOSCALE_HPA_GROUP, SS_AUTOSCALE_HPA_PLURAL};
-      json_t *stored = NULL;
-      t->current = initial_size(c);
-      if (ss_store_get(a->cfg.store, k, ns, display, &stored, NULL) == SS_EOK) {
-        json_t *d = json_object_get(json_object_get(stored, "status"), "desiredReplicas");
-        if (json_is_integer(d))
-          t->current = (int32_t)json_integer_value(d);
-      }
-      json_decref(stored);
-      t->has_current = true;
-      t->last_spec_replicas = ss_component_replicas(c->s, c->p, c->cs);
-    }
     t->next_ms = now_ms;
   }
   free(sig);
-  /* a manual scale: the scale's spec.replicas is what the user set; the
-   * next sync works from it (and clamps it into [min, max]) */
-  int32_t spec_n = ss_component_replicas(c->s, c->p, c->cs);
-  if (spec_n != t->last_spec_replicas) {
-    t->last_spec_replicas = spec_n;
-    t->current = spec_n;
-    t->next_ms = now_ms;
-  }
   bool due = now_ms >= t->next_ms;
   bool changed = false;
-  if (due || (activate && keda && t->current <= (c->cs->keda->idle_replicas > 0
-                                                      ? c->cs->keda->idle_replicas
-                                                      : 0))) {
+  bool wake = activate && keda &&
+              t->current <= (c->cs->keda->idle_replicas > 0 ? c->cs->keda->idle_replicas : 0);
+  if (due || wake) {
+    /* the target's scale, as the HPA controller reads it each sync: what
+     * the SeldonDeployment controller created, a manual `kubectl scale`,
+     * or this loop's last decision; absent until the controller created it */
+    json_decref(c->scale_obj);
+    c->scale_obj = NULL;
+    if (ss_store_get(a->cfg.store, DEPLOYMENTS, ns, display, &c->scale_obj, NULL) != SS_EOK) {
+      t->next_ms = now_ms + SS_AUTOSCALE_RETRY_MS;
+      if (next_ms && t->next_ms < *next_ms)
+        *next_ms = t->next_ms;
+      return false;
+    }
+    json_t *sr = json_object_get(json_object_get(c->scale_obj, "spec"), "replicas");
+    t->current = json_is_integer(sr) ? (int32_t)json_integer_value(sr) : 1;
     struct pod_row *rows = calloc(MAX_PODS, sizeof *rows);
     size_t n_rows = rows ? scan_pods(a, ns, display, rows) : 0;
     if (rows) {
@@ -955,6 +950,7 @@ bool ss_autoscaler_tick(struct ss_autoscaler *a, int64_t now_ms, int64_t *next_m
                             .spec_json = spec_json_of(res.obj ? res.obj : obj, pi, ci, cs, p)};
             if (visit(a, &c, display, now_ms, next_ms))
               changed = true;
+            json_decref(c.scale_obj);
           }
         }
       }

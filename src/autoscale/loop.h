@@ -5,16 +5,19 @@
  * the stored SeldonDeployments; for each target whose poll is due it builds
  * the inputs (replicas, readiness and CPU/memory from the metrics window;
  * prometheus triggers from a Prometheus server over HTTP, or from the
- * embedded source when the trigger names no serverAddress), evaluates, and
- * stores the decision as a read-only HorizontalPodAutoscaler
- * (autoscaling/v2) or ScaledObject (keda.sh/v1alpha1) named after the
- * replica set, whose status.desiredReplicas the reconciler applies. Scaling
+ * embedded source when the trigger names no serverAddress), evaluates from
+ * the target Deployment's spec.replicas (its scale: whatever wrote it last,
+ * a manual scale included), and writes a new size there and nowhere else,
+ * as the HPA controller writes a target's /scale (with the resourceVersion
+ * it read: a write in between wins, and the next sync works from it). The
+ * status goes into a read-only HorizontalPodAutoscaler (autoscaling/v2) or
+ * ScaledObject (keda.sh/v1alpha1) named after the Deployment. Scaling
  * events are recorded against the SeldonDeployment.
  *
  * Every time here is wall-clock ms (the metrics window's clock).
  *
  * loop/ decides when to poll and what to feed the pure cores; it does not
- * start or stop replicas (control/ does, from the stored decision). */
+ * start or stop replicas (control/ runs what the Deployment says). */
 #ifndef SS_AUTOSCALE_LOOP_H
 #define SS_AUTOSCALE_LOOP_H
 
@@ -28,6 +31,8 @@
 #define SS_AUTOSCALE_DEFAULT_HPA_SYNC_MS 15000
 /* Per resource override of the sync period / pollingInterval, in ms. */
 #define SS_AUTOSCALE_ANN_SYNC "servescale.io/sync-period-ms"
+/* A target whose Deployment is not stored yet is looked at again this soon. */
+#define SS_AUTOSCALE_RETRY_MS 200
 
 #define SS_AUTOSCALE_HPA_GROUP "autoscaling"
 #define SS_AUTOSCALE_HPA_PLURAL "horizontalpodautoscalers"

@@ -223,11 +223,15 @@ static void conditions(const json_t *obj) {
   ss_cli_table_free(t);
 }
 
-static void events(struct ss_client *c, const char *ns, const char *name) {
+/* The events of this object, as kubectl describe selects them: by name and
+ * uid, so that those of an earlier object of the same name are left out. */
+static void events(struct ss_client *c, const char *ns, const char *name, const char *uid) {
   struct ss_client_error err = {0};
   json_t *list = NULL;
   char field[400];
-  snprintf(field, sizeof field, "involvedObject.name=%s", name);
+  int n = snprintf(field, sizeof field, "involvedObject.name=%s", name);
+  if (uid && *uid)
+    snprintf(field + n, sizeof field - (size_t)n, ",involvedObject.uid=%s", uid);
   if (ss_client_list(c, ss_client_kind_find("events"), ns, NULL, field, &list, &err)) {
     printf("Events:       <unavailable: %s>\n", err.msg);
     return;
@@ -277,7 +281,8 @@ static void describe(struct ss_client *c, const struct ss_client_kind *k, const 
   conditions(obj);
   const char *name = json_string_value(at(obj, "metadata", "name"));
   if (name && strcmp(k->plural, "events") != 0)
-    events(c, k->namespaced ? ns : "default", name);
+    events(c, k->namespaced ? ns : "default", name,
+           json_string_value(at(obj, "metadata", "uid")));
 }
 
 int ss_cmd_describe(int argc, char **argv) {

@@ -206,7 +206,9 @@ enum ss_err ss_client_watch_events(struct ss_client *c, const char *ns, const ch
     o = *opts;
   if (!name || !*name)
     return ss__client_fail(err, SS_EUSAGE, "no object named for its events");
-  snprintf(field, sizeof field, "involvedObject.name=%s", name);
+  int n = snprintf(field, sizeof field, "involvedObject.name=%s", name);
+  if (o.uid && *o.uid)
+    snprintf(field + n, sizeof field - (size_t)n, ",involvedObject.uid=%s", o.uid);
   o.field_selector = field;
   struct events_state es = {.fn = fn, .ctx = ctx, .listing = true};
   return ss_client_watch(c, ss_client_kind_find("events"), ns && *ns ? ns : ss_client_namespace(c),

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "control/control.h"
+#include "control/deployments.h"
+#include "control/ownership.h"
 #include "control/gauges.h"
 #include "model/resource.h"
 
@@ -14,6 +16,8 @@
 #define SS_DEFAULT_READINESS_PERIOD_MS 10
 #define SS_MAX_OWNED 4096
 #define SS_CONTROL_MAX_ROUTED 1024 /* replicas of one replica set the gateway sees */
+/* The same failed status write is logged again at most this often. */
+#define SS_CONTROL_RELOG_MS 10000
 
 /* A replica set and the resource that owns it. */
 struct owned {
@@ -32,10 +36,52 @@ struct ss_control {
   struct ss__gauges *gauges;
   uint64_t route_sig, last_route_sig; /* what the gateway was last given */
   bool published;
+  struct ss_deployments *deployments; /* the apps/v1 Deployments it stores */
   pthread_mutex_t mu;
   struct owned *owned;
   size_t n_owned;
+  /* the last failed store call logged (tick's thread only) */
+  char store_failure[768];
+  int64_t store_failure_ms;
+  unsigned store_failure_repeats;
+  /* deployments whose failure this process has logged (tick's thread only) */
+  struct failing *failing;
+  size_t n_failing;
 };
+
+/* A failed deployment, logged once per reason while it stays failed. */
+struct failing {
+  char uid[64];
+  uint64_t why;  /* hash of the reason logged */
+  bool seen;     /* failed in the current pass */
+};
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* s as the value of a key=value log field: quoted, with quotes,
+ * backslashes and line breaks escaped, so that one event is one line. */
+static const char *log_quote(const char *s, char *buf, size_t size) {
+  size_t o = 0;
+  if (size < 3)
+    return "\"\"";
+  buf[o++] = '"';
+  for (; s && *s && o + 3 < size; s++) {
+    char c = *s;
+    if (c == '"' || c == '\\') {
+      buf[o++] = '\\';
+      buf[o++] = c;
+    } else {
+      buf[o++] = (c == '\n' || c == '\r') ? ' ' : c;
+    }
+  }
+  buf[o++] = '"';
+  buf[o] = '\0';
+  return buf;
+}
 
 static void now_rfc3339(char *buf, size_t size) {
   time_t t = time(NULL);
@@ -49,7 +95,9 @@ struct ss_control *ss_control_new(const struct ss_control_config *cfg) {
   if (!c)
     return NULL;
   c->cfg = *cfg;
-  if (cfg->metrics && !(c->gauges = ss__gauges_new(cfg->metrics))) {
+  if ((cfg->metrics && !(c->gauges = ss__gauges_new(cfg->metrics))) ||
+      !(c->deployments = ss_deployments_new(cfg->store))) {
+    ss__gauges_free(c->gauges);
     free(c);
     return NULL;
   }
@@ -64,6 +112,8 @@ void ss_control_free(struct ss_control *c) {
     json_decref(c->owned[i].owner);
   free(c->owned);
   ss__gauges_free(c->gauges);
+  ss_deployments_free(c->deployments);
+  free(c->failing);
   pthread_mutex_destroy(&c->mu);
   free(c);
 }
@@ -89,6 +139,12 @@ static struct owned *add_owned(struct ss_control *c, const char *rs) {
   return o;
 }
 
+static bool same_uid(const json_t *a, const json_t *b) {
+  const char *ua = json_string_value(json_object_get(json_object_get(a, "metadata"), "uid"));
+  const char *ub = json_string_value(json_object_get(json_object_get(b, "metadata"), "uid"));
+  return ua && ub && strcmp(ua, ub) == 0;
+}
+
 static json_t *owner_ref(const json_t *obj) {
   json_t *md = json_object_get(obj, "metadata");
   return json_pack("{s:O?, s:O?, s:{s:O?, s:O?, s:O?}}", "apiVersion",
@@ -106,7 +162,16 @@ static void event(struct ss_control *c, const json_t *about, const char *type,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  ss_store_event(c->cfg.store, about, type, reason, msg, NULL);
+  struct ss_error err = {0};
+  if (ss_store_event(c->cfg.store, about, type, reason, msg, &err)) {
+    json_t *md = json_object_get(about, "metadata");
+    const char *ns = json_string_value(json_object_get(md, "namespace"));
+    const char *name = json_string_value(json_object_get(md, "name"));
+    char q1[600], q2[600];
+    fprintf(stderr, "event=event_write_failed sdep=%s/%s reason=%s message=%s error=%s\n",
+            ns ? ns : "", name ? name : "", reason, log_quote(msg, q1, sizeof q1),
+            log_quote(err.msg[0] ? err.msg : ss_err_msg(err.code), q2, sizeof q2));
+  }
 }
 
 void ss_control_runtime_event(void *ctx, const char *rs, const char *type, const char *reason,
@@ -230,70 +295,65 @@ static char **build_env(const struct ss_sdep *s, const struct ss_predictor *p,
   return v;
 }
 
-/* The size the autoscaler decided for replica set display in ns: the
- * status.desiredReplicas of its ScaledObject (keda) or
- * HorizontalPodAutoscaler; -1 when there is none yet, or when it was made
- * before the scale's spec.replicas changed to spec_replicas. */
-static int autoscaler_decision(struct ss_control *c, const char *ns, const char *display,
-                               bool keda, int spec_replicas) {
-  struct ss_kind_ref k = keda ? (struct ss_kind_ref){"keda.sh", "scaledobjects"}
-                              : (struct ss_kind_ref){"autoscaling", "horizontalpodautoscalers"};
-  json_t *obj = NULL;
-  int n = -1;
-  if (ss_store_get(c->cfg.store, k, ns, display, &obj, NULL) == SS_EOK) {
-    json_t *d = json_object_get(json_object_get(obj, "status"), "desiredReplicas");
-    json_t *seen = json_object_get(json_object_get(obj, "status"), "specReplicas");
-    /* a manual scale the autoscaler has not seen yet applies first, as on
-     * Kubernetes; its next sync works from it */
-    if (json_is_integer(d) && json_integer_value(d) >= 0 &&
-        (!json_is_integer(seen) || json_integer_value(seen) == spec_replicas))
-      n = (int)json_integer_value(d);
-  }
-  json_decref(obj);
-  return n;
-}
-
-/* Replicas a componentSpec should run now. Autoscaled ones run what their
- * autoscaler decided, kept inside [min, max] (a decision is never outside,
- * but the spec may have changed since); until it decided, their scaler's
- * minimum (at least 1). */
-static int desired_replicas(struct ss_control *c, const char *ns, const char *display,
-                            const struct ss_sdep *s, const struct ss_predictor *p,
-                            const struct ss_component_spec *cs) {
-  int n = ss_component_replicas(s, p, cs);
-  int decided =
-      cs->keda || cs->hpa ? autoscaler_decision(c, ns, display, cs->keda != NULL, n) : -1;
-  if (decided >= 0) {
-    int lo = cs->keda ? cs->keda->min_replicas : cs->hpa->min_replicas;
-    int hi = cs->keda ? cs->keda->max_replicas : cs->hpa->max_replicas;
-    if (cs->keda && cs->keda->idle_replicas >= 0 && decided == cs->keda->idle_replicas)
-      return decided;
-    return decided < lo ? lo : decided > hi ? hi : decided;
-  }
-  if (cs->keda) {
-    int lo = cs->keda->min_replicas > 0 ? cs->keda->min_replicas : 1;
-    if (n < lo)
-      n = lo;
-    if (n > cs->keda->max_replicas)
-      n = cs->keda->max_replicas;
-  } else if (cs->hpa) {
-    if (n < cs->hpa->min_replicas)
-      n = cs->hpa->min_replicas;
-    if (n > cs->hpa->max_replicas)
-      n = cs->hpa->max_replicas;
-  }
-  return n;
-}
-
 struct rs_plan {
   char name[SS_RS_NAME_LEN];     /* the runtime's key: "<namespace>.<display>" */
   char display[SS_RS_NAME_LEN];  /* the replica set's name, as Seldon names Deployments */
   int replicas;
   bool failed;
+  bool refused;                  /* failed because the runtime refused it: what ran, runs */
+  bool autoscaled;               /* an autoscaler writes its Deployment's spec.replicas */
+  char expect_rv[32];            /* the stored Deployment's resourceVersion that was read */
   char message[256];
 };
 
+/* Why ss_runtime_set refused a replica set, in a user's words. */
+static void refusal(struct rs_plan *plan, int rc) {
+  plan->failed = plan->refused = true;
+  switch (rc) {
+  case SS_ELIMIT:
+    snprintf(plan->message, sizeof plan->message,
+             "replica set %s: %d replicas is more than the limit of %d per replica set",
+             plan->display, plan->replicas, SS_RUNTIME_MAX_REPLICAS);
+    break;
+  case SS_EINVALID:
+    snprintf(plan->message, sizeof plan->message,
+             "replica set %s: the runtime refused it (a name it cannot use, or no command)",
+             plan->display);
+    break;
+  default:
+    snprintf(plan->message, sizeof plan->message, "replica set %s: %s", plan->display,
+             ss_err_msg((enum ss_err)rc));
+    break;
+  }
+}
+
 /* Sets up one container's replica set; fills plan. */
+/* Replicas a componentSpec container runs: the rule of ownership.h. An
+ * autoscaled one runs its stored Deployment's spec.replicas (the
+ * autoscaler's to write), remembering the resourceVersion read so that
+ * storing the Deployment again never overwrites a newer scale. */
+static int desired_replicas(struct ss_control *c, const char *ns, const struct ss_sdep *s,
+                            const struct ss_predictor *p, const struct ss_component_spec *cs,
+                            struct rs_plan *plan) {
+  struct ss_replicas_in in = {ss_component_replicas(s, p, cs), cs->keda || cs->hpa, -1};
+  plan->autoscaled = in.autoscaled;
+  plan->expect_rv[0] = '\0';
+  json_t *d = NULL;
+  if (in.autoscaled &&
+      ss_store_get(c->cfg.store, SS_DEPLOYMENTS_KIND, ns, plan->display, &d, NULL) == SS_EOK) {
+    const json_t *md = json_object_get(d, "metadata");
+    json_t *r = json_object_get(json_object_get(d, "spec"), "replicas");
+    if (json_is_integer(r))
+      in.stored = (int32_t)json_integer_value(r);
+    snprintf(plan->expect_rv, sizeof plan->expect_rv, "%s",
+             json_string_value(json_object_get(md, "resourceVersion"))
+                 ? json_string_value(json_object_get(md, "resourceVersion"))
+                 : "");
+  }
+  json_decref(d);
+  return ss_replicas_for_deployment(&in);
+}
+
 static void plan_container(struct ss_control *c, const json_t *obj, const struct ss_sdep *s,
                            const struct ss_predictor *p, const struct ss_component_spec *cs,
                            size_t ci, const json_t *cont_json, struct rs_plan *plan) {
@@ -306,7 +366,7 @@ static void plan_container(struct ss_control *c, const json_t *obj, const struct
   /* Names are unique per namespace, as in Kubernetes; namespaces and names
    * are DNS labels, so the dot cannot be part of either. */
   snprintf(plan->name, sizeof plan->name, "%s.%s", ns ? ns : "default", plan->display);
-  plan->replicas = desired_replicas(c, ns ? ns : "default", plan->display, s, p, cs);
+  plan->replicas = desired_replicas(c, ns ? ns : "default", s, p, cs, plan);
   json_t *argv = ss_image_map_resolve(c->cfg.images, k->image);
   if (!argv) {
     plan->failed = true;
@@ -330,8 +390,10 @@ static void plan_container(struct ss_control *c, const json_t *obj, const struct
   t.grace_seconds = (int)cs->termination_grace_seconds;
   t.cpu_request_milli = k->has_cpu_request ? k->cpu_request.milli : 0;
   t.memory_request_bytes = k->has_memory_request ? k->memory_request.milli / 1000 : 0;
-  if (t.argv && t.env)
-    ss_runtime_set(c->cfg.runtime, plan->name, &t, plan->replicas);
+  int rc = t.argv && t.env ? ss_runtime_set(c->cfg.runtime, plan->name, &t, plan->replicas)
+                           : SS_ENOMEM;
+  if (rc != SS_EOK)
+    refusal(plan, rc);
   free_vec(t.argv);
   free_vec(t.env);
   free_vec(t.readiness.exec_argv);
@@ -357,6 +419,72 @@ static json_t *condition(const json_t *old_status, const char *type, bool ok,
   }
   return json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", type, "status", st, "reason", reason,
                    "message", message, "lastTransitionTime", since);
+}
+
+/* Logs a failed store call: one line, again only when it differs from
+ * the last one logged or SS_CONTROL_RELOG_MS later (a pass retries it as
+ * often as every few milliseconds). */
+static void store_failed(struct ss_control *c, const char *event, const char *ns,
+                         const char *name, enum ss_err rc, const struct ss_error *err) {
+  char what[768], q[600];
+  snprintf(what, sizeof what, "event=%s sdep=%s/%s error=%s", event, ns ? ns : "",
+           name ? name : "", log_quote(err->msg[0] ? err->msg : ss_err_msg(rc), q, sizeof q));
+  int64_t now = mono_ms();
+  if (strcmp(what, c->store_failure) == 0 && now - c->store_failure_ms < SS_CONTROL_RELOG_MS) {
+    c->store_failure_repeats++;
+    return;
+  }
+  fprintf(stderr, "%s repeated=%u\n", what, c->store_failure_repeats);
+  snprintf(c->store_failure, sizeof c->store_failure, "%s", what);
+  c->store_failure_ms = now;
+  c->store_failure_repeats = 0;
+}
+
+static uint64_t sig_add(uint64_t h, const char *s, uint64_t v);
+
+/* Logs that a deployment failed, and why: once per reason while it stays
+ * failed in this process (a restarted daemon says it again). */
+static void log_failed(struct ss_control *c, const json_t *obj, const char *why) {
+  json_t *md = json_object_get(obj, "metadata");
+  const char *ns = json_string_value(json_object_get(md, "namespace"));
+  const char *name = json_string_value(json_object_get(md, "name"));
+  const char *uid = json_string_value(json_object_get(md, "uid"));
+  uint64_t h = sig_add(0, why, 0);
+  struct failing *f = NULL;
+  for (size_t i = 0; uid && i < c->n_failing && !f; i++)
+    if (strcmp(c->failing[i].uid, uid) == 0)
+      f = &c->failing[i];
+  if (!f && uid) {
+    struct failing *v = realloc(c->failing, (c->n_failing + 1) * sizeof *v);
+    if (v) {
+      c->failing = v;
+      f = &c->failing[c->n_failing++];
+      memset(f, 0, sizeof *f);
+      snprintf(f->uid, sizeof f->uid, "%s", uid);
+      f->why = h + 1; /* differs: logged below */
+    }
+  }
+  if (f)
+    f->seen = true;
+  if (f && f->why == h)
+    return;
+  if (f)
+    f->why = h;
+  char q[600];
+  fprintf(stderr, "event=deployment_failed sdep=%s/%s reason=%s\n", ns ? ns : "",
+          name ? name : "", log_quote(why, q, sizeof q));
+}
+
+/* Forgets the failures of deployments not failed in the pass that ended. */
+static void failing_sweep(struct ss_control *c) {
+  for (size_t i = 0; i < c->n_failing;) {
+    if (!c->failing[i].seen) {
+      c->failing[i] = c->failing[--c->n_failing];
+    } else {
+      c->failing[i].seen = false;
+      i++;
+    }
+  }
 }
 
 static void write_status(struct ss_control *c, const json_t *obj, const struct rs_plan *plans,
@@ -390,6 +518,8 @@ static void write_status(struct ss_control *c, const json_t *obj, const struct r
                                   plans[i].replicas));
   }
   const char *state = failed ? "Failed" : all_ready ? "Available" : "Creating";
+  if (failed) /* the status and an event say it; the log too, once */
+    log_failed(c, obj, why);
   if (!failed && !all_ready)
     snprintf(why, sizeof why, "waiting for replicas to be ready (%d of %d running)", total, want);
   char url[512] = "";
@@ -423,7 +553,10 @@ static void write_status(struct ss_control *c, const json_t *obj, const struct r
   json_object_set_new(status, "conditions", conds);
   if (!json_equal(status, old)) {
     struct ss_kind_ref k = {SS_SDEP_GROUP, "seldondeployments"};
-    ss_store_update_status(c->cfg.store, k, ns, name, status, NULL, NULL, NULL);
+    struct ss_error err = {0};
+    enum ss_err rc = ss_store_update_status(c->cfg.store, k, ns, name, status, NULL, NULL, &err);
+    if (rc && rc != SS_ENOTFOUND) /* not found: deleted since this pass listed it */
+      store_failed(c, "status_write_failed", ns, name, rc, &err);
     const char *old_state = json_string_value(json_object_get(old, "state"));
     if (!old_state || strcmp(old_state, state) != 0) {
       if (failed)
@@ -489,6 +622,33 @@ static void route_replicas(struct ss_control *c, struct ss_gw_table *table, cons
                 c->cfg.gateway ? ss_gateway_queued(c->cfg.gateway, plan->name) : 0);
 }
 
+/* Stores the Deployments of the replica sets planned for obj (none when it
+ * has errors: then what it owned is collected). */
+static void sync_deployments(struct ss_control *c, const json_t *obj,
+                             const struct ss_resource *res, const struct rs_plan *plans,
+                             size_t n_plans) {
+  struct ss_deploy_run *runs = calloc(n_plans ? n_plans : 1, sizeof *runs);
+  struct ss_rs_status *st = calloc(n_plans ? n_plans : 1, sizeof *st);
+  size_t n = 0;
+  for (size_t i = 0; runs && st && i < n_plans; i++) {
+    if (plans[i].failed && !plans[i].refused)
+      continue;
+    bool known = ss_runtime_status(c->cfg.runtime, plans[i].name, &st[n]);
+    runs[n] = (struct ss_deploy_run){plans[i].display, plans[i].replicas, known ? &st[n] : NULL,
+                                     plans[i].expect_rv};
+    n++;
+  }
+  struct ss_error err = {0};
+  if (runs && st && ss_deployments_sync(c->deployments, obj, res, runs, n, &err)) {
+    const json_t *md = json_object_get(obj, "metadata");
+    fprintf(stderr, "event=deployment_write_failed sdep=%s/%s error=\"%s\"\n",
+            json_string_value(json_object_get(md, "namespace")),
+            json_string_value(json_object_get(md, "name")), err.msg);
+  }
+  free(runs);
+  free(st);
+}
+
 static void reconcile_sdep(struct ss_control *c, json_t *obj, struct ss_gw_table *table) {
   struct ss_resource *res = calloc(1, sizeof *res);
   struct rs_plan *plans = NULL;
@@ -498,6 +658,9 @@ static void reconcile_sdep(struct ss_control *c, json_t *obj, struct ss_gw_table
   if (!res)
     return;
   if (ss_resource_decode(obj, NULL, "", NULL, res)) {
+    /* not even decoded (out of memory): what it owns stays as it is */
+    ss_deployments_keep_owner(c->deployments,
+                              json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid")));
     ss_resource_free(res);
     free(res);
     return;
@@ -538,10 +701,12 @@ static void reconcile_sdep(struct ss_control *c, json_t *obj, struct ss_gw_table
         plan_container(c, obj, s, p, cs, k, json_array_get(conts, k), plan);
         pthread_mutex_lock(&c->mu);
         struct owned *o = find_owned(c, plan->name);
-        bool is_new = !o;
         if (!o)
           o = add_owned(c, plan->name);
-        int before = o ? o->desired : -1;
+        /* desired is what the runtime accepted: -1 until it first did, and
+         * for an owner that is not the one it was (deleted and created
+         * again under the same name: another uid) */
+        int before = o && same_uid(o->owner, owner) ? o->desired : -1;
         if (o) {
           o->seen = true;
           snprintf(o->ns, sizeof o->ns, "%s", ns ? ns : "");
@@ -551,16 +716,20 @@ static void reconcile_sdep(struct ss_control *c, json_t *obj, struct ss_gw_table
                    cs->containers[k].image ? cs->containers[k].image : "");
           json_decref(o->owner);
           o->owner = json_incref(owner);
-          o->desired = plan->replicas;
+          if (!plan->failed)
+            o->desired = plan->replicas;
           o->failed = plan->failed;
+          snprintf(o->message, sizeof o->message, "%s", plan->failed ? plan->message : "");
         }
         pthread_mutex_unlock(&c->mu);
-        if (!plan->failed)
+        /* a refused change leaves running what ran: still routed */
+        if (!plan->failed || plan->refused)
           route_replicas(c, routed ? table : NULL, ns ? ns : "default", name, pi, ci, k, plan);
-        if (is_new && !plan->failed)
+        /* no Created or Scaled event for what did not happen */
+        if (!plan->failed && before < 0)
           event(c, obj, "Normal", "Created", "Created replica set %s with %d replica(s)",
                 plan->display, plan->replicas);
-        else if (before >= 0 && before != plan->replicas)
+        else if (!plan->failed && before != plan->replicas)
           event(c, obj, "Normal", "ScalingReplicaSet", "Scaled %s replica set %s to %d",
                 plan->replicas > before ? "up" : "down", plan->display, plan->replicas);
       }
@@ -568,6 +737,7 @@ static void reconcile_sdep(struct ss_control *c, json_t *obj, struct ss_gw_table
   }
   json_decref(owner);
   write_status(c, obj, plans, n_plans, decode_error);
+  sync_deployments(c, obj, res, plans, n_plans);
 out:
   free(plans);
   if (!routed) {
@@ -603,8 +773,12 @@ void ss_control_tick(struct ss_control *c, int64_t now_ms) {
   json_t *items = NULL;
   uint64_t rv;
   struct ss_kind_ref k = {SS_SDEP_GROUP, "seldondeployments"};
-  if (ss_store_list(c->cfg.store, k, NULL, &items, &rv, NULL))
+  struct ss_error err = {0};
+  enum ss_err rc = ss_store_list(c->cfg.store, k, NULL, &items, &rv, &err);
+  if (rc) {
+    store_failed(c, "list_failed", "", "", rc, &err);
     return;
+  }
   pthread_mutex_lock(&c->mu);
   for (size_t i = 0; i < c->n_owned; i++)
     c->owned[i].seen = false;
@@ -616,6 +790,8 @@ void ss_control_tick(struct ss_control *c, int64_t now_ms) {
   c->route_sig = 0;
   json_array_foreach(items, i, obj) reconcile_sdep(c, obj, table);
   ss__gauges_end(c->gauges);
+  failing_sweep(c);
+  ss_deployments_collect(c->deployments);
   json_decref(items);
   if (table && c->published && c->route_sig == c->last_route_sig) {
     ss_gw_table_free(table); /* nothing the gateway routes by changed */

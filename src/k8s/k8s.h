@@ -43,6 +43,16 @@ struct ss_render_opts {
 enum ss_err ss_k8s_render(const struct ss_resource_set *set, const struct ss_render_opts *o,
                           json_t *out, struct ss_error *err);
 
+/* The objects one SeldonDeployment (r, decoded without errors) runs on:
+ * a Service per predictor, a Deployment per componentSpec container and
+ * its HorizontalPodAutoscaler or ScaledObject, appended to objs in that
+ * order. The same objects render prints and the SeldonDeployment
+ * controller (src/control) stores, so what runs on one machine is what
+ * runs on a cluster. prometheus_url fills triggers without serverAddress.
+ * SS_ENOMEM is the only failure. */
+enum ss_err ss_k8s_sdep_objects(const struct ss_resource *r, const char *prometheus_url,
+                                json_t *objs);
+
 /* ---- the pure conversions, exposed for tests ---- */
 
 /* The Deployment name of container ci of a componentSpec: its replica set

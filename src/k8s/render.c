@@ -57,8 +57,8 @@ static const json_t *hpa_json(const struct ss_predictor *p, const json_t *p_json
   return json_object_get(cs_json, "hpaSpec");
 }
 
-static enum ss_err render_sdep(const struct ss_resource *r, const struct ss_render_opts *o,
-                               json_t *objs) {
+enum ss_err ss_k8s_sdep_objects(const struct ss_resource *r, const char *prometheus_url,
+                                json_t *objs) {
   const struct ss_sdep *s = &r->u.sdep;
   const char *ns = ss_resource_namespace(r);
   const json_t *preds = json_object_get(json_object_get(r->obj, "spec"), "predictors");
@@ -78,7 +78,7 @@ static enum ss_err render_sdep(const struct ss_resource *r, const struct ss_rend
           continue;
         rc = add(objs, ss_k8s_autoscaler(c, hpa_json(p, p_json, c, cs_json),
                                          json_object_get(cs_json, "kedaSpec"), name, ns,
-                                         o->prometheus_url, s->name));
+                                         prometheus_url, s->name));
       }
     }
   }
@@ -125,7 +125,7 @@ enum ss_err ss_k8s_render(const struct ss_resource_set *set, const struct ss_ren
       goto out;
     }
     if (r->kind == SS_KIND_SDEP)
-      rc = render_sdep(r, o, objs);
+      rc = ss_k8s_sdep_objects(r, o->prometheus_url, objs);
     else if (r->kind == SS_KIND_MODEL || r->kind == SS_KIND_SERVER)
       rc = add(objs, ss__k8s_core2(r));
     if (rc) {

@@ -20,7 +20,8 @@ from ss_e2e import Checks, Daemon, stop_all, stop_process, wait_until  # noqa: E
 
 BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "servescale")
 SOURCE = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else ".")
-EXAMPLE = os.path.join(SOURCE, "examples", "model_with_keda_prom.yaml")
+# scaled by hand in these tests: a SeldonDeployment without an autoscaler
+EXAMPLE = os.path.join(SOURCE, "tests", "cases", "valid-plain.yaml")
 SDEP_FLOW = os.path.join(os.path.dirname(BINARY), "examples", "client", "sdep_flow")
 NS = "clitest"
 CMD_TIMEOUT_S = 150        # one CLI command, waits included
@@ -150,10 +151,14 @@ def test_cli(d, tmp):
         ok, body = False, repr(e)
     c("a prediction to status.address.url answers", ok, "%s: %s" % (url, body))
 
-    rc, out, err = ss(d, "describe", "sdep/seldon-model", "-n", NS)
+    keda_ns = NS + "-keda"
+    ss(d, "apply", "-f", os.path.join(SOURCE, "examples", "model_with_keda_prom.yaml"), "-n", keda_ns)
+    rc, out, err = ss(d, "describe", "sdep/seldon-model", "-n", keda_ns)
     c("describe shows spec, replica sets and autoscaling",
       rc == 0 and "Predictors:" in out and "seldon-model-example-0-classifier" in out
       and "KEDA: min 1, max 5" in out, out + err)
+    ss(d, "delete", "sdep/seldon-model", "-n", keda_ns)
+    rc, out, err = ss(d, "describe", "sdep/seldon-model", "-n", NS)
     c("describe shows status, conditions and events",
       "State:" in out and "Conditions:" in out and "Events:" in out and "Created replica set" in out,
       out)
@@ -214,6 +219,19 @@ def test_cli(d, tmp):
     c("no mock-classifier of the deployment remains", gone, replicas_of(d, NS, "seldon-model"))
     rc, out, err = ss(d, "get", "sdep/seldon-model", "-n", NS)
     c("get after delete: NotFound", rc == 1 and "Error from server (NotFound)" in err, out + err)
+    # the same name again: describe shows this object's events, not the
+    # deleted one's (which was scaled to 2)
+    rc, out, err = ss(d, "apply", "-f", EXAMPLE, "-n", NS)
+    rc2, _, err2 = ss(d, "wait", "sdep/seldon-model", "-n", NS, "--for=condition=Ready",
+                      "--timeout=60s")
+    rc3, out, err3 = ss(d, "describe", "sdep/seldon-model", "-n", NS)
+    events_part = out.split("Events:", 1)[-1]
+    c("describe of a recreated deployment shows only its own events",
+      rc == 0 and rc2 == 0 and rc3 == 0 and "Created replica set" in events_part
+      and "Scaled down" not in events_part
+      and " to 2" not in events_part, events_part + err + err2 + err3)
+    ss(d, "delete", "sdep/seldon-model", "-n", NS)
+    ss(d, "wait", "sdep/seldon-model", "-n", NS, "--for=delete", "--timeout=60s")
 
     # errors
     bad = os.path.join(tmp, "bad.yaml")

@@ -29,6 +29,7 @@ struct fix {
 
 static const struct ss_kind_ref SDEP = {"machinelearning.seldon.io", "seldondeployments"};
 static const struct ss_kind_ref SO = {"keda.sh", "scaledobjects"};
+static const struct ss_kind_ref DEPLOY = {"apps", "deployments"};
 
 static int setup(void **state) {
   struct fix *f = calloc(1, sizeof *f);
@@ -79,6 +80,22 @@ static void create_sdep(struct fix *f, int min_replicas) {
   assert_non_null(obj);
   assert_int_equal(ss_store_create(f->st, SDEP, obj, NULL, NULL), SS_EOK);
   json_decref(obj);
+  /* its Deployment, as the SeldonDeployment controller creates it for a
+   * kedaSpec: spec.replicas 1 (Kubernetes' default), the autoscaler's from then on */
+  obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:i}}", "apiVersion", "apps/v1", "kind",
+                  "Deployment", "metadata", "name", RS, "namespace", "ns", "spec", "replicas", 1);
+  assert_int_equal(ss_store_create(f->st, DEPLOY, obj, NULL, NULL), SS_EOK);
+  json_decref(obj);
+}
+
+/* The target Deployment's spec.replicas: what the loop wrote. */
+static int scale_of(struct fix *f) {
+  json_t *o = NULL;
+  ss_store_get(f->st, DEPLOY, "ns", RS, &o, NULL);
+  json_t *r = json_object_get(json_object_get(o, "spec"), "replicas");
+  int n = json_is_integer(r) ? (int)json_integer_value(r) : -1;
+  json_decref(o);
+  return n;
 }
 
 static json_t *scaled_object(struct fix *f) {
@@ -117,6 +134,7 @@ static void test_a_kedaSpec_target_is_stored_as_a_scaled_object_with_its_spec(vo
   assert_string_equal(cond(o, "Active"), "False");
   json_decref(o);
   assert_int_equal(desired(f), 1); /* no traffic: stays at minReplicaCount */
+  assert_int_equal(scale_of(f), 1); /* written to the Deployment's scale */
 }
 
 static void test_a_rate_above_threshold_scales_up_by_the_hpa_policy(void **state) {
@@ -133,6 +151,7 @@ static void test_a_rate_above_threshold_scales_up_by_the_hpa_policy(void **state
    * behavior, so neither does the HPA KEDA makes, and Kubernetes' path
    * without one allows max(2 x 1, 4) = 4 from 1 */
   assert_int_equal(desired(f), 4);
+  assert_int_equal(scale_of(f), 4); /* written to the Deployment's scale */
   assert_int_equal(next, T0 + 1000);
   json_t *o = scaled_object(f);
   assert_string_equal(cond(o, "Active"), "True");
@@ -148,10 +167,12 @@ static void test_idle_goes_to_zero_and_a_waiting_request_wakes_it_at_once(void *
   ss_autoscaler_tick(f->a, T0, NULL);
   ss_autoscaler_tick(f->a, T0 + 6000, NULL); /* past cooldownPeriod 5 */
   assert_int_equal(desired(f), 0);
+  assert_int_equal(scale_of(f), 0); /* written to the Deployment's scale */
   /* not due for another second, but a request waits at zero */
   ss_autoscaler_activate(f->a, "ns." RS);
   assert_true(ss_autoscaler_tick(f->a, T0 + 6100, NULL));
   assert_int_equal(desired(f), 1);
+  assert_int_equal(scale_of(f), 1); /* written to the Deployment's scale */
 }
 
 static void test_a_deleted_deployment_takes_its_scaled_object_along(void **state) {

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""End-to-end: the objects a cluster would show, with the machine's kubectl.
+The seed notebook "Scale Seldon Deployments based on Prometheus metrics"
+runs, verbatim:
+
+    kubectl get deployment seldon-model-example-0-classifier -n seldon
+    kubectl get deployment -n seldon seldon-model-example-0-classifier -o json   (.status.replicas)
+    kubectl get deployment/seldon-model-example-0-classifier -n seldon scaledobject/seldon-model-example-0-classifier
+
+Each SeldonDeployment owns one apps/v1 Deployment per componentSpec
+container (ownerReferences), whose spec.replicas and status follow what
+runs; `kubectl rollout status` waits on it; `kubectl get all` lists what a
+cluster lists; deleting the SeldonDeployment deletes its Deployments.
+
+Usage: test_object_graph.py SERVESCALE_BINARY SOURCE_DIR
+"""
+import json
+import os
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ss_e2e import Checks, Daemon, stop_all, wait_until, args_or_default  # noqa: E402
+
+BINARY, SOURCE = args_or_default()
+EXAMPLES = os.path.join(SOURCE, "examples")
+NS = "seldon"
+DEP = "seldon-model-example-0-classifier"
+checks = Checks()
+check = checks.check
+
+PLAIN = """apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata:
+  name: plain
+spec:
+  predictors:
+  - name: main
+    replicas: 1
+    graph: {name: classifier, type: MODEL}
+    componentSpecs:
+    - spec:
+        containers:
+        - name: classifier
+          image: seldonio/mock_classifier:1.0
+"""
+
+
+def columns(out):
+    lines = [l for l in out.splitlines() if l.strip()]
+    return [l.split() for l in lines]
+
+
+def deployment(d, name, ns):
+    rc, out, err = d.kubectl("get", "deployment", "-n", ns, name, "-o", "json")
+    try:
+        return json.loads(out) if rc == 0 else None
+    except ValueError:
+        return None
+
+
+def seed_commands(d):
+    rc, out, err = d.kubectl("apply", "-f", os.path.join(EXAMPLES, "model_with_keda_prom.yaml"),
+                             "-n", NS)
+    check("the seed's KEDA example applies in namespace seldon", rc == 0, (out, err))
+    rc, out, err = d.kubectl("wait", "--for=condition=ready", "sdep/seldon-model", "-n", NS,
+                             "--timeout=60s", timeout=75)
+    check("it becomes ready", rc == 0, (out, err))
+
+    ok = wait_until(lambda: columns(d.kubectl("get", "deployment", DEP, "-n", NS)[1])[1:2]
+                    and columns(d.kubectl("get", "deployment", DEP, "-n", NS)[1])[1][1] == "1/1", 30)
+    rc, out, err = d.kubectl("get", "deployment", DEP, "-n", NS)
+    rows = columns(out)
+    check("kubectl get deployment %s -n seldon: NAME READY UP-TO-DATE AVAILABLE AGE" % DEP,
+          ok and rc == 0 and rows[0] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+          and rows[1][:4] == [DEP, "1/1", "1", "1"], (rc, out, err))
+
+    obj = deployment(d, DEP, NS)
+    check("kubectl get deployment -o json: .status.replicas is 1 (the notebook's getNumberPods)",
+          obj is not None and obj["status"]["replicas"] == 1, obj and obj.get("status"))
+    sdep = d.get_sdep(NS, "seldon-model")
+    refs = (obj or {}).get("metadata", {}).get("ownerReferences", [])
+    check("the Deployment is owned by the SeldonDeployment (controller, its uid)",
+          sdep and len(refs) == 1 and refs[0].get("kind") == "SeldonDeployment"
+          and refs[0].get("uid") == sdep["metadata"]["uid"] and refs[0].get("controller") is True,
+          refs)
+    spec = (obj or {}).get("spec", {})
+    check("spec: replicas, selector, the PodSpec kept (the cpu request as written)",
+          spec.get("replicas") == 1 and spec.get("selector", {}).get("matchLabels")
+          and spec["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "0.5",
+          spec)
+    conds = {c["type"]: c for c in (obj or {}).get("status", {}).get("conditions", [])}
+    check("status: observedGeneration, Available and Progressing conditions",
+          obj and obj["status"].get("observedGeneration") == obj["metadata"].get("generation")
+          and conds.get("Available", {}).get("status") == "True"
+          and conds.get("Progressing", {}).get("reason") == "NewReplicaSetAvailable", obj and obj.get("status"))
+
+    wait_until(lambda: d.kubectl("get", "scaledobject/" + DEP, "-n", NS)[0] == 0, 20)
+    rc, out, err = d.kubectl("get", "deployment/" + DEP, "-n", NS, "scaledobject/" + DEP)
+    rows = columns(out)
+    dep_row = next((r for r in rows if r[0] == "deployment.apps/" + DEP), None)
+    so_head = next((r for r in rows if r[:3] == ["NAME", "SCALETARGETKIND", "SCALETARGETNAME"]),
+                   None)
+    so_row = next((r for r in rows if r[0] == "scaledobject.keda.sh/" + DEP), None)
+    check("kubectl get deployment/X scaledobject/X: the Deployment's row", dep_row is not None
+          and dep_row[1:4] == ["1/1", "1", "1"], out + err)
+    check("... and KEDA's columns for the ScaledObject",
+          so_head == ["NAME", "SCALETARGETKIND", "SCALETARGETNAME", "MIN", "MAX", "TRIGGERS",
+                      "AUTHENTICATION", "READY", "ACTIVE", "FALLBACK", "PAUSED", "AGE"], out)
+    check("... apps/v1.Deployment, the target, 1, 5, prometheus",
+          so_row is not None and so_row[1:6] == ["apps/v1.Deployment", DEP, "1", "5", "prometheus"],
+          so_row)
+
+    rc, out, err = d.kubectl("rollout", "status", "deployment/" + DEP, "-n", NS, "--timeout=30s",
+                             timeout=45)
+    check("kubectl rollout status: successfully rolled out",
+          rc == 0 and "successfully rolled out" in out, (rc, out, err))
+
+
+def follows_scale(d):
+    rc, out, err = d.kubectl("apply", "-f", "-", "-n", NS, stdin=PLAIN)
+    check("a SeldonDeployment without an autoscaler applies", rc == 0, err)
+    name = "plain-main-0-classifier"
+    ok = wait_until(lambda: (deployment(d, name, NS) or {}).get("status", {})
+                    .get("availableReplicas") == 1, 60)
+    check("its Deployment %s runs 1" % name, ok, deployment(d, name, NS))
+    rc, out, err = d.kubectl("scale", "sdep/plain", "-n", NS, "--replicas=3")
+    check("kubectl scale sdep/plain --replicas=3", rc == 0, err)
+    # the predictor's replicas win over spec.replicas in Seldon: patch the predictor
+    rc, out, err = d.kubectl("patch", "sdep", "plain", "-n", NS, "--type=json", "-p",
+                             '[{"op":"replace","path":"/spec/predictors/0/replicas","value":3}]')
+    check("the predictor's replicas patched to 3", rc == 0, err)
+    ok = wait_until(lambda: (deployment(d, name, NS) or {}).get("status", {})
+                    .get("availableReplicas") == 3, 60)
+    obj = deployment(d, name, NS)
+    check("the Deployment's spec.replicas and status follow: 3 of 3 available",
+          ok and obj["spec"]["replicas"] == 3 and obj["status"]["readyReplicas"] == 3
+          and obj["metadata"]["generation"] == 2 and obj["status"]["observedGeneration"] == 2,
+          obj and (obj["spec"].get("replicas"), obj["status"]))
+    rc, out, err = d.kubectl("rollout", "status", "deployment/" + name, "-n", NS,
+                             "--timeout=30s", timeout=45)
+    check("rollout status after the scale", rc == 0 and "successfully rolled out" in out, out + err)
+
+    rc, out, err = d.kubectl("get", "all", "-n", NS)
+    check("kubectl get all -n seldon lists pods and Deployments, as on a cluster",
+          rc == 0 and "deployment.apps/" + name in out and "deployment.apps/" + DEP in out
+          and "pod/" + name in out, out + err)
+
+    rc, out, err = d.kubectl("delete", "sdep", "plain", "-n", NS)
+    check("delete sdep/plain", rc == 0, err)
+    gone = wait_until(lambda: deployment(d, name, NS) is None, 20)
+    check("its Deployment is deleted with it (garbage collection by owner)", gone)
+    check("the other SeldonDeployment's Deployment stays", deployment(d, DEP, NS) is not None)
+    rc, out, err = d.kubectl("delete", "sdep", "seldon-model", "-n", NS)
+    gone = wait_until(lambda: deployment(d, DEP, NS) is None, 20)
+    check("deleting the seed's SeldonDeployment deletes its Deployment", rc == 0 and gone, err)
+
+
+def survives_restart(binary):
+    """A restart keeps the Deployments (same uid: nothing is recreated), and
+    they still go with their owner."""
+    d = Daemon(binary)
+    try:
+        d.start()
+        rc, out, err = d.kubectl("apply", "-f", "-", "-n", "default", stdin=PLAIN)
+        ok = wait_until(lambda: deployment(d, "plain-main-0-classifier", "default"), 30)
+        check("(restart) a Deployment exists", rc == 0 and ok, err)
+        uid = (deployment(d, "plain-main-0-classifier", "default") or {}).get("metadata", {}).get("uid")
+        d.stop()
+        d2 = Daemon(binary, state_dir=d.state_dir)
+        d2.start()
+        after = deployment(d2, "plain-main-0-classifier", "default") or {}
+        check("(restart) the same Deployment (uid) is there after a restart",
+              uid and after.get("metadata", {}).get("uid") == uid, (uid, after.get("metadata")))
+        d2.kubectl("delete", "sdep", "plain", "-n", "default")
+        gone = wait_until(lambda: deployment(d2, "plain-main-0-classifier", "default") is None, 20)
+        check("(restart) and goes with its owner", gone)
+        d2.stop()
+    finally:
+        d.stop()
+        d.cleanup()
+
+
+def main():
+    d = Daemon(BINARY)
+    try:
+        d.start()
+        seed_commands(d)
+        follows_scale(d)
+    finally:
+        d.stop()
+        if checks.failed:
+            print(d.stderr()[-3000:])
+        d.cleanup()
+    survives_restart(BINARY)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        stop_all()
+    sys.exit(checks.finish())
