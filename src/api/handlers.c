@@ -10,6 +10,7 @@
 #include "api/selector.h"
 #include "model/doc.h"
 #include "model/names.h"
+#include "model/replicas.h"
 #include "model/resource.h"
 
 #define SS_API_PATCH_RETRIES 5
@@ -701,13 +702,39 @@ static json_int_t effective_replicas(const json_t *obj) {
   return 1;
 }
 
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "k=v,k2=v2" of a LabelSelector's matchLabels, in key order. */
+static void match_labels(const json_t *sel, char *buf, size_t size) {
+  const json_t *ml = json_object_get(sel, "matchLabels");
+  const char **keys = calloc(json_object_size(ml) + 1, sizeof *keys);
+  size_t n = 0, used = 0;
+  const char *key;
+  json_t *v;
+  buf[0] = '\0';
+  if (!keys)
+    return;
+  json_object_foreach((json_t *)ml, key, v) keys[n++] = key;
+  qsort(keys, n, sizeof *keys, cmp_str);
+  for (size_t i = 0; i < n && used < size; i++)
+    used += (size_t)snprintf(buf + used, size - used, "%s%s=%s", i ? "," : "", keys[i],
+                             json_string_value(json_object_get(ml, keys[i])) ? json_string_value(json_object_get(ml, keys[i])) : "");
+  free(keys);
+}
+
 static json_t *scale_of(const json_t *obj, const struct ss_api_kind *k) {
   json_t *md = json_object_get(obj, "metadata");
   json_t *status = json_object_get(obj, "status");
   json_t *sr = json_object_get(status, "replicas");
   char selector[300];
-  snprintf(selector, sizeof selector, "seldon-deployment-id=%s",
-           json_string_value(json_object_get(md, "name")));
+  if (strcmp(k->plural, "deployments") == 0) /* its own selector, as kubectl reads it */
+    match_labels(json_object_get(json_object_get(obj, "spec"), "selector"), selector,
+                 sizeof selector);
+  else
+    snprintf(selector, sizeof selector, "seldon-deployment-id=%s",
+             json_string_value(json_object_get(md, "name")));
   json_t *meta = json_object();
   static const char *const keep[] = {"name", "namespace", "uid", "resourceVersion",
                                      "creationTimestamp", NULL};
@@ -716,7 +743,6 @@ static json_t *scale_of(const json_t *obj, const struct ss_api_kind *k) {
     if (v)
       json_object_set(meta, keep[i], v);
   }
-  (void)k;
   return json_pack("{s:s, s:s, s:o, s:{s:I}, s:{s:I, s:s}}", "kind", "Scale", "apiVersion",
                    "autoscaling/v1", "metadata", meta, "spec", "replicas",
                    effective_replicas(obj), "status", "replicas",
@@ -745,6 +771,15 @@ static void do_scale(struct ss_api *api, const struct ss_api_req *req, const str
       ss__api_status(resp, 405, "MethodNotAllowed", "%s is not allowed on scale", req->method);
     json_decref(scale);
     json_t *rj = json_object_get(json_object_get(next, "spec"), "replicas");
+    if (next && !r->kind->validated && json_is_integer(rj) &&
+        json_integer_value(rj) > SS_MAX_REPLICAS) {
+      /* what the model checks for its own kinds, for the others */
+      ss__api_status(resp, 422, "Invalid", "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
+                     "Invalid value: %lld: must be at most %d, the replicas one replica set may "
+                     "have", r->name, (long long)json_integer_value(rj), SS_MAX_REPLICAS);
+      json_decref(next);
+      next = NULL;
+    }
     if (next && (!json_is_integer(rj) || json_integer_value(rj) < 0)) {
       ss__api_status(resp, 422, "Invalid", "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
                      "Invalid value: must be a non-negative integer", r->name);

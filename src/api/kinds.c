@@ -90,6 +90,7 @@ const struct ss_api_kind ss_api_kinds[] = {
      .short_names = {"deploy"},
      .namespaced = true,
      .has_status = true,
+     .has_scale = true,
      .in_all = true},
     {.group = "",
      .versions = {"v1"},

@@ -78,12 +78,13 @@ static const struct column pod_cols[] = {{"Name", "string", "metadata.name"},
                                          {"Age", "date", NULL},
                                          {NULL, NULL, NULL}};
 
+/* What `kubectl get hpa` shows on a cluster. */
 static const struct column hpa_cols[] = {{"Name", "string", "metadata.name"},
-                                         {"Reference", "string", "spec.scaleTargetRef.name"},
+                                         {"Reference", "string", NULL},
+                                         {"Targets", "string", NULL},
                                          {"MinPods", "integer", "spec.minReplicas"},
                                          {"MaxPods", "integer", "spec.maxReplicas"},
                                          {"Replicas", "integer", "status.currentReplicas"},
-                                         {"Desired", "integer", "status.desiredReplicas"},
                                          {"Age", "date", NULL},
                                          {NULL, NULL, NULL}};
 /* KEDA's printer columns (its CRD's additionalPrinterColumns). */
@@ -135,8 +136,63 @@ static json_t *joined(const json_t *obj, const char *path, const char *key) {
   return json_string(buf);
 }
 
+/* One metric's "current/target" as kubectl prints an HPA's TARGETS:
+ * "cpu: 5%/50%" for a resource utilization, else values; <unknown> until
+ * the autoscaler measured it. */
+static size_t hpa_target(const json_t *spec_m, const json_t *cur_m, char *buf, size_t size) {
+  const char *type = json_string_value(json_object_get(spec_m, "type"));
+  const char *field = !type ? "" : strcmp(type, "Resource") == 0 ? "resource"
+                     : strcmp(type, "ContainerResource") == 0 ? "containerResource"
+                     : strcmp(type, "Pods") == 0 ? "pods"
+                     : strcmp(type, "Object") == 0 ? "object" : "external";
+  const json_t *src = json_object_get(spec_m, field);
+  const json_t *target = json_object_get(src, "target");
+  const json_t *current = json_object_get(json_object_get(cur_m, field), "current");
+  const char *name = json_string_value(json_object_get(src, "name"));
+  char cur[64] = "<unknown>", want[64] = "";
+  json_t *tu = json_object_get(target, "averageUtilization");
+  if (json_is_integer(tu)) {
+    snprintf(want, sizeof want, "%lld%%", (long long)json_integer_value(tu));
+    json_t *cu = json_object_get(current, "averageUtilization");
+    if (json_is_integer(cu))
+      snprintf(cur, sizeof cur, "%lld%%", (long long)json_integer_value(cu));
+  } else {
+    const char *key = json_object_get(target, "value") ? "value" : "averageValue";
+    const char *tv = json_string_value(json_object_get(target, key));
+    const char *cv = json_string_value(json_object_get(current, key));
+    snprintf(want, sizeof want, "%s", tv ? tv : "");
+    if (cv)
+      snprintf(cur, sizeof cur, "%s", cv);
+  }
+  if (name && (strcmp(field, "resource") == 0 || strcmp(field, "containerResource") == 0))
+    return (size_t)snprintf(buf, size, "%s: %s/%s", name, cur, want);
+  return (size_t)snprintf(buf, size, "%s/%s", cur, want);
+}
+
 /* A cell no single path gives. */
 static json_t *computed(const struct column *cols, const struct column *c, const json_t *it) {
+  if (cols == hpa_cols && strcmp(c->name, "Reference") == 0) {
+    const char *kind = json_string_value(at(it, "spec.scaleTargetRef.kind"));
+    const char *name = json_string_value(at(it, "spec.scaleTargetRef.name"));
+    char buf[300];
+    snprintf(buf, sizeof buf, "%s/%s", kind ? kind : "", name ? name : "");
+    return json_string(buf);
+  }
+  if (cols == hpa_cols && strcmp(c->name, "Targets") == 0) {
+    char buf[512] = "";
+    size_t n = 0, i;
+    json_t *m;
+    json_array_foreach(at(it, "spec.metrics"), i, m) {
+      if (n >= sizeof buf - 2)
+        break;
+      if (n)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, ", ");
+      if (n < sizeof buf)
+        n += hpa_target(m, json_array_get(at(it, "status.currentMetrics"), i), buf + n,
+                        sizeof buf - n);
+    }
+    return json_string(n ? buf : "<none>");
+  }
   if (cols == so_cols && strcmp(c->name, "ScaleTargetKind") == 0) {
     const char *v = json_string_value(at(it, "status.scaleTargetKind"));
     if (v)

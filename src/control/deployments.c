@@ -21,6 +21,12 @@ struct ss_deployments {
   json_t *wanted;    /* this pass: "ns/name" -> owner uid */
   json_t *owners;    /* this pass: uid -> true (synced) or false (kept as is) */
   char *last_sig;    /* wanted and owners when the store was last collected */
+  uint64_t seen_rv;  /* the store's resourceVersion at the end of the last pass */
+  bool pass_begun;   /* this pass has looked at the store's resourceVersion */
+  bool quiet;        /* nothing was written since the last pass: what was last
+                        written is what is stored (else someone, a kubectl scale
+                        say, may have changed a Deployment: each is written again,
+                        which stores nothing where nothing differs) */
 };
 
 struct ss_deployments *ss_deployments_new(struct ss_store *st) {
@@ -162,7 +168,7 @@ static enum ss_err write_one(struct ss_deployments *d, const char *ns, json_t *w
                              const struct ss_deploy_run *run, struct ss_error *err) {
   char key[300];
   snprintf(key, sizeof key, "%s/%s", ns, run->name);
-  json_t *memo = json_object_get(d->written, key);
+  json_t *memo = d->quiet ? json_object_get(d->written, key) : NULL;
   char *fp = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS);
   if (!fp)
     return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
@@ -222,6 +228,10 @@ enum ss_err ss_deployments_sync(struct ss_deployments *d, const json_t *obj,
   if (!ns || !uid)
     return SS_EOK;
   json_object_set_new(d->owners, uid, json_true());
+  if (!d->pass_begun) {
+    d->quiet = d->seen_rv && ss_store_rv(d->st) == d->seen_rv;
+    d->pass_begun = true;
+  }
   if (n == 0)
     return SS_EOK; /* nothing wanted (a resource with errors renders nothing) */
   json_t *objs = json_array();
@@ -301,5 +311,7 @@ int ss_deployments_collect(struct ss_deployments *d) {
   json_decref(items);
   json_object_clear(d->wanted);
   json_object_clear(d->owners);
+  d->seen_rv = ss_store_rv(d->st);
+  d->pass_begun = false;
   return deleted;
 }

@@ -156,6 +156,59 @@ def follows_scale(d):
     check("deleting the seed's SeldonDeployment deletes its Deployment", rc == 0 and gone, err)
 
 
+def scale_deployments(d):
+    """kubectl scale deployment: /scale on Deployments, with the ownership
+    rules: a Deployment without an autoscaler returns to its
+    SeldonDeployment's count; an autoscaled one scaled out of range is
+    brought back by its HPA, as on a cluster."""
+    ns = "scaling"
+    rc, out, err = d.kubectl("apply", "-f", os.path.join(SOURCE, "tests", "cases",
+                                                         "valid-plain.yaml"), "-n", ns)
+    rc2, out2, err2 = d.kubectl("apply", "-f", os.path.join(EXAMPLES, "seldon-0.2.7-hpaspec.json"),
+                                "-n", ns + "-hpa")
+    check("(scale) a plain and an hpaSpec SeldonDeployment apply", rc == 0 and rc2 == 0,
+          err + err2)
+    ok = wait_until(lambda: (deployment(d, DEP, ns) or {}).get("status", {})
+                    .get("availableReplicas") == 1
+                    and (deployment(d, DEP, ns + "-hpa") or {}).get("status", {})
+                    .get("availableReplicas") == 1, 60)
+    check("(scale) both Deployments run 1", ok)
+    rc, out, err = d.kubectl("get", "--raw", "/apis/apps/v1/namespaces/%s/deployments/%s/scale"
+                             % (ns, DEP))
+    scale = json.loads(out) if rc == 0 else {}
+    check("(scale) GET .../scale: spec.replicas 1 and the Deployment's selector",
+          scale.get("spec", {}).get("replicas") == 1
+          and scale.get("status", {}).get("selector") == "app=%s,seldon-deployment-id=seldon-model"
+          % DEP, scale)
+    rc, out, err = d.kubectl("scale", "deployment", DEP, "-n", ns, "--replicas=3")
+    check("(scale) kubectl scale deployment: scaled", rc == 0 and "scaled" in out, err)
+    back = wait_until(lambda: (deployment(d, DEP, ns) or {}).get("spec", {}).get("replicas") == 1
+                      and (deployment(d, DEP, ns) or {})["metadata"]["generation"] >= 3, 20)
+    check("(scale) without an autoscaler the SeldonDeployment's count comes back (as Seldon's "
+          "operator does)", back, deployment(d, DEP, ns))
+    rc, out, err = d.kubectl("scale", "deployment", DEP, "-n", ns, "--replicas=1001")
+    check("(scale) 1001 replicas: 422 naming the limit", rc != 0 and "1000" in err, err)
+    rc, out, err = d.kubectl("get", "hpa", "-n", ns + "-hpa")
+    rows = columns(out)
+    check("(scale) kubectl get hpa: kubectl's columns, REFERENCE Deployment/NAME, TARGETS cpu",
+          rows and rows[0] == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS",
+                               "AGE"]
+          and len(rows) > 1 and rows[1][1] == "Deployment/" + DEP and rows[1][2] == "cpu:", out)
+    hpa_max = int(rows[1][-3]) if len(rows) > 1 and rows[1][-3].isdigit() else 0
+    rc, out, err = d.kubectl("scale", "deployment", DEP, "-n", ns + "-hpa", "--replicas=50")
+    check("(scale) the hpaSpec Deployment scaled by hand to 50", rc == 0, err)
+    back = wait_until(lambda: (deployment(d, DEP, ns + "-hpa") or {}).get("spec", {})
+                      .get("replicas") == hpa_max, 40)
+    check("(scale) its HPA brings it back to maxReplicas (%d), as on a cluster" % hpa_max,
+          hpa_max > 0 and back, deployment(d, DEP, ns + "-hpa"))
+    rc, out, err = d.kubectl("scale", "sdep/seldon-model", "-n", ns + "-hpa", "--replicas=1")
+    after = (deployment(d, DEP, ns + "-hpa") or {}).get("spec", {}).get("replicas")
+    check("(scale) kubectl scale sdep does not move an autoscaled Deployment", rc == 0
+          and after == hpa_max, after)
+    d.kubectl("delete", "sdep", "seldon-model", "-n", ns)
+    d.kubectl("delete", "sdep", "seldon-model", "-n", ns + "-hpa")
+
+
 def survives_restart(binary):
     """A restart keeps the Deployments (same uid: nothing is recreated), and
     they still go with their owner."""
@@ -187,6 +240,7 @@ def main():
         d.start()
         seed_commands(d)
         follows_scale(d)
+        scale_deployments(d)
     finally:
         d.stop()
         if checks.failed:
