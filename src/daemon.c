@@ -266,6 +266,11 @@ static int log_hook(void *ctx, const char *ns, const char *pod, char *buf, size_
   return ss_control_pod_log(l->control, ns, pod, buf, size);
 }
 
+static int delete_pod_hook(void *ctx, const char *ns, const char *pod) {
+  struct loop *l = ctx;
+  return ss_control_delete_pod(l->control, ns, pod);
+}
+
 /* Deployments given with -f: once each is Available, say how to reach it. */
 struct announcements {
   json_t *pending; /* array of [namespace, name] */
@@ -530,7 +535,8 @@ int ss_cmd_serve(int argc, char **argv) {
                              .hooks = {.ctx = &loop,
                                        .changed = on_changed,
                                        .pods = pods_hook,
-                                       .pod_log = log_hook}};
+                                       .pod_log = log_hook,
+                                       .delete_pod = delete_pod_hook}};
   if (ss_api_start(&ac, &api, &err)) {
     fprintf(stderr, "servescale serve: control API: %s\n", err.msg);
     goto out;

@@ -42,6 +42,8 @@ struct ss_api_hooks {
   json_t *(*pods)(void *ctx, const char *ns);
   /* Path of a pod's log file into buf; 0 when found. */
   int (*pod_log)(void *ctx, const char *ns, const char *pod, char *buf, size_t size);
+  /* Deletes a pod (its Deployment replaces it); 0 when it was there. */
+  int (*delete_pod)(void *ctx, const char *ns, const char *pod);
 };
 
 struct ss_api_config {

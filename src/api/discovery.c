@@ -27,7 +27,8 @@ static json_t *verbs_of(const struct ss_api_kind *k) {
   static const char *const rw[] = {"create", "delete", "get", "list", "patch", "update",
                                    "watch", NULL};
   static const char *const ro[] = {"get", "list", "watch", NULL};
-  return str_array(k->writable ? rw : ro);
+  static const char *const pods[] = {"delete", "get", "list", "watch", NULL};
+  return str_array(k->writable ? rw : k->source == SS_SRC_PODS ? pods : ro);
 }
 
 static json_t *resource_list(const char *group, const char *version) {

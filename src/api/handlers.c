@@ -287,6 +287,25 @@ static json_t *get_object(struct ss_api *api, const struct route *r, struct ss_a
 
 /* ---- writing ---- */
 
+/* DELETE of a pod: as on a cluster, its Deployment replaces it; the answer
+ * is the pod as it was. */
+static void do_delete_pod(struct ss_api *api, const struct route *r, struct ss_api_resp *resp) {
+  json_t *pod = get_object(api, r, resp);
+  if (!pod)
+    return;
+  if (!api->cfg.hooks.delete_pod ||
+      api->cfg.hooks.delete_pod(api->cfg.hooks.ctx, r->ns, r->name) != 0) {
+    json_decref(pod);
+    not_found(resp, r);
+    return;
+  }
+  ss__api_set_version(pod, r->kind, r->version);
+  resp->code = 200;
+  resp->body = pod;
+  if (api->cfg.hooks.changed)
+    api->cfg.hooks.changed(api->cfg.hooks.ctx);
+}
+
 /* Reads the request body (JSON or YAML, one document). */
 static json_t *read_body(const struct ss_api_req *req, struct ss_api_resp *resp) {
   struct ss_docs docs = {0};
@@ -888,6 +907,10 @@ void ss__api_handle(struct ss_api *api, const struct ss_api_req *req,
     return;
   }
   bool write = strcmp(m, "GET") != 0;
+  if (r.kind->source == SS_SRC_PODS && r.name[0] && strcmp(m, "DELETE") == 0) {
+    do_delete_pod(api, &r, resp);
+    return;
+  }
   if (write && !r.kind->writable) {
     ss__api_status(resp, 405, "MethodNotAllowed", "%s are read-only here", r.kind->plural);
     return;

@@ -751,7 +751,7 @@ static int32_t normalize(const struct ss_hpa_spec *spec, const struct ss_hpa_set
   int32_t stable;
   struct rec_scan sc;
   const char *reason = DOWN_STABILIZED, *msg = DOWN_STABILIZED_MSG;
-  if (in->has_behavior) {
+  if (spec->has_behavior) {
     int64_t up_w = window_ms(&spec->up, 0);
     /* maybeInitScaleDownStabilizationWindow: an unset window is the flag's */
     int64_t down_w = window_ms(&spec->down, set->downscale_stabilization_ms);
@@ -778,7 +778,7 @@ static int32_t normalize(const struct ss_hpa_spec *spec, const struct ss_hpa_set
   else
     cond_set(&out->able_to_scale, SS_HPA_COND_TRUE, READY_FOR_NEW_SCALE, "%s",
              READY_FOR_NEW_SCALE_MSG);
-  if (in->has_behavior)
+  if (spec->has_behavior)
     return limit_behavior(spec, h, now, current, stable, &out->scaling_limited);
   return limit_plain(spec, current, stable, &out->scaling_limited);
 }
@@ -805,8 +805,8 @@ enum ss_err ss_hpa_evaluate(const struct ss_hpa_spec *spec, const struct ss_hpa_
    * current size, whatever it then decides */
   out->seed = !hist->started && hist->recs.len == 0;
   /* storeScaleEvent keeps events only for an HPA with behavior */
-  out->behavior = in->has_behavior;
-  if (in->has_behavior) {
+  out->behavior = spec->has_behavior;
+  if (spec->has_behavior) {
     out->up_period_ms = longest_period_ms(&spec->up);
     out->down_period_ms = longest_period_ms(&spec->down);
   }
@@ -838,7 +838,7 @@ enum ss_err ss_hpa_evaluate(const struct ss_hpa_spec *spec, const struct ss_hpa_
       .in = in,
       .tol = {set->tolerance, set->tolerance},
   };
-  if (in->has_behavior) { /* a direction's own tolerance, where it sets one */
+  if (spec->has_behavior) { /* a direction's own tolerance, where it sets one */
     if (spec->up.tolerance >= 0)
       m.tol.up = spec->up.tolerance;
     if (spec->down.tolerance >= 0)

@@ -5,9 +5,8 @@
  * caller supplies everything and keeps what must outlive one sync.
  *
  * The caller supplies, on every sync:
- *   - the typed spec (borrowed), whether it has a behavior (the typed spec
- *     does not say yet: ss_hpa_input.has_behavior), and the controller
- *     settings;
+ *   - the typed spec (borrowed; spec->has_behavior picks the controller's
+ *     path, see below), and the controller settings;
  *   - the scale's spec.replicas (the size the HPA works from) and
  *     status.replicas (running replicas: Object/External AverageValue);
  *   - the replicas of the target as the controller sees them (ss_hpa_pod:
@@ -117,15 +116,15 @@ struct ss_hpa_input {
   size_t n_pods;
   const struct ss_hpa_metric_input *metrics; /* spec->n_metrics entries */
   int64_t now_ms;
-  /* spec.behavior was given. The API server does not default a missing
-   * behavior, so the controller takes another path without it
-   * (normalizeDesiredReplicas): the controller's tolerance, scale-down
-   * stabilized over settings.downscale_stabilization_ms, scale-up limited
-   * to max(2 x current, 4) per sync, no scale events kept; spec->up and
-   * spec->down are then not read. (The typed spec does not record whether
-   * behavior was written; when it does, this moves there.) */
-  bool has_behavior;
 };
+
+/* Without spec->has_behavior (spec.behavior not written: the API server does
+ * not default it) the controller takes another path
+ * (normalizeDesiredReplicas): the controller's tolerance, scale-down
+ * stabilized over settings.downscale_stabilization_ms, scale-up limited to
+ * max(2 x current, 4) per sync, no scale events kept; spec->up and
+ * spec->down are then not read. With it, a scaleDown window left unset
+ * (SS_HPA_STABILIZATION_UNSET) is settings.downscale_stabilization_ms too. */
 
 /* An unstabilized recommendation, as the controller records one per sync. */
 struct ss_hpa_rec {

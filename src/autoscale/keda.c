@@ -99,28 +99,6 @@ static bool fallback_usable(const struct ss_keda_spec *spec) {
          spec->fallback_replicas >= 0;
 }
 
-int ss_keda_fallback_behavior_parse(const char *s, enum ss_keda_fallback_behavior *out) {
-  static const struct {
-    const char *name;
-    enum ss_keda_fallback_behavior b;
-  } names[] = {{"static", SS_KEDA_FALLBACK_STATIC},
-               {"currentReplicas", SS_KEDA_FALLBACK_CURRENT},
-               {"currentReplicasIfHigher", SS_KEDA_FALLBACK_CURRENT_IF_HIGHER},
-               {"currentReplicasIfLower", SS_KEDA_FALLBACK_CURRENT_IF_LOWER}};
-  if (!out)
-    return -1;
-  if (!s || !*s) { /* +kubebuilder:default=static */
-    *out = SS_KEDA_FALLBACK_STATIC;
-    return 0;
-  }
-  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-    if (strcmp(s, names[i].name) == 0) {
-      *out = names[i].b;
-      return 0;
-    }
-  return -1;
-}
-
 /* The replicas a falling-back trigger asks the HPA for (doFallback; an
  * unknown behavior reads as static there too). current: spec.replicas, as
  * KEDA's resolver.GetCurrentReplicas reads it. */
@@ -160,6 +138,9 @@ static void hpa_spec_of(const struct ss_keda_spec *spec, bool no_in, bool no_out
   h->max_replicas = spec->max_replicas;
   h->up = spec->up;
   h->down = spec->down;
+  /* newHPAForScaledObject: the ScaledObject's behavior, or one made to
+   * pause a direction */
+  h->has_behavior = spec->has_behavior || no_in || no_out;
   if (no_in)
     h->down.select = SS_SELECT_DISABLED;
   if (no_out)
@@ -481,9 +462,6 @@ enum ss_err ss_keda_evaluate(const struct ss_keda_spec *spec, const struct ss_hp
         .n_pods = in->n_pods,
         .metrics = hin,
         .now_ms = in->now_ms,
-        /* newHPAForScaledObject: the ScaledObject's behavior, or one made
-         * to pause a direction */
-        .has_behavior = spec->has_behavior || out->scale_in_paused || out->scale_out_paused,
     };
     enum ss_err e = ss_hpa_evaluate(&hspec, set, &hi, &st->hpa, &out->hpa);
     if (e) {

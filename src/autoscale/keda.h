@@ -10,7 +10,7 @@
  *   - the scale's spec.replicas and status.replicas;
  *   - the pause annotations' values (autoscaling.keda.sh/paused,
  *     paused-replicas, paused-scale-in and paused-scale-out), NULL when
- *     absent, and spec.fallback.behavior (not in the typed spec yet);
+ *     absent, and spec.fallback.behavior (the typed spec's);
  *   - per trigger, in spec order, this poll's outcome: for prometheus the
  *     value (after ignoreNullValues was applied) or that it failed and why;
  *     for cpu and memory the per-replica samples hpa.h wants, parallel to
@@ -52,19 +52,8 @@
 #define SS_KEDA_ANN_PAUSED_SCALE_IN "autoscaling.keda.sh/paused-scale-in"
 #define SS_KEDA_ANN_PAUSED_SCALE_OUT "autoscaling.keda.sh/paused-scale-out"
 
-/* spec.fallback.behavior: the replicas a falling-back trigger asks for
- * (pkg/fallback/fallback.go, doFallback). The zero value is KEDA's default. */
-enum ss_keda_fallback_behavior {
-  SS_KEDA_FALLBACK_STATIC,            /* "static": fallback.replicas */
-  SS_KEDA_FALLBACK_CURRENT,           /* "currentReplicas": the current spec.replicas */
-  SS_KEDA_FALLBACK_CURRENT_IF_HIGHER, /* "currentReplicasIfHigher": max(current, replicas) */
-  SS_KEDA_FALLBACK_CURRENT_IF_LOWER   /* "currentReplicasIfLower": min(current, replicas) */
-};
-
-/* Reads a spec.fallback.behavior value; NULL or "" is "static". Returns 0,
- * or -1 for a value KEDA rejects or servescale does not support
- * ("scalingModifiers"), leaving *out alone. */
-int ss_keda_fallback_behavior_parse(const char *s, enum ss_keda_fallback_behavior *out);
+/* enum ss_keda_fallback_behavior and ss_keda_fallback_behavior_parse are
+ * the model's (model/autoscaling.h): the typed spec carries the value. */
 
 /* One trigger's outcome for this poll. */
 struct ss_keda_trigger_input {
@@ -81,8 +70,7 @@ struct ss_keda_input {
   const char *paused_replicas; /* SS_KEDA_ANN_PAUSED_REPLICAS value, NULL when absent */
   const char *paused_scale_in;  /* SS_KEDA_ANN_PAUSED_SCALE_IN value, NULL when absent */
   const char *paused_scale_out; /* SS_KEDA_ANN_PAUSED_SCALE_OUT value, NULL when absent */
-  /* spec.fallback.behavior. The typed spec does not carry it yet; until it
-   * does, the caller reads it (ss_keda_fallback_behavior_parse). */
+  /* spec.fallback.behavior: the caller passes spec->fallback_behavior. */
   enum ss_keda_fallback_behavior fallback_behavior;
   const struct ss_keda_trigger_input *triggers; /* spec->n_triggers entries; NULL: no poll */
   const struct ss_hpa_pod *pods; /* the target's replicas, for cpu/memory */

@@ -642,9 +642,7 @@ static bool eval_hpa(struct ss_autoscaler *a, struct target *t, const struct ctx
                             .pods = pods,
                             .n_pods = n_rows,
                             .metrics = in_m,
-                            .now_ms = now_ms,
-                            /* as written: the decoder fills default rules in anyway */
-                            .has_behavior = json_object_get(c->spec_json, "behavior") != NULL};
+                            .now_ms = now_ms};
   struct ss_hpa_result *r = calloc(1, sizeof *r);
   if (!r)
     return false;
@@ -719,12 +717,9 @@ static bool eval_keda(struct ss_autoscaler *a, struct target *t, const struct ct
       .triggers = due ? tin : NULL,
       .pods = pods,
       .n_pods = n_rows,
+      .fallback_behavior = spec->fallback_behavior,
       .activate_now = activate,
       .now_ms = now_ms};
-  /* not in the typed spec yet; a value KEDA would reject reads as static */
-  ss_keda_fallback_behavior_parse(json_string_value(json_object_get(
-                                      json_object_get(c->spec_json, "fallback"), "behavior")),
-                                  &in.fallback_behavior);
   struct ss_keda_result *r = calloc(1, sizeof *r);
   if (!r)
     return false;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "autoscale/hpa.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "model/emit.h"
@@ -90,8 +91,12 @@ static void hpa_line(const struct ss_hpa_spec *h) {
     }
   }
   printf("%s\n", h->default_metrics ? " (default)" : "");
-  printf("          %-14sscale down after %ds of stability, up after %ds\n", "",
-         (int)h->down.stabilization_seconds, (int)h->up.stabilization_seconds);
+  /* an unset scale-down window is the controller's flag */
+  int64_t down = h->down.stabilization_seconds >= 0
+                     ? h->down.stabilization_seconds
+                     : SS_HPA_DEFAULT_DOWNSCALE_STABILIZATION_MS / 1000;
+  printf("          %-14sscale down after %llds of stability, up after %ds\n", "",
+         (long long)down, (int)h->up.stabilization_seconds);
 }
 
 static void keda_lines(const struct ss_keda_spec *k) {

@@ -45,5 +45,8 @@ json_t *ss_control_pods(struct ss_control *c, const char *ns);
 /* The log file of pod (a replica id) in ns; 0 when found. */
 int ss_control_pod_log(struct ss_control *c, const char *ns, const char *pod, char *buf,
                        size_t size);
+/* Deletes pod (a replica) in ns: it stops, drained first, and its
+ * Deployment starts a replacement under a new name; 0 when it was there. */
+int ss_control_delete_pod(struct ss_control *c, const char *ns, const char *pod);
 
 #endif

@@ -161,6 +161,23 @@ static json_t *desired(const json_t *rendered, const json_t *obj, int spec_repli
   return d;
 }
 
+/* Kubernetes' pod-template-hash: FNV-1a (32 bits) of the pod template,
+ * its decimal digits spelled in the alphabet of rand.SafeEncodeString (no
+ * vowels, no look-alikes), so a label value never spells a word. */
+static void template_hash(const json_t *tmpl, char out[16]) {
+  static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  char *text = json_dumps(tmpl, JSON_COMPACT | JSON_SORT_KEYS);
+  uint32_t h = 2166136261u;
+  for (const char *p = text ? text : ""; *p; p++)
+    h = (h ^ (unsigned char)*p) * 16777619u;
+  free(text);
+  char dec[16];
+  int n = snprintf(dec, sizeof dec, "%u", h);
+  for (int i = 0; i < n; i++)
+    out[i] = alphabet[(dec[i] - '0') % (sizeof alphabet - 1)];
+  out[n] = '\0';
+}
+
 /* Writes one Deployment, and its status, when they differ from what was
  * last written (remembered, so that a pass that changes nothing reads
  * nothing either). */
@@ -209,9 +226,16 @@ static enum ss_err write_one(struct ss_deployments *d, const char *ns, json_t *w
       goto out;
     }
   }
-  if (!rc)
+  if (!rc) {
+    const char *uid = json_string_value(json_object_get(json_object_get(stored, "metadata"), "uid"));
+    const char *old_uid = json_string_value(json_object_get(memo, "uid"));
+    char hash[16];
+    template_hash(json_object_get(json_object_get(want, "spec"), "template"), hash);
     json_object_set_new(d->written, key,
-                        json_pack("{s:s, s:I, s:O}", "fp", fp, "gen", gen, "status", status));
+                        json_pack("{s:s, s:I, s:O, s:s, s:s}", "fp", fp, "gen", gen, "status",
+                                  status, "uid", uid ? uid : old_uid ? old_uid : "", "hash",
+                                  hash));
+  }
 out:
   json_decref(status);
   json_decref(stored);
@@ -314,4 +338,18 @@ int ss_deployments_collect(struct ss_deployments *d) {
   d->seen_rv = ss_store_rv(d->st);
   d->pass_begun = false;
   return deleted;
+}
+
+bool ss_deployments_identity(struct ss_deployments *d, const char *ns, const char *name,
+                             char uid[64], char hash[16]) {
+  char key[300];
+  snprintf(key, sizeof key, "%s/%s", ns, name);
+  const json_t *memo = json_object_get(d->written, key);
+  const char *u = json_string_value(json_object_get(memo, "uid"));
+  const char *h = json_string_value(json_object_get(memo, "hash"));
+  if (!u || !*u || !h)
+    return false;
+  snprintf(uid, 64, "%s", u);
+  snprintf(hash, 16, "%s", h);
+  return true;
 }

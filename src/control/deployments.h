@@ -53,6 +53,12 @@ void ss_deployments_keep_owner(struct ss_deployments *d, const char *uid);
  * it (its componentSpec gone). Returns how many were deleted. */
 int ss_deployments_collect(struct ss_deployments *d);
 
+/* What a pod of Deployment ns/name carries, as last written: the
+ * Deployment's uid (its pods' ownerReference) and its pod-template-hash
+ * label. false until it was written. */
+bool ss_deployments_identity(struct ss_deployments *d, const char *ns, const char *name,
+                             char uid[64], char hash[16]);
+
 /* The Deployment status for a run (pure; exposed for tests): replicas,
  * updatedReplicas, readyReplicas, availableReplicas, unavailableReplicas,
  * observedGeneration and the Available and Progressing conditions, their

@@ -25,6 +25,7 @@ struct owned {
   char ns[256], name[256];
   json_t *owner;   /* {apiVersion, kind, metadata{name, namespace, uid}} for events */
   char container[64], image[256];
+  char deploy_uid[64], tmpl_hash[16]; /* its Deployment's: what its pods carry */
   int desired;     /* -1 before the first pass that set it */
   bool seen;       /* wanted by the current pass */
   bool failed;
@@ -647,6 +648,20 @@ static void sync_deployments(struct ss_control *c, const json_t *obj,
   }
   free(runs);
   free(st);
+  /* what the pods of each Deployment carry (ss_control_pods) */
+  const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+  for (size_t i = 0; ns && i < n_plans; i++) {
+    char uid[64], hash[16];
+    if (!ss_deployments_identity(c->deployments, ns, plans[i].display, uid, hash))
+      continue;
+    pthread_mutex_lock(&c->mu);
+    struct owned *o = find_owned(c, plans[i].name);
+    if (o) {
+      snprintf(o->deploy_uid, sizeof o->deploy_uid, "%s", uid);
+      snprintf(o->tmpl_hash, sizeof o->tmpl_hash, "%s", hash);
+    }
+    pthread_mutex_unlock(&c->mu);
+  }
 }
 
 static void reconcile_sdep(struct ss_control *c, json_t *obj, struct ss_gw_table *table) {
@@ -870,6 +885,16 @@ json_t *ss_control_pods(struct ss_control *c, const char *ns) {
           o->container, "image", o->image, "status", "phase", phase_name(ri[j].phase), "podIP",
           "127.0.0.1", "containerStatuses", "name", o->container, "ready", ready,
           "restartCount", ri[j].restarts, "started", ri[j].pid != 0, "state", state);
+      if (o->deploy_uid[0]) { /* owned by its Deployment, as through a ReplicaSet */
+        json_t *md = json_object_get(pod, "metadata");
+        json_object_set_new(json_object_get(md, "labels"), "pod-template-hash",
+                            json_string(o->tmpl_hash));
+        json_object_set_new(md, "ownerReferences",
+                            json_pack("[{s:s, s:s, s:s, s:s, s:b, s:b}]", "apiVersion", "apps/v1",
+                                      "kind", "Deployment", "name", o->rs + strlen(o->ns) + 1,
+                                      "uid", o->deploy_uid, "controller", 1,
+                                      "blockOwnerDeletion", 1));
+      }
       json_array_append_new(pods, pod);
     }
   }
@@ -893,4 +918,20 @@ int ss_control_pod_log(struct ss_control *c, const char *ns, const char *pod, ch
   }
   pthread_mutex_unlock(&c->mu);
   return rc;
+}
+
+int ss_control_delete_pod(struct ss_control *c, const char *ns, const char *pod) {
+  char id[SS_REPLICA_ID_LEN + 256], rs[SS_RS_NAME_LEN] = "";
+  snprintf(id, sizeof id, "%s.%s", ns ? ns : "default", pod);
+  pthread_mutex_lock(&c->mu);
+  for (size_t i = 0; i < c->n_owned && !rs[0]; i++) {
+    const struct owned *o = &c->owned[i];
+    size_t l = strlen(o->rs);
+    if ((!ns || strcmp(ns, o->ns) == 0) && strncmp(id, o->rs, l) == 0 && id[l] == '-')
+      snprintf(rs, sizeof rs, "%s", o->rs);
+  }
+  pthread_mutex_unlock(&c->mu);
+  /* the runtime's events come back through ss_control_runtime_event,
+   * which takes c->mu: not held here */
+  return rs[0] && ss_runtime_delete_replica(c->cfg.runtime, rs, id) ? 0 : -1;
 }

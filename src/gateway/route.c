@@ -138,8 +138,9 @@ static const struct ss__gw_pred *pick_predictor(struct ss__gw_worker *w, const s
 static void handle_predict(struct ss__gw_conn *c, const char *ns, const char *name,
                            enum ss_gw_kind kind) {
   struct ss__gw_worker *w = c->w;
-  if (!atomic_load(&w->gw->published)) {
-    /* just started: what is stored is not routed yet; clients retry on 503 */
+  if (!w->table) {
+    /* just started: this worker has no routing table yet (control/ has not
+     * published one, or this worker has not taken it); clients retry on 503 */
     char *body = ss_gw_error_body(503, "SERVICE_UNAVAILABLE", "the gateway is starting");
     ss__gw_respond(c, 503, "application/json", body ? body : "", body ? strlen(body) : 0,
                    "Retry-After: 1\r\n");

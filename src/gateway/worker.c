@@ -289,7 +289,6 @@ void ss_gateway_publish(struct ss_gateway *gw, struct ss_gw_table *t) {
   struct ss_gw_table *old = gw->latest;
   gw->latest = t;
   gw->epoch++;
-  atomic_store(&gw->published, true);
   pthread_mutex_unlock(&gw->mu);
   ss__gw_table_unref(old, &gw->reg);
   wake_all(gw);

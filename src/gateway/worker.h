@@ -142,7 +142,6 @@ struct ss_gateway {
   pthread_mutex_t mu;         /* latest, epoch, queued */
   struct ss_gw_table *latest;
   uint64_t epoch;
-  _Atomic bool published;     /* a first table was published */
   struct ss__gw_registry reg;
   struct ss__gw_oauth *oauth;
   int queue_timeout_ms, call_timeout_ms;

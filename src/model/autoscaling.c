@@ -19,6 +19,32 @@ const char *ss_metric_source_name(enum ss_metric_source s) { return metric_names
 const char *ss_target_type_name(enum ss_target_type t) { return target_names[t]; }
 const char *ss_trigger_type_name(enum ss_trigger_type t) { return trigger_names[t]; }
 
+/* KEDA's enum for fallback.behavior (apis/keda/v1alpha1/scaledobject_types.go,
+ * +kubebuilder:validation:Enum), in enum ss_keda_fallback_behavior's order;
+ * its "scalingModifiers" is left out, as servescale has no scalingModifiers. */
+static const char *const fallback_names[] = {"static", "currentReplicas",
+                                             "currentReplicasIfHigher", "currentReplicasIfLower"};
+#define N_FALLBACK (sizeof fallback_names / sizeof *fallback_names)
+
+const char *ss_keda_fallback_behavior_name(enum ss_keda_fallback_behavior b) {
+  return (size_t)b < N_FALLBACK ? fallback_names[b] : "static";
+}
+
+int ss_keda_fallback_behavior_parse(const char *s, enum ss_keda_fallback_behavior *out) {
+  if (!out)
+    return -1;
+  if (!s || !*s) { /* +kubebuilder:default=static */
+    *out = SS_KEDA_FALLBACK_STATIC;
+    return 0;
+  }
+  for (size_t i = 0; i < N_FALLBACK; i++)
+    if (strcmp(s, fallback_names[i]) == 0) {
+      *out = (enum ss_keda_fallback_behavior)i;
+      return 0;
+    }
+  return -1;
+}
+
 /* Sets obj[key] = value when the key is absent, so output shows the default. */
 static void default_int(json_t *obj, const char *key, json_int_t value) {
   json_t *v = json_object_get(obj, key);
@@ -243,9 +269,10 @@ static void decode_metric(struct ss__dec *d, json_t *m, struct ss_metric_spec *o
 
 /* ---- behavior ---- */
 
+/* HPAScalingRules' defaults (GenerateHPAScaleUpRules, ...ScaleDownRules):
+ * scale-up gets a 0 s window, scale-down none (the controller's flag). */
 static void default_rules(struct ss__dec *d, struct ss_scaling_rules *r, bool up) {
-  r->stabilization_seconds = up ? SS_HPA_DEFAULT_UP_STABILIZATION
-                                : SS_HPA_DEFAULT_DOWN_STABILIZATION;
+  r->stabilization_seconds = up ? SS_HPA_DEFAULT_UP_STABILIZATION : SS_HPA_STABILIZATION_UNSET;
   r->select = SS_SELECT_MAX;
   r->tolerance = -1;
   r->n_policies = up ? 2 : 1;
@@ -334,19 +361,22 @@ static void decode_rules(struct ss__dec *d, json_t *obj, const char *key, bool u
   ss_path_pop(&d->path, saved);
 }
 
-static void decode_behavior(struct ss__dec *d, json_t *obj, struct ss_scaling_rules *up,
+/* obj.behavior into up and down (defaults where it says nothing); returns
+ * whether it was written (null reads as absent, as in Kubernetes). */
+static bool decode_behavior(struct ss__dec *d, json_t *obj, struct ss_scaling_rules *up,
                             struct ss_scaling_rules *down) {
   json_t *b = ss__obj(d, obj, "behavior", false);
   if (!b) {
     default_rules(d, up, true);
     default_rules(d, down, false);
-    return;
+    return false;
   }
   size_t saved = ss_path_key(&d->path, "behavior");
   ss__known_fields(d, b, (const char *const[]){"scaleUp", "scaleDown", NULL});
   decode_rules(d, b, "scaleUp", true, up);
   decode_rules(d, b, "scaleDown", false, down);
   ss_path_pop(&d->path, saved);
+  return true;
 }
 
 void ss__hpa_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss_hpa_spec *out) {
@@ -412,7 +442,7 @@ void ss__hpa_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss_
     }
     ss_path_pop(&d->path, s);
   }
-  decode_behavior(d, obj, &out->up, &out->down);
+  out->has_behavior = decode_behavior(d, obj, &out->up, &out->down);
 }
 
 /* ---- KEDA ---- */
@@ -577,6 +607,44 @@ static void decode_trigger(struct ss__dec *d, json_t *trig, struct ss_trigger *t
   }
 }
 
+/* fallback.behavior (at d->path = ...fallback): KEDA's CRD enum, default
+ * static, written into the document as the API server writes it. A value
+ * outside the enum is an error, as the API server rejects it. */
+static void decode_fallback_behavior(struct ss__dec *d, json_t *fb,
+                                     enum ss_keda_fallback_behavior *out) {
+  const char *s = NULL;
+  json_t *v = json_object_get(fb, "behavior");
+  if (!v || json_is_null(v)) {
+    json_object_set_new(fb, "behavior", json_string(fallback_names[SS_KEDA_FALLBACK_STATIC]));
+    *out = SS_KEDA_FALLBACK_STATIC;
+    return;
+  }
+  if (!ss__str(d, fb, "behavior", false, &s) || !ss_keda_fallback_behavior_parse(s, out))
+    return;
+  if (strcmp(s, "scalingModifiers") == 0)
+    ss__err(d, "behavior",
+            "\"scalingModifiers\" is not supported (it goes with advanced.scalingModifiers, "
+            "which servescale does not support; use static, currentReplicas, "
+            "currentReplicasIfHigher or currentReplicasIfLower)");
+  else
+    ss__err(d, "behavior",
+            "must be static, currentReplicas, currentReplicasIfHigher or "
+            "currentReplicasIfLower, not \"%.100s\"",
+            s);
+}
+
+/* advanced.scalingModifiers (a formula over the triggers' metrics) is not
+ * supported: each trigger is its own HPA metric here. KEDA reads an empty
+ * one as absent (IsUsingModifiers), and so does this. */
+static void reject_scaling_modifiers(struct ss__dec *d, const json_t *adv) {
+  const json_t *v = json_object_get(adv, "scalingModifiers");
+  if (!v || json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0))
+    return;
+  ss__err(d, "scalingModifiers",
+          "not supported: servescale scales on each trigger's own metric (remove "
+          "advanced.scalingModifiers, or combine the metrics in one prometheus query)");
+}
+
 void ss__keda_decode(struct ss__dec *d, json_t *obj, struct ss_keda_spec *out) {
   memset(out, 0, sizeof *out);
   out->polling_interval = SS_KEDA_DEFAULT_POLLING_INTERVAL;
@@ -641,6 +709,7 @@ void ss__keda_decode(struct ss__dec *d, json_t *obj, struct ss_keda_spec *out) {
       else
         ss__replicas_within_limit(d, "replicas", out->fallback_replicas);
     }
+    decode_fallback_behavior(d, fb, &out->fallback_behavior);
     ss_path_pop(&d->path, s);
   }
 
@@ -652,12 +721,12 @@ void ss__keda_decode(struct ss__dec *d, json_t *obj, struct ss_keda_spec *out) {
                      (const char *const[]){"horizontalPodAutoscalerConfig",
                                            "restoreToOriginalReplicaCount", "scalingModifiers",
                                            NULL});
+    reject_scaling_modifiers(d, adv);
     hpacfg = ss__obj(d, adv, "horizontalPodAutoscalerConfig", false);
     if (hpacfg) {
       size_t s2 = ss_path_key(&d->path, "horizontalPodAutoscalerConfig");
       ss__known_fields(d, hpacfg, (const char *const[]){"behavior", "name", NULL});
-      out->has_behavior = json_object_get(hpacfg, "behavior") != NULL;
-      decode_behavior(d, hpacfg, &out->up, &out->down);
+      out->has_behavior = decode_behavior(d, hpacfg, &out->up, &out->down);
       ss_path_pop(&d->path, s2);
     }
     ss_path_pop(&d->path, s);

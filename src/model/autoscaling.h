@@ -16,7 +16,11 @@
 #define SS_HPA_DEFAULT_MIN_REPLICAS 1
 #define SS_HPA_DEFAULT_CPU_UTILIZATION 80 /* when metrics is empty */
 #define SS_HPA_DEFAULT_UP_STABILIZATION 0
-#define SS_HPA_DEFAULT_DOWN_STABILIZATION 300
+/* scaleDown.stabilizationWindowSeconds has no API default: Kubernetes leaves
+ * it nil, and the controller applies its
+ * --horizontal-pod-autoscaler-downscale-stabilization (300 s; see
+ * src/autoscale/hpa.h, ss_hpa_settings). An unwritten window is this. */
+#define SS_HPA_STABILIZATION_UNSET (-1)
 #define SS_HPA_DEFAULT_UP_PODS 4
 #define SS_HPA_DEFAULT_UP_PERCENT 100
 #define SS_HPA_DEFAULT_DOWN_PERCENT 100
@@ -68,7 +72,7 @@ struct ss_scaling_policy {
 };
 
 struct ss_scaling_rules {
-  int32_t stabilization_seconds;
+  int32_t stabilization_seconds; /* SS_HPA_STABILIZATION_UNSET: not written */
   enum ss_select_policy select;
   struct ss_scaling_policy *policies;
   size_t n_policies;
@@ -80,6 +84,10 @@ struct ss_hpa_spec {
   struct ss_metric_spec *metrics;
   size_t n_metrics;
   bool default_metrics;           /* metrics left out: CPU 80% filled in */
+  /* spec.behavior was written. The API server does not default a missing
+   * behavior, and the controller takes another path without one
+   * (src/autoscale/hpa.h); up and down hold the rules' defaults either way. */
+  bool has_behavior;
   struct ss_scaling_rules up, down;
   const char *target_name;        /* scaleTargetRef.name; NULL in a componentSpec */
   const char *target_kind;
@@ -108,12 +116,23 @@ struct ss_trigger {
   const char *container_name;
 };
 
+/* spec.fallback.behavior: the replicas a falling-back trigger asks for
+ * (kedacore/keda pkg/fallback/fallback.go, doFallback). The zero value is
+ * KEDA's default (+kubebuilder:default=static). */
+enum ss_keda_fallback_behavior {
+  SS_KEDA_FALLBACK_STATIC,            /* "static": fallback.replicas */
+  SS_KEDA_FALLBACK_CURRENT,           /* "currentReplicas": the current spec.replicas */
+  SS_KEDA_FALLBACK_CURRENT_IF_HIGHER, /* "currentReplicasIfHigher": max(current, replicas) */
+  SS_KEDA_FALLBACK_CURRENT_IF_LOWER   /* "currentReplicasIfLower": min(current, replicas) */
+};
+
 struct ss_keda_spec {
   int32_t polling_interval, cooldown_period, initial_cooldown_period;
   int32_t min_replicas, max_replicas;
   int32_t idle_replicas;          /* -1 when unset */
   bool has_fallback;
   int32_t fallback_failure_threshold, fallback_replicas;
+  enum ss_keda_fallback_behavior fallback_behavior; /* static unless has_fallback says more */
   struct ss_scaling_rules up, down; /* advanced.horizontalPodAutoscalerConfig.behavior */
   bool has_behavior;
   struct ss_trigger *triggers;
@@ -126,6 +145,14 @@ struct ss__dec;
  * componentSpec). obj may get default fields inserted. */
 void ss__hpa_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss_hpa_spec *out);
 void ss__keda_decode(struct ss__dec *d, json_t *obj, struct ss_keda_spec *out);
+
+/* Reads a spec.fallback.behavior value; NULL or "" is "static". Returns 0,
+ * or -1 for a value KEDA rejects or servescale does not support
+ * ("scalingModifiers", which goes with advanced.scalingModifiers), leaving
+ * *out alone. */
+int ss_keda_fallback_behavior_parse(const char *s, enum ss_keda_fallback_behavior *out);
+/* "static", "currentReplicas", ...; never NULL. */
+const char *ss_keda_fallback_behavior_name(enum ss_keda_fallback_behavior b);
 
 const char *ss_metric_source_name(enum ss_metric_source s);
 const char *ss_target_type_name(enum ss_target_type t);

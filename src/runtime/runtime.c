@@ -949,6 +949,22 @@ void ss_runtime_remove(struct ss_runtime *rt, const char *rs_name) {
   pthread_mutex_unlock(&rt->mu);
 }
 
+bool ss_runtime_delete_replica(struct ss_runtime *rt, const char *rs_name, const char *id) {
+  if (!rt || !rs_name || !id)
+    return false;
+  bool found = false;
+  pthread_mutex_lock(&rt->mu);
+  struct rset *rs = find(rt, rs_name, NULL);
+  for (size_t i = 0; rs && i < rs->n && !found; i++) {
+    if (strcmp(rs->reps[i]->id, id) != 0 || rs->reps[i]->doomed)
+      continue;
+    found = true;
+    replica_doom(rt, rs, i, mono_ms());
+  }
+  unlock_and_emit(rt);
+  return found;
+}
+
 bool ss_runtime_tick(struct ss_runtime *rt, int64_t now_ms) {
   if (!rt)
     return false;

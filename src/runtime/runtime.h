@@ -155,6 +155,11 @@ int ss_runtime_set(struct ss_runtime *rt, const char *rs, const struct ss_rs_tem
                    int replicas);
 /* Scales rs to zero and forgets it once its replicas are gone. */
 void ss_runtime_remove(struct ss_runtime *rt, const char *rs);
+/* Stops replica id of rs (drained first, as a scale-down stops one); its
+ * set no longer counts it, so the next tick starts a replacement under a
+ * new id, as a ReplicaSet replaces a deleted pod. false when rs has no
+ * replica id, or it is already leaving. */
+bool ss_runtime_delete_replica(struct ss_runtime *rt, const char *rs, const char *id);
 /* Does the work: reaps exits, starts, stops, probes, restarts, samples
  * /proc. now_ms is a monotonic clock. Returns true when a replica became
  * ready or stopped being ready (what routes to it should change now). */

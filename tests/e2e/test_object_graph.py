@@ -209,6 +209,45 @@ def scale_deployments(d):
     d.kubectl("delete", "sdep", "seldon-model", "-n", ns + "-hpa")
 
 
+def pods_of_deployments(d):
+    """Pods are owned by their Deployment; kubectl delete pod: the
+    Deployment replaces it."""
+    ns = "pods"
+    rc, out, err = d.kubectl("apply", "-f", os.path.join(SOURCE, "tests", "cases",
+                                                         "valid-plain.yaml"), "-n", ns)
+    d.kubectl("scale", "sdep/seldon-model", "-n", ns, "--replicas=2")
+    ok = wait_until(lambda: (deployment(d, DEP, ns) or {}).get("status", {})
+                    .get("availableReplicas") == 2, 60)
+    check("(pods) a Deployment running 2", rc == 0 and ok, err)
+    dep = deployment(d, DEP, ns) or {}
+    rc, out, err = d.kubectl("get", "pods", "-n", ns, "-l", "app=" + DEP, "-o", "json")
+    pods = json.loads(out)["items"] if rc == 0 else []
+    refs = [p["metadata"].get("ownerReferences", [{}])[0] for p in pods]
+    check("(pods) kubectl get pods -l app=...: 2, each owned by the Deployment (its uid)",
+          len(pods) == 2 and all(r.get("kind") == "Deployment" and r.get("name") == DEP
+                                 and r.get("uid") == dep.get("metadata", {}).get("uid")
+                                 for r in refs), refs)
+    check("(pods) each has the pod-template-hash label",
+          pods and all(p["metadata"]["labels"].get("pod-template-hash") for p in pods),
+          [p["metadata"]["labels"] for p in pods])
+    names = sorted(p["metadata"]["name"] for p in pods)
+    rc, out, err = d.kubectl("delete", "pod", names[0] if names else "none", "-n", ns)
+    check("(pods) kubectl delete pod", rc == 0 and "deleted" in out, (out, err))
+
+    def replaced():
+        rc, out, _ = d.kubectl("get", "pods", "-n", ns, "-l", "app=" + DEP, "-o", "json")
+        items = json.loads(out)["items"] if rc == 0 else []
+        now = sorted(p["metadata"]["name"] for p in items
+                     if p.get("status", {}).get("phase") == "Running"
+                     and all(c.get("ready") for c in p["status"].get("containerStatuses", [])))
+        return len(now) == 2 and names and names[0] not in now and now
+    got = wait_until(replaced, 60)
+    check("(pods) the Deployment replaced it: 2 ready pods, the deleted one gone", got, got)
+    rc, out, err = d.kubectl("delete", "pod", "no-such-pod", "-n", ns)
+    check("(pods) deleting a pod that is not there: NotFound", rc != 0 and "NotFound" in err, err)
+    d.kubectl("delete", "sdep", "seldon-model", "-n", ns)
+
+
 def survives_restart(binary):
     """A restart keeps the Deployments (same uid: nothing is recreated), and
     they still go with their owner."""
@@ -241,6 +280,7 @@ def main():
         seed_commands(d)
         follows_scale(d)
         scale_deployments(d)
+        pods_of_deployments(d)
     finally:
         d.stop()
         if checks.failed:

@@ -718,8 +718,9 @@ static void build(const struct hpa_case *c, struct fixture *f) {
                                                   ch > 0 ? ch : -ch, false}),
                      SS_EOK);
   }
+  f->spec.has_behavior = !c->no_behavior;
   f->in = (struct ss_hpa_input){c->current, c->running ? c->running : c->current, f->pods,
-                                c->n_pods, f->mi, now, !c->no_behavior};
+                                c->n_pods, f->mi, now};
 }
 
 static void check_reason(const char *what, const char *want, const struct ss_hpa_condition *got) {
@@ -1037,8 +1038,8 @@ static int32_t sim_step(struct sim *s, int64_t load, struct ss_hpa_result *res) 
     s->samples[i] =
         (struct ss_hpa_sample){true, load / s->replicas, 1000, s->now - 1000, 10000, NULL, 0};
   struct ss_hpa_metric_input mi = {.samples = s->samples};
-  struct ss_hpa_input in = {s->replicas, s->replicas, s->pods, (size_t)s->replicas, &mi, s->now,
-                            s->behavior};
+  s->spec.has_behavior = s->behavior;
+  struct ss_hpa_input in = {s->replicas, s->replicas, s->pods, (size_t)s->replicas, &mi, s->now};
   assert_int_equal(ss_hpa_evaluate(&s->spec, &s->set, &in, &s->hist, res), SS_EOK);
   assert_int_equal(ss_hpa_commit(&s->hist, res, true), SS_EOK);
   for (int32_t i = s->replicas; i < res->desired; i++)

@@ -247,9 +247,11 @@ static void seed_027_hpa_spec(void **state) {
   assert_string_equal(h->metrics[0].name, "cpu");
   assert_int_equal(h->metrics[0].target.type, SS_TARGET_UTILIZATION);
   assert_int_equal(h->metrics[0].target.utilization, 10);
-  /* no behavior: Kubernetes' defaults */
+  /* no behavior: Kubernetes' defaults; scale-down's window is the
+   * controller's flag, not the spec's */
+  assert_false(h->has_behavior);
   assert_int_equal(h->up.stabilization_seconds, 0);
-  assert_int_equal(h->down.stabilization_seconds, 300);
+  assert_int_equal(h->down.stabilization_seconds, SS_HPA_STABILIZATION_UNSET);
   assert_int_equal(p->graph.type, SS_NODE_MODEL);
   assert_int_equal(p->graph.endpoint, SS_ENDPOINT_REST);
   assert_int_equal(p->graph.component, 0);
@@ -428,8 +430,10 @@ static void hpa_defaults(void **state) {
   assert_int_equal(h->up.policies[1].type, SS_POLICY_PERCENT);
   assert_int_equal(h->up.policies[1].value, 100);
   assert_int_equal(h->up.policies[1].period_seconds, 15);
-  /* ... and down by 100% per 15 s after a 300 s window */
-  assert_int_equal(h->down.stabilization_seconds, 300);
+  /* ... and down by 100% per 15 s after the controller's window (unset
+   * here: --horizontal-pod-autoscaler-downscale-stabilization applies) */
+  assert_false(h->has_behavior);
+  assert_int_equal(h->down.stabilization_seconds, SS_HPA_STABILIZATION_UNSET);
   assert_int_equal(h->down.select, SS_SELECT_MAX);
   assert_int_equal(h->down.n_policies, 1);
   assert_int_equal(h->down.policies[0].type, SS_POLICY_PERCENT);
@@ -465,6 +469,7 @@ static void hpa_behavior(void **state) {
   struct ss_resource_set set;
   const struct ss_sdep *s = load_sdep(in, &set);
   const struct ss_hpa_spec *h = s->predictors[0].components[0].hpa;
+  assert_true(h->has_behavior);
   assert_int_equal(h->up.stabilization_seconds, 30);
   assert_int_equal(h->up.select, SS_SELECT_MIN);
   assert_int_equal(h->up.n_policies, 2);
@@ -502,9 +507,10 @@ static void keda_defaults_and_cpu_trigger(void **state) {
   assert_int_equal(k->max_replicas, 100);
   assert_int_equal(k->idle_replicas, -1);
   assert_false(k->has_fallback);
+  assert_int_equal(k->fallback_behavior, SS_KEDA_FALLBACK_STATIC);
   assert_false(k->has_behavior);
   assert_int_equal(k->up.n_policies, 2);
-  assert_int_equal(k->down.stabilization_seconds, 300);
+  assert_int_equal(k->down.stabilization_seconds, SS_HPA_STABILIZATION_UNSET);
   assert_int_equal(k->n_triggers, 1);
   assert_int_equal(k->triggers[0].type, SS_TRIGGER_CPU);
   assert_int_equal(k->triggers[0].metric_type, SS_TARGET_UTILIZATION);
@@ -514,6 +520,7 @@ static void keda_defaults_and_cpu_trigger(void **state) {
   assert_int_equal(json_integer_value(at(kj, "cooldownPeriod")), 300);
   assert_int_equal(json_integer_value(at(kj, "minReplicaCount")), 1);
   assert_int_equal(json_integer_value(at(kj, "maxReplicaCount")), 100);
+  assert_null(at(kj, "fallback")); /* no fallback: nothing to default */
   ss_resources_free(&set);
 
   /* with a prometheus trigger minReplicaCount may stay at its default 0 */
@@ -529,6 +536,133 @@ static void keda_defaults_and_cpu_trigger(void **state) {
   assert_true(k->triggers[0].threshold == 2.5);
   assert_true(k->triggers[0].ignore_null_values);
   assert_int_equal(k->triggers[0].timeout_ms, 3000);
+  ss_resources_free(&set);
+}
+
+/* has_behavior says whether behavior was written (the controller's path
+ * depends on it), whatever defaults fill up and down; a scaleDown window not
+ * written stays unset (-1), one written as 0 stays 0. */
+static void hpa_behavior_written(void **state) {
+  (void)state;
+  static const struct {
+    const char *behavior; /* the hpaSpec's lines after maxReplicas */
+    bool has;
+    int32_t up_window, down_window;
+  } t[] = {
+      {"", false, 0, SS_HPA_STABILIZATION_UNSET},
+      {"        behavior:\n", false, 0, SS_HPA_STABILIZATION_UNSET}, /* null: absent */
+      {"        behavior: {}\n", true, 0, SS_HPA_STABILIZATION_UNSET},
+      {"        behavior:\n          scaleUp: {stabilizationWindowSeconds: 60}\n", true, 60,
+       SS_HPA_STABILIZATION_UNSET},
+      {"        behavior:\n          scaleDown: {selectPolicy: Min}\n", true, 0,
+       SS_HPA_STABILIZATION_UNSET},
+      {"        behavior:\n          scaleDown: {stabilizationWindowSeconds: 0}\n", true, 0, 0},
+  };
+  for (size_t i = 0; i < N_ELEMS(t); i++) {
+    char in[1024];
+    snprintf(in, sizeof in, "%s      hpaSpec:\n        maxReplicas: 4\n%s", SDEP, t[i].behavior);
+    struct ss_resource_set set;
+    const struct ss_resource *r = load_one(in, &set);
+    const struct ss_hpa_spec *h = r->u.sdep.predictors[0].components[0].hpa;
+    if (h->has_behavior != t[i].has || h->up.stabilization_seconds != t[i].up_window ||
+        h->down.stabilization_seconds != t[i].down_window)
+      print_error("case %zu <<%s>>: has_behavior %d, windows up %d down %d\n", i, t[i].behavior,
+                  h->has_behavior, h->up.stabilization_seconds, h->down.stabilization_seconds);
+    assert_int_equal(h->has_behavior, t[i].has);
+    assert_int_equal(h->up.stabilization_seconds, t[i].up_window);
+    assert_int_equal(h->down.stabilization_seconds, t[i].down_window);
+    /* an unset window is not written into the document either */
+    if (t[i].down_window < 0)
+      assert_null(at(r->obj, "spec.predictors[0].componentSpecs[0].hpaSpec.behavior.scaleDown."
+                             "stabilizationWindowSeconds"));
+    ss_resources_free(&set);
+  }
+
+  /* KEDA's advanced.horizontalPodAutoscalerConfig.behavior, the same way */
+  static const char keda[] = SDEP "      kedaSpec:\n"
+                                  "        advanced:\n"
+                                  "          horizontalPodAutoscalerConfig:\n"
+                                  "            behavior:\n"
+                                  "              scaleUp: {stabilizationWindowSeconds: 5}\n"
+                                  "        triggers:\n"
+                                  "        - type: prometheus\n"
+                                  "          metadata: {query: up, threshold: '1'}\n";
+  struct ss_resource_set set;
+  const struct ss_sdep *s = load_sdep(keda, &set);
+  const struct ss_keda_spec *k = s->predictors[0].components[0].keda;
+  assert_true(k->has_behavior);
+  assert_int_equal(k->up.stabilization_seconds, 5);
+  assert_int_equal(k->down.stabilization_seconds, SS_HPA_STABILIZATION_UNSET);
+  ss_resources_free(&set);
+}
+
+#define KEDA_FALLBACK(behavior)                                                        \
+  SDEP "      kedaSpec:\n"                                                             \
+       "        fallback:\n"                                                           \
+       "          failureThreshold: 3\n"                                               \
+       "          replicas: 2\n" behavior "        triggers:\n"                        \
+       "        - type: prometheus\n"                                                  \
+       "          metadata: {query: up, threshold: '1'}\n"
+
+/* fallback.behavior: each of KEDA's values, and static when left out
+ * (written into the document, as the CRD's default is). */
+static void keda_fallback_behavior(void **state) {
+  (void)state;
+  static const struct {
+    const char *in;
+    enum ss_keda_fallback_behavior want;
+    const char *doc; /* fallback.behavior in the document afterwards */
+  } t[] = {
+      {KEDA_FALLBACK(""), SS_KEDA_FALLBACK_STATIC, "static"},
+      {KEDA_FALLBACK("          behavior:\n"), SS_KEDA_FALLBACK_STATIC, "static"}, /* null */
+      {KEDA_FALLBACK("          behavior: ''\n"), SS_KEDA_FALLBACK_STATIC, ""},
+      {KEDA_FALLBACK("          behavior: static\n"), SS_KEDA_FALLBACK_STATIC, "static"},
+      {KEDA_FALLBACK("          behavior: currentReplicas\n"), SS_KEDA_FALLBACK_CURRENT,
+       "currentReplicas"},
+      {KEDA_FALLBACK("          behavior: currentReplicasIfHigher\n"),
+       SS_KEDA_FALLBACK_CURRENT_IF_HIGHER, "currentReplicasIfHigher"},
+      {KEDA_FALLBACK("          behavior: currentReplicasIfLower\n"),
+       SS_KEDA_FALLBACK_CURRENT_IF_LOWER, "currentReplicasIfLower"},
+  };
+  for (size_t i = 0; i < N_ELEMS(t); i++) {
+    struct ss_resource_set set;
+    const struct ss_resource *r = load_one(t[i].in, &set);
+    const struct ss_keda_spec *k = r->u.sdep.predictors[0].components[0].keda;
+    assert_true(k->has_fallback);
+    assert_int_equal(k->fallback_failure_threshold, 3);
+    assert_int_equal(k->fallback_replicas, 2);
+    assert_int_equal(k->fallback_behavior, t[i].want);
+    assert_string_equal(
+        json_string_value(
+            at(r->obj, "spec.predictors[0].componentSpecs[0].kedaSpec.fallback.behavior")),
+        t[i].doc);
+    ss_resources_free(&set);
+  }
+  /* the names, both ways */
+  for (int b = SS_KEDA_FALLBACK_STATIC; b <= SS_KEDA_FALLBACK_CURRENT_IF_LOWER; b++) {
+    enum ss_keda_fallback_behavior got = SS_KEDA_FALLBACK_STATIC;
+    const char *name = ss_keda_fallback_behavior_name((enum ss_keda_fallback_behavior)b);
+    assert_int_equal(ss_keda_fallback_behavior_parse(name, &got), 0);
+    assert_int_equal(got, b);
+  }
+  enum ss_keda_fallback_behavior got = SS_KEDA_FALLBACK_CURRENT;
+  assert_int_equal(ss_keda_fallback_behavior_parse("Static", &got), -1); /* case matters */
+  assert_int_equal(ss_keda_fallback_behavior_parse("scalingModifiers", &got), -1);
+  assert_int_equal(got, SS_KEDA_FALLBACK_CURRENT); /* left alone */
+}
+
+/* advanced.scalingModifiers is rejected (bad_cases); an empty one is no
+ * modifier at all, as KEDA reads it (IsUsingModifiers). */
+static void keda_empty_scaling_modifiers(void **state) {
+  (void)state;
+  static const char in[] = SDEP "      kedaSpec:\n"
+                                "        advanced: {scalingModifiers: {}}\n"
+                                "        triggers:\n"
+                                "        - type: prometheus\n"
+                                "          metadata: {query: up, threshold: '1'}\n";
+  struct ss_resource_set set;
+  const struct ss_resource *r = load_one(in, &set);
+  assert_int_equal(r->diags.warnings, 0);
   ss_resources_free(&set);
 }
 
@@ -1069,6 +1203,31 @@ static const struct bad_case bad_cases[] = {
      "apiVersion: mlops.seldon.io/v1alpha1\nkind: Server\nmetadata: {name: s}\nspec:\n"
      "  replicas: -1\n",
      "spec.serverConfig", "required value", 5, 2},
+    {"hpa scaleDown window written as -1",
+     SDEP "      hpaSpec:\n        maxReplicas: 4\n        behavior:\n          scaleDown:\n"
+          "            stabilizationWindowSeconds: -1\n",
+     "spec.predictors[0].componentSpecs[0].hpaSpec.behavior.scaleDown.stabilizationWindowSeconds",
+     "must be between 0 and 3600", 22, 1},
+    {"keda fallback.behavior unknown", KEDA_FALLBACK("          behavior: sometimes\n"),
+     "spec.predictors[0].componentSpecs[0].kedaSpec.fallback.behavior",
+     "must be static, currentReplicas, currentReplicasIfHigher or currentReplicasIfLower, not "
+     "\"sometimes\"",
+     22, 1},
+    {"keda fallback.behavior not a string", KEDA_FALLBACK("          behavior: 3\n"),
+     "spec.predictors[0].componentSpecs[0].kedaSpec.fallback.behavior", "must be a string", 22,
+     1},
+    {"keda fallback.behavior scalingModifiers",
+     KEDA_FALLBACK("          behavior: scalingModifiers\n"),
+     "spec.predictors[0].componentSpecs[0].kedaSpec.fallback.behavior",
+     "\"scalingModifiers\" is not supported", 22, 1},
+    {"keda advanced.scalingModifiers",
+     SDEP "      kedaSpec:\n        advanced:\n"
+          "          scalingModifiers: {formula: \"s0 + s1\", target: '2'}\n"
+          "        triggers:\n        - type: prometheus\n"
+          "          metadata: {query: up, threshold: '1'}\n"
+          "        - type: prometheus\n          metadata: {query: up, threshold: '1'}\n",
+     "spec.predictors[0].componentSpecs[0].kedaSpec.advanced.scalingModifiers",
+     "not supported: servescale scales on each trigger's own metric", 20, 1},
     {"List item with a bad name",
      "apiVersion: v1\nkind: List\nitems:\n- apiVersion: mlops.seldon.io/v1alpha1\n"
      "  kind: Server\n  metadata:\n    name: Bad_Name\n  spec: {serverConfig: mlserver}\n",
@@ -1156,6 +1315,9 @@ int main(void) {
       cmocka_unit_test(hpa_defaults),
       cmocka_unit_test(hpa_behavior),
       cmocka_unit_test(keda_defaults_and_cpu_trigger),
+      cmocka_unit_test(hpa_behavior_written),
+      cmocka_unit_test(keda_fallback_behavior),
+      cmocka_unit_test(keda_empty_scaling_modifiers),
       cmocka_unit_test(seed_keda),
       cmocka_unit_test(hpa_and_keda_warns),
       cmocka_unit_test(unknown_fields_warn),
