@@ -30,7 +30,7 @@
 #define SYNC_MS 1000 /* the simulated sync period: one tick */
 /* Untimed ticks first, so the measured ones run with the longest window
  * (the 300 s scale-down stabilization) full, as a long-running daemon does. */
-#define WARMUP_TICKS (SS_HPA_DEFAULT_DOWN_STABILIZATION + 10)
+#define WARMUP_TICKS (SS_HPA_DEFAULT_DOWNSCALE_STABILIZATION_MS / 1000 + 10)
 /* Issue 5's target for bench/control-loop: a tick of 10,000 targets in under
  * 50 ms of one core. It stands in for the Kubernetes HPA controller as the
  * peer (a controller built to sync every 15 s). */
@@ -139,7 +139,7 @@ static void default_behavior(struct ss_hpa_spec *s) {
   const struct ss_scaling_policy down[] = {
       {SS_POLICY_PERCENT, SS_HPA_DEFAULT_DOWN_PERCENT, SS_HPA_DEFAULT_POLICY_PERIOD}};
   set_policies(&s->up, SS_HPA_DEFAULT_UP_STABILIZATION, SS_SELECT_MAX, up, 2);
-  set_policies(&s->down, SS_HPA_DEFAULT_DOWN_STABILIZATION, SS_SELECT_MAX, down, 1);
+  set_policies(&s->down, SS_HPA_STABILIZATION_UNSET, SS_SELECT_MAX, down, 1);
 }
 
 /* A hand-written behavior: cautious up with a short window, slow down. */
@@ -220,10 +220,9 @@ static void setup(struct target *t, struct world *w, size_t i,
   for (int32_t p = 0; p < t->replicas; p++) /* long running and ready */
     t->pods[p] = (struct ss_hpa_pod){.ready = true, .start_ms = now - 3600 * 1000,
                                      .ready_change_ms = now - 3600 * 1000 + POD_STARTUP_MS};
-  t->in = (struct ss_hpa_input){.pods = t->pods, .metrics = t->metrics,
-                                .has_behavior = w->kind == KIND_CPU_BEHAVIOR ||
-                                                w->kind == KIND_EXTERNAL_BEHAVIOR ||
-                                                w->kind == KIND_MIXED};
+  s->has_behavior = w->kind == KIND_CPU_BEHAVIOR || w->kind == KIND_EXTERNAL_BEHAVIOR ||
+                    w->kind == KIND_MIXED;
+  t->in = (struct ss_hpa_input){.pods = t->pods, .metrics = t->metrics};
 }
 
 /* ---- the world between ticks: replicas start, load moves, samples arrive ---- */
