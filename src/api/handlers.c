@@ -176,9 +176,12 @@ static void do_list(struct ss_api *api, const struct ss_api_req *req, const stru
   struct ss_error err = {0};
   enum ss_err rc;
   uint64_t rv = 0;
+  bool watch, bookmarks;
+  if (!ss__api_query_bool("watch", req->q_watch, &watch, resp) ||
+      !ss__api_query_bool("allowWatchBookmarks", req->q_bookmarks, &bookmarks, resp))
+    return;
   if (!parse_selectors(req, resp, &label, &field))
     return;
-  bool watch = req->q_watch && (strcmp(req->q_watch, "true") == 0 || strcmp(req->q_watch, "1") == 0);
   if (watch) {
     /* Kubernetes: resourceVersion "" or "0" starts with the current objects
      * as ADDED events; a number resumes after it. */
@@ -222,7 +225,7 @@ static void do_list(struct ss_api *api, const struct ss_api_req *req, const stru
     resp->watch_label = label;
     resp->watch_field = field;
     label = field = NULL;
-    resp->watch_bookmarks = req->q_bookmarks && strcmp(req->q_bookmarks, "true") == 0;
+    resp->watch_bookmarks = bookmarks;
     resp->watch_table = ss__api_wants_table(req);
     resp->watch_timeout_s = req->q_timeout ? atoi(req->q_timeout) : 0;
     resp->watch_initial = items;

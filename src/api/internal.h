@@ -24,6 +24,13 @@ struct ss_api_req {
   const char *q_dryrun, *q_field_validation, *q_container, *q_tail, *q_follow;
 };
 
+/* A boolean query parameter as the Kubernetes API server reads it (Go's
+ * strconv.ParseBool: 1 t T TRUE true True, 0 f F FALSE false False): *out
+ * is false when v is NULL (absent); false is returned for anything else,
+ * with a 400 naming the parameter set in resp. */
+struct ss_api_resp;
+bool ss__api_query_bool(const char *name, const char *v, bool *out, struct ss_api_resp *resp);
+
 struct ss_api_resp {
   int code;
   json_t *body;                  /* JSON answer (owned), or NULL */

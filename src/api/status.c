@@ -48,3 +48,20 @@ void ss__api_add_warning(struct ss_api_resp *resp, const char *fmt, ...) {
   if (w)
     resp->warnings[resp->n_warnings++] = w;
 }
+
+bool ss__api_query_bool(const char *name, const char *v, bool *out, struct ss_api_resp *resp) {
+  static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True", NULL};
+  static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False", NULL};
+  *out = false;
+  if (!v)
+    return true;
+  for (int i = 0; yes[i]; i++)
+    if (strcmp(v, yes[i]) == 0)
+      return (*out = true);
+  for (int i = 0; no[i]; i++)
+    if (strcmp(v, no[i]) == 0)
+      return true;
+  ss__api_status(resp, 400, "BadRequest", "%s: strconv.ParseBool: parsing \"%.64s\": invalid syntax",
+                 name, v);
+  return false;
+}
