@@ -876,14 +876,14 @@ json_t *ss_control_pods(struct ss_control *c, const char *ns) {
       strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
       json_t *pod = json_pack(
           "{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}}, s:{s:[{s:s, s:s}]},"
-          " s:{s:s, s:s, s:[{s:s, s:b, s:i, s:b, s:{s:{}}}]}}",
+          " s:{s:s, s:s, s:[{s:s, s:s, s:s, s:b, s:i, s:b, s:{s:{}}}]}}",
           "apiVersion", "v1", "kind", "Pod", "metadata", "name", pod_name, "namespace", o->ns,
           "creationTimestamp", created, "labels", "seldon-deployment-id", o->name, "app",
           o->rs + strlen(o->ns) + 1,
           "seldon.io/model", "true", "annotations", "servescale.io/port", port, "spec",
           "containers", "name",
           o->container, "image", o->image, "status", "phase", phase_name(ri[j].phase), "podIP",
-          "127.0.0.1", "containerStatuses", "name", o->container, "ready", ready,
+          "127.0.0.1", "containerStatuses", "name", o->container, "image", o->image, "imageID", "", "ready", ready,
           "restartCount", ri[j].restarts, "started", ri[j].pid != 0, "state", state);
       if (o->deploy_uid[0]) { /* owned by its Deployment, as through a ReplicaSet */
         json_t *md = json_object_get(pod, "metadata");
