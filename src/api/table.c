@@ -61,6 +61,10 @@ static const struct column core2_cols[] = {{"Name", "string", "metadata.name"},
                                            {"Replicas", "integer", "status.replicas"},
                                            {"Age", "date", NULL},
                                            {NULL, NULL, NULL}};
+/* Any other kind: what kubectl prints for a resource without columns. */
+static const struct column plain_cols[] = {{"Name", "string", "metadata.name"},
+                                           {"Age", "date", NULL},
+                                           {NULL, NULL, NULL}};
 static const struct column ns_cols[] = {{"Name", "string", "metadata.name"},
                                         {"Status", "string", "status.phase"},
                                         {"Age", "date", NULL},
@@ -229,8 +233,10 @@ static json_t *computed(const struct column *cols, const struct column *c, const
 }
 
 json_t *ss__api_table(const struct ss_api_kind *k, json_t *items, const char *rv) {
-  const struct column *cols = ns_cols;
-  if (strcmp(k->plural, "seldondeployments") == 0)
+  const struct column *cols = plain_cols;
+  if (strcmp(k->plural, "namespaces") == 0)
+    cols = ns_cols;
+  else if (strcmp(k->plural, "seldondeployments") == 0)
     cols = sdep_cols;
   else if (strcmp(k->group, "mlops.seldon.io") == 0)
     cols = core2_cols;

@@ -128,6 +128,19 @@ static void c_so_ready(const json_t *o, char *b, size_t s) { cond(o, "Ready", b,
 static void c_so_active(const json_t *o, char *b, size_t s) { cond(o, "Active", b, s); }
 static void c_so_fallback(const json_t *o, char *b, size_t s) { cond(o, "Fallback", b, s); }
 
+static void c_deploy_ready(const json_t *o, char *b, size_t s) {
+  snprintf(b, s, "%lld/%lld",
+           (long long)json_integer_value(at(o, "status", "readyReplicas", NULL)),
+           (long long)json_integer_value(at(o, "spec", "replicas", NULL)));
+}
+static void c_deploy_updated(const json_t *o, char *b, size_t s) {
+  snprintf(b, s, "%lld", (long long)json_integer_value(at(o, "status", "updatedReplicas", NULL)));
+}
+static void c_deploy_available(const json_t *o, char *b, size_t s) {
+  snprintf(b, s, "%lld",
+           (long long)json_integer_value(at(o, "status", "availableReplicas", NULL)));
+}
+
 static const struct column {
   const char *plural; /* the kind it belongs to */
   const char *header;
@@ -181,6 +194,14 @@ static const struct column {
     {"events", "REASON", false, c_reason},
     {"events", "OBJECT", false, c_object},
     {"events", "MESSAGE", false, c_message},
+    {"deployments", "NAME", false, c_name},
+    {"deployments", "READY", false, c_deploy_ready},
+    {"deployments", "UP-TO-DATE", false, c_deploy_updated},
+    {"deployments", "AVAILABLE", false, c_deploy_available},
+    {"deployments", "AGE", false, c_age},
+    /* any other kind: NAME and AGE, as kubectl prints one without columns */
+    {"*", "NAME", false, c_name},
+    {"*", "AGE", false, c_age},
 };
 #define N_COLUMNS (sizeof columns / sizeof *columns)
 #define MAX_ROW 16
@@ -192,6 +213,10 @@ struct ss_cli_table *ss_cli_list_table(const struct ss_client_kind *k, const jso
   for (size_t i = 0; i < N_COLUMNS && n < MAX_ROW; i++)
     if (strcmp(columns[i].plural, k->plural) == 0 && (wide || !columns[i].wide))
       cols[n++] = &columns[i];
+  if (n == 0) /* a kind without columns of its own */
+    for (size_t i = 0; i < N_COLUMNS && n < MAX_ROW; i++)
+      if (strcmp(columns[i].plural, "*") == 0)
+        cols[n++] = &columns[i];
   size_t extra = all_ns && k->namespaced ? 1 : 0;
   struct ss_cli_table *t = ss_cli_table_new(n + extra);
   if (!t)

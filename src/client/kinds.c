@@ -19,6 +19,11 @@ static const struct ss_client_kind kinds[] = {
     {"HorizontalPodAutoscaler", "autoscaling", "v2", "horizontalpodautoscalers",
      "horizontalpodautoscaler", "hpa", true, false},
     {"ScaledObject", "keda.sh", "v1alpha1", "scaledobjects", "scaledobject", "so", true, false},
+    {"Deployment", "apps", "v1", "deployments", "deployment", "deploy", true, true},
+    {"PodMonitor", "monitoring.coreos.com", "v1", "podmonitors", "podmonitor", "pmon", true,
+     false},
+    {"ServiceMonitor", "monitoring.coreos.com", "v1", "servicemonitors", "servicemonitor", "smon",
+     true, false},
 };
 
 const struct ss_client_kind *ss_client_kind_find(const char *word) {

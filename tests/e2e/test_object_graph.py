@@ -60,6 +60,19 @@ def deployment(d, name, ns):
 
 
 def seed_commands(d):
+    # the notebook applies the Prometheus operator's PodMonitor first
+    pm = os.path.join(EXAMPLES, "pod-monitor.yaml")
+    rc, out, err = d.kubectl("apply", "-f", pm)
+    check("kubectl apply -f pod-monitor.yaml: created",
+          rc == 0 and "podmonitor.monitoring.coreos.com/seldon-podmonitor created" in out, out + err)
+    rc, out, err = d.kubectl("apply", "-f", pm)
+    check("... again: podmonitor.monitoring.coreos.com/seldon-podmonitor unchanged (the seed's "
+          "output)", rc == 0 and "seldon-podmonitor unchanged" in out, out + err)
+    rc, out, err = d.kubectl("get", "podmonitor", "seldon-podmonitor", "-n", "seldon-monitoring",
+                             "-o", "json")
+    spec = json.loads(out).get("spec", {}) if rc == 0 else {}
+    check("kubectl get podmonitor: stored as written",
+          spec.get("selector", {}).get("matchLabels") == {"seldon.io/model": "true"}, spec)
     rc, out, err = d.kubectl("apply", "-f", os.path.join(EXAMPLES, "model_with_keda_prom.yaml"),
                              "-n", NS)
     check("the seed's KEDA example applies in namespace seldon", rc == 0, (out, err))
