@@ -370,21 +370,51 @@ static int write_kubeconfig(const char *path, const char *addr, int port, const 
   return rename(tmp, path);
 }
 
-int ss_cmd_serve(int argc, char **argv) {
-  struct settings s = {.api_addr = "127.0.0.1",
-                       .api_port = 8001,
-                       .gateway_addr = "127.0.0.1",
-                       .gateway_port = SS_GW_DEFAULT_PORT,
-                       .sync_period_ms = 200,
-                       .backoff_base_ms = 10000,
-                       .backoff_max_ms = 300000};
-  const char *files[SS_MAX_APPLY_FILES];
-  size_t n_files = 0;
-  ss_default_state_dir(s.state_dir, sizeof s.state_dir);
+/* ---- serve: settings, state, the parts, the loop, stop ---- */
+
+/* What serve holds while it runs. Zeroed: nothing open or started yet, so
+ * stop() may run after a failure at any step. */
+struct daemon {
+  struct settings s;
+  const char *files[SS_MAX_APPLY_FILES]; /* -f FILE, borrowed from argv */
+  size_t n_files;
+  long fd_limit;
+  struct ss_image_map *images;
+  struct ss_store *store;
+  char *token, *cert, *key;
+  struct ss_metrics *metrics;
+  struct ss_gateway *gateway;
+  char gateway_base[128]; /* http://ADDR:PORT of the gateway */
+  struct ss_runtime *rt;
+  struct ss_control *control;
+  struct ss_api *api;
+  struct ss_autoscaler *autoscaler;
+  pthread_t as_thread;
+  bool as_started;
+  struct announcements ann;
+  struct loop loop;
+};
+
+/* parse_settings' answer when serve goes on (else it is the exit code). */
+#define SERVE_RUN (-1)
+
+/* Reads the command line into d->s (the option table's rows) and d->files.
+ * Returns SERVE_RUN, or the exit code: 0 after --help, 2 for bad usage
+ * (said on stderr, as a command's usage errors are). */
+static int parse_settings(struct daemon *d, int argc, char **argv) {
+  const size_t n = sizeof rows / sizeof *rows;
   struct option longopts[sizeof rows / sizeof *rows + 3];
-  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+  struct settings *s = &d->s;
+  *s = (struct settings){.api_addr = "127.0.0.1",
+                         .api_port = 8001,
+                         .gateway_addr = "127.0.0.1",
+                         .gateway_port = SS_GW_DEFAULT_PORT,
+                         .sync_period_ms = 200,
+                         .backoff_base_ms = 10000,
+                         .backoff_max_ms = 300000};
+  ss_default_state_dir(s->state_dir, sizeof s->state_dir);
+  for (size_t i = 0; i < n; i++)
     longopts[i] = (struct option){rows[i].name, required_argument, NULL, 1000 + (int)i};
-  size_t n = sizeof rows / sizeof *rows;
   longopts[n] = (struct option){"filename", required_argument, NULL, 'f'};
   longopts[n + 1] = (struct option){"help", no_argument, NULL, 'h'};
   longopts[n + 2] = (struct option){NULL, 0, NULL, 0};
@@ -392,14 +422,14 @@ int ss_cmd_serve(int argc, char **argv) {
   optind = 1;
   while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
     if (c >= 1000) {
-      if (!set_option(&s, &rows[c - 1000], optarg))
+      if (!set_option(s, &rows[c - 1000], optarg))
         return 2;
     } else if (c == 'f') {
-      if (n_files == SS_MAX_APPLY_FILES) {
+      if (d->n_files == SS_MAX_APPLY_FILES) {
         fprintf(stderr, "servescale serve: at most %d files\n", SS_MAX_APPLY_FILES);
         return 2;
       }
-      files[n_files++] = optarg;
+      d->files[d->n_files++] = optarg;
     } else if (c == 'h') {
       usage(stdout);
       return 0;
@@ -412,245 +442,282 @@ int ss_cmd_serve(int argc, char **argv) {
     fprintf(stderr, "servescale serve: unexpected argument \"%s\"\n", argv[optind]);
     return 2;
   }
-  if (!s.db[0])
-    snprintf(s.db, sizeof s.db, "%s/servescale.db", s.state_dir);
+  if (!s->db[0])
+    snprintf(s->db, sizeof s->db, "%s/servescale.db", s->state_dir);
+  return SERVE_RUN;
+}
 
-  int rc = 1;
-  struct ss_error err = {0};
-  struct ss_store *store = NULL;
-  struct ss_runtime *rt = NULL;
-  struct ss_control *control = NULL;
-  struct ss_api *api = NULL;
-  struct ss_gateway *gateway = NULL;
-  struct ss_metrics *metrics = NULL;
-  struct ss_image_map *images = NULL;
-  struct ss_autoscaler *autoscaler = NULL;
-  pthread_t as_thread;
-  bool as_started = false;
-  char *token = NULL, *cert = NULL, *key = NULL;
-  struct announcements ann = {0};
-  struct loop loop = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-  char self[1024];
-  ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (sl <= 0) {
-    fprintf(stderr, "servescale serve: cannot find my own executable\n");
-    return 1;
-  }
-  self[sl] = '\0';
+/* The loop's lock, and its condition variables on the monotonic clock (the
+ * waits' deadlines are monotonic). */
+static void loop_init(struct loop *l) {
   pthread_condattr_t ca;
+  pthread_mutex_init(&l->mu, NULL);
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_destroy(&loop.cv);
-  pthread_cond_init(&loop.cv, &ca);
-  pthread_cond_init(&loop.as_cv, &ca);
+  pthread_cond_init(&l->cv, &ca);
+  pthread_cond_init(&l->as_cv, &ca);
   pthread_condattr_destroy(&ca);
+}
 
+/* SIGINT and SIGTERM only set stop_flag; a closed peer is a write error,
+ * not a SIGPIPE. */
+static void install_signals(void) {
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
-  long fd_limit = ss_fd_limit_raise();
+}
 
-  if (mkdirs(s.state_dir)) {
-    fprintf(stderr, "servescale serve: cannot create --state-dir %s: %s\n", s.state_dir,
-            strerror(errno));
-    goto out;
+/* The state directory, the image map, the database and its API token, the
+ * TLS key pair. */
+static enum ss_err open_state(struct daemon *d, struct ss_error *err) {
+  struct ss_error e = {0};
+  enum ss_err rc;
+  char self[1024];
+  ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (sl <= 0)
+    return ss_error_set(err, SS_EIO, 0, 0, "cannot find my own executable");
+  self[sl] = '\0';
+  if (mkdirs(d->s.state_dir))
+    return ss_error_set(err, SS_EIO, 0, 0, "cannot create --state-dir %s: %s", d->s.state_dir,
+                        strerror(errno));
+  const char *map = d->s.image_map[0] ? d->s.image_map : NULL;
+  if ((rc = ss_image_map_load(map, self, &d->images, &e))) {
+    if (e.line)
+      return ss_error_set(err, rc, 0, 0, "--image-map %s:%u:%u: %s", d->s.image_map, e.line,
+                          e.col, e.msg);
+    return ss_error_set(err, rc, 0, 0, "--image-map: %s", e.msg);
   }
-  if (ss_image_map_load(s.image_map[0] ? s.image_map : NULL, self, &images, &err)) {
-    if (err.line)
-      fprintf(stderr, "servescale serve: --image-map %s:%u:%u: %s\n", s.image_map, err.line,
-              err.col, err.msg);
-    else
-      fprintf(stderr, "servescale serve: --image-map: %s\n", err.msg);
-    goto out;
-  }
-  if (ss_store_open(s.db, &store, &err) || api_token(store, &token, &err)) {
-    fprintf(stderr, "servescale serve: %s: %s\n", s.db, err.msg);
-    goto out;
-  }
-  if (ss_tls_ensure(s.state_dir, &cert, &key, &err)) {
-    fprintf(stderr, "servescale serve: %s\n", err.msg);
-    goto out;
-  }
-  if (!(metrics = ss_metrics_new())) {
-    fprintf(stderr, "servescale serve: out of memory\n");
-    goto out;
-  }
-  struct ss_gateway_config gc = {.bind_addr = s.gateway_addr,
-                                 .port = s.gateway_port,
-                                 .workers = s.gateway_workers,
-                                 .max_connections = s.gateway_max_connections,
-                                 .metrics = metrics,
-                                 .queue_timeout_ms = s.queue_timeout_ms,
+  if ((rc = ss_store_open(d->s.db, &d->store, &e)) || (rc = api_token(d->store, &d->token, &e)))
+    return ss_error_set(err, rc, 0, 0, "%s: %s", d->s.db, e.msg);
+  if ((rc = ss_tls_ensure(d->s.state_dir, &d->cert, &d->key, &e)))
+    return ss_error_set(err, rc, 0, 0, "%s", e.msg);
+  return SS_EOK;
+}
+
+/* The metrics registry and the prediction gateway on its port. */
+static enum ss_err start_gateway(struct daemon *d, struct ss_error *err) {
+  struct ss_error e = {0};
+  enum ss_err rc;
+  if (!(d->metrics = ss_metrics_new()))
+    return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
+  struct ss_gateway_config gc = {.bind_addr = d->s.gateway_addr,
+                                 .port = d->s.gateway_port,
+                                 .workers = d->s.gateway_workers,
+                                 .max_connections = d->s.gateway_max_connections,
+                                 .metrics = d->metrics,
+                                 .queue_timeout_ms = d->s.queue_timeout_ms,
                                  .on_queued = on_queued,
-                                 .ctx = &loop};
-  if (ss_gateway_start(&gc, &gateway, &err)) {
-    fprintf(stderr, "servescale serve: %s\n", err.msg);
-    goto out;
-  }
-  loop.gateway = gateway;
-  char gateway_base[128];
-  snprintf(gateway_base, sizeof gateway_base, "http://%s%s%s:%d",
-           strchr(s.gateway_addr, ':') ? "[" : "", s.gateway_addr,
-           strchr(s.gateway_addr, ':') ? "]" : "", ss_gateway_port(gateway));
-  int killed = ss_runtime_reap_orphans(s.state_dir);
+                                 .ctx = &d->loop};
+  if ((rc = ss_gateway_start(&gc, &d->gateway, &e)))
+    return ss_error_set(err, rc, 0, 0, "%s", e.msg);
+  d->loop.gateway = d->gateway;
+  const char *addr = d->s.gateway_addr;
+  bool v6 = strchr(addr, ':') != NULL;
+  snprintf(d->gateway_base, sizeof d->gateway_base, "http://%s%s%s:%d", v6 ? "[" : "", addr,
+           v6 ? "]" : "", ss_gateway_port(d->gateway));
+  return SS_EOK;
+}
+
+/* The runtime (after killing replicas a previous daemon left) and the
+ * reconciler over it. */
+static enum ss_err start_runtime(struct daemon *d, struct ss_error *err) {
+  int killed = ss_runtime_reap_orphans(d->s.state_dir);
   if (killed > 0)
     fprintf(stderr, "event=orphans_killed count=%d\n", killed);
-  struct ss_runtime_config rc_cfg = {.state_dir = s.state_dir,
-                                     .backoff_base_ms = s.backoff_base_ms,
-                                     .backoff_max_ms = s.backoff_max_ms};
   /* The runtime reports events to the reconciler through the loop, since
    * each needs the other. */
-  rc_cfg.on_event = runtime_event;
-  rc_cfg.event_ctx = &loop;
-  rc_cfg.may_stop = may_stop;
-  rc_cfg.may_stop_ctx = &loop;
-  if (!(rt = ss_runtime_new(&rc_cfg))) {
-    fprintf(stderr, "servescale serve: cannot start the runtime in %s\n", s.state_dir);
-    goto out;
-  }
-  struct ss_control_config cc = {.store = store,
-                                 .runtime = rt,
-                                 .images = images,
-                                 .gateway = gateway,
-                                 .metrics = metrics,
-                                 .gateway_base = gateway_base};
-  if (!(control = ss_control_new(&cc))) {
-    fprintf(stderr, "servescale serve: out of memory\n");
-    goto out;
-  }
-  pthread_mutex_lock(&loop.mu);
-  loop.control = control;
-  pthread_mutex_unlock(&loop.mu);
-  struct ss_api_config ac = {.bind_addr = s.api_addr,
-                             .port = s.api_port,
-                             .token = token,
-                             .tls_cert = cert,
-                             .tls_key = key,
-                             .store = store,
-                             .max_connections = s.api_max_connections,
-                             .handshake_timeout_s = s.api_handshake_timeout_s,
-                             .idle_timeout_s = s.api_idle_timeout_s,
-                             .hooks = {.ctx = &loop,
+  struct ss_runtime_config rc = {.state_dir = d->s.state_dir,
+                                 .backoff_base_ms = d->s.backoff_base_ms,
+                                 .backoff_max_ms = d->s.backoff_max_ms,
+                                 .on_event = runtime_event,
+                                 .event_ctx = &d->loop,
+                                 .may_stop = may_stop,
+                                 .may_stop_ctx = &d->loop};
+  if (!(d->rt = ss_runtime_new(&rc)))
+    return ss_error_set(err, SS_EIO, 0, 0, "cannot start the runtime in %s", d->s.state_dir);
+  struct ss_control_config cc = {.store = d->store,
+                                 .runtime = d->rt,
+                                 .images = d->images,
+                                 .gateway = d->gateway,
+                                 .metrics = d->metrics,
+                                 .gateway_base = d->gateway_base};
+  if (!(d->control = ss_control_new(&cc)))
+    return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
+  pthread_mutex_lock(&d->loop.mu);
+  d->loop.control = d->control;
+  pthread_mutex_unlock(&d->loop.mu);
+  return SS_EOK;
+}
+
+/* The control API, its kubeconfig and the default namespace; then says
+ * where everything answers. */
+static enum ss_err start_api(struct daemon *d, struct ss_error *err) {
+  static const char default_ns[] =
+      "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"default\"}}";
+  struct ss_error e = {0};
+  enum ss_err rc;
+  struct ss_api_config ac = {.bind_addr = d->s.api_addr,
+                             .port = d->s.api_port,
+                             .token = d->token,
+                             .tls_cert = d->cert,
+                             .tls_key = d->key,
+                             .store = d->store,
+                             .max_connections = d->s.api_max_connections,
+                             .handshake_timeout_s = d->s.api_handshake_timeout_s,
+                             .idle_timeout_s = d->s.api_idle_timeout_s,
+                             .hooks = {.ctx = &d->loop,
                                        .changed = on_changed,
                                        .pods = pods_hook,
                                        .pod_log = log_hook,
                                        .delete_pod = delete_pod_hook}};
-  if (ss_api_start(&ac, &api, &err)) {
-    fprintf(stderr, "servescale serve: control API: %s\n", err.msg);
-    goto out;
-  }
+  if ((rc = ss_api_start(&ac, &d->api, &e)))
+    return ss_error_set(err, rc, 0, 0, "control API: %s", e.msg);
   char kubeconfig[1200];
-  snprintf(kubeconfig, sizeof kubeconfig, "%s/kubeconfig", s.state_dir);
-  if (write_kubeconfig(kubeconfig, s.api_addr, ss_api_port(api), token, cert)) {
-    fprintf(stderr, "servescale serve: cannot write %s: %s\n", kubeconfig, strerror(errno));
-    goto out;
-  }
+  snprintf(kubeconfig, sizeof kubeconfig, "%s/kubeconfig", d->s.state_dir);
+  if (write_kubeconfig(kubeconfig, d->s.api_addr, ss_api_port(d->api), d->token, d->cert))
+    return ss_error_set(err, SS_EIO, 0, 0, "cannot write %s: %s", kubeconfig, strerror(errno));
   char report[8192];
-  ss_api_apply(api, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"default\"}}",
-               strlen("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"default\"}}"),
-               NULL, report, sizeof report);
-  printf("servescale: control API on https://%s:%d (kubeconfig %s)\n", s.api_addr,
-         ss_api_port(api), kubeconfig);
+  ss_api_apply(d->api, default_ns, strlen(default_ns), NULL, report, sizeof report);
+  printf("servescale: control API on https://%s:%d (kubeconfig %s)\n", d->s.api_addr,
+         ss_api_port(d->api), kubeconfig);
   printf("servescale: predictions on %s/seldon/<namespace>/<name>/api/v1.0/predictions, "
          "metrics on %s/prometheus\n",
-         gateway_base, gateway_base);
-  for (size_t i = 0; i < n_files; i++) {
+         d->gateway_base, d->gateway_base);
+  return SS_EOK;
+}
+
+/* Applies each -f FILE through the API, printing its report; stops at the
+ * first file with a resource not applied. */
+static enum ss_err apply_files(struct daemon *d, struct ss_error *err) {
+  char report[8192];
+  for (size_t i = 0; i < d->n_files; i++) {
     char *buf = NULL;
     size_t len = 0;
-    if (ss_read_file(files[i], &buf, &len, &err)) {
-      fprintf(stderr, "servescale serve: %s\n", err.msg);
-      goto out;
-    }
-    int failed = ss_api_apply(api, buf, len, "default", report, sizeof report);
+    enum ss_err rc = ss_read_file(d->files[i], &buf, &len, err);
+    if (rc)
+      return rc;
+    int failed = ss_api_apply(d->api, buf, len, "default", report, sizeof report);
     free(buf);
     printf("%s", report);
-    if (failed) {
-      fprintf(stderr, "servescale serve: %s: %d resource(s) not applied\n", files[i], failed);
-      goto out;
-    }
+    if (failed)
+      return ss_error_set(err, SS_EINVALID, 0, 0, "%s: %d resource(s) not applied", d->files[i],
+                          failed);
   }
-  struct ss_autoscaler_config asc = {
-      .store = store, .metrics = metrics, .sync_ms = s.autoscale_sync_ms};
-  if (!(autoscaler = ss_autoscaler_new(&asc))) {
-    fprintf(stderr, "servescale serve: out of memory\n");
-    goto out;
-  }
-  pthread_mutex_lock(&loop.mu);
-  loop.autoscaler = autoscaler;
-  pthread_mutex_unlock(&loop.mu);
-  if (pthread_create(&as_thread, NULL, autoscale_main, &loop)) {
-    fprintf(stderr, "servescale serve: cannot start the autoscaler\n");
-    goto out;
-  }
-  as_started = true;
-  announce_init(&ann, files, n_files);
-  fflush(stdout);
-  fprintf(stderr,
-          "event=started api_port=%d state_dir=%s pid=%d fd_limit=%ld "
-          "gateway_max_connections=%d\n",
-          ss_api_port(api), s.state_dir, (int)getpid(), fd_limit,
-          ss_gateway_max_connections(gateway));
+  return SS_EOK;
+}
 
-  /* the loop */
+/* The autoscaler, on its own thread. */
+static enum ss_err start_autoscaler(struct daemon *d, struct ss_error *err) {
+  struct ss_autoscaler_config asc = {
+      .store = d->store, .metrics = d->metrics, .sync_ms = d->s.autoscale_sync_ms};
+  if (!(d->autoscaler = ss_autoscaler_new(&asc)))
+    return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
+  pthread_mutex_lock(&d->loop.mu);
+  d->loop.autoscaler = d->autoscaler;
+  pthread_mutex_unlock(&d->loop.mu);
+  if (pthread_create(&d->as_thread, NULL, autoscale_main, &d->loop))
+    return ss_error_set(err, SS_EINTERNAL, 0, 0, "cannot start the autoscaler");
+  d->as_started = true;
+  return SS_EOK;
+}
+
+/* The main loop until SIGINT or SIGTERM: the metrics window's sample once a
+ * second, a reconcile pass and a runtime tick every --sync-period-ms (or at
+ * once when the API or the autoscaler reports a change). */
+static void run(struct daemon *d) {
   int64_t next_sample = 0;
   while (!stop_flag) {
     int64_t now = mono_ms();
     if (now >= next_sample) {
       /* the embedded metrics source's window: one sample a second */
-      struct timespec wall;
-      clock_gettime(CLOCK_REALTIME, &wall);
-      ss_metrics_sample(metrics, (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+      ss_metrics_sample(d->metrics, wall_ms());
       next_sample = now + 1000;
     }
-    ss_control_tick(control, now);
-    if (ss_runtime_tick(rt, now)) /* readiness changed: route it at once */
-      ss_control_tick(control, now);
-    announce(&ann, store);
-    pthread_mutex_lock(&loop.mu);
-    if (!loop.dirty && !stop_flag) {
+    ss_control_tick(d->control, now);
+    if (ss_runtime_tick(d->rt, now)) /* readiness changed: route it at once */
+      ss_control_tick(d->control, now);
+    announce(&d->ann, d->store);
+    pthread_mutex_lock(&d->loop.mu);
+    if (!d->loop.dirty && !stop_flag) {
       struct timespec ts;
       clock_gettime(CLOCK_MONOTONIC, &ts);
       /* while replicas start or drain, look again soon: readiness reaches
        * the gateway's routes in milliseconds, not a whole period */
-      int period = ss_runtime_settling(rt) && s.sync_period_ms > SS_SETTLE_PERIOD_MS
+      int period = ss_runtime_settling(d->rt) && d->s.sync_period_ms > SS_SETTLE_PERIOD_MS
                        ? SS_SETTLE_PERIOD_MS
-                       : s.sync_period_ms;
+                       : d->s.sync_period_ms;
       int64_t ns = ts.tv_nsec + (int64_t)period * 1000000;
       ts.tv_sec += ns / 1000000000;
       ts.tv_nsec = ns % 1000000000;
-      pthread_cond_timedwait(&loop.cv, &loop.mu, &ts);
+      pthread_cond_timedwait(&d->loop.cv, &d->loop.mu, &ts);
     }
-    loop.dirty = false;
-    pthread_mutex_unlock(&loop.mu);
+    d->loop.dirty = false;
+    pthread_mutex_unlock(&d->loop.mu);
   }
+}
+
+/* Stops what started, in the order each part's users need: the autoscaler
+ * thread, watches, the API, the gateway (answering what is in flight), then
+ * the parts nothing calls any more. Anything not started is NULL. */
+static void stop(struct daemon *d) {
+  struct loop *l = &d->loop;
+  pthread_mutex_lock(&l->mu);
+  l->as_stop = true;
+  pthread_cond_signal(&l->as_cv);
+  pthread_mutex_unlock(&l->mu);
+  if (d->as_started)
+    pthread_join(d->as_thread, NULL);
+  if (d->store)
+    ss_store_shutdown_watches(d->store);
+  ss_api_stop(d->api);
+  ss_gateway_stop(d->gateway); /* answers what is in flight first */
+  l->gateway = NULL;
+  pthread_mutex_lock(&l->mu);
+  l->autoscaler = NULL;
+  pthread_mutex_unlock(&l->mu);
+  ss_autoscaler_free(d->autoscaler);
+  ss_runtime_free(d->rt); /* may still report events to control */
+  ss_control_free(d->control);
+  ss_metrics_free(d->metrics);
+  ss_store_close(d->store);
+  ss_image_map_free(d->images);
+  json_decref(d->ann.pending);
+  free(d->token);
+  free(d->cert);
+  free(d->key);
+  pthread_cond_destroy(&l->as_cv);
+  pthread_cond_destroy(&l->cv);
+  pthread_mutex_destroy(&l->mu);
+}
+
+int ss_cmd_serve(int argc, char **argv) {
+  struct daemon d = {0};
+  struct ss_error err = {0};
+  int rc = parse_settings(&d, argc, argv);
+  if (rc != SERVE_RUN)
+    return rc;
+  rc = 1;
+  loop_init(&d.loop);
+  install_signals();
+  d.fd_limit = ss_fd_limit_raise();
+  if (open_state(&d, &err) || start_gateway(&d, &err) || start_runtime(&d, &err) ||
+      start_api(&d, &err) || apply_files(&d, &err) || start_autoscaler(&d, &err)) {
+    fprintf(stderr, "servescale serve: %s\n", err.msg);
+    goto out;
+  }
+  announce_init(&d.ann, d.files, d.n_files);
+  fflush(stdout);
+  fprintf(stderr,
+          "event=started api_port=%d state_dir=%s pid=%d fd_limit=%ld "
+          "gateway_max_connections=%d\n",
+          ss_api_port(d.api), d.s.state_dir, (int)getpid(), d.fd_limit,
+          ss_gateway_max_connections(d.gateway));
+  run(&d);
   fprintf(stderr, "event=stopping\n");
   rc = 0;
 out:
-  pthread_mutex_lock(&loop.mu);
-  loop.as_stop = true;
-  pthread_cond_signal(&loop.as_cv);
-  pthread_mutex_unlock(&loop.mu);
-  if (as_started)
-    pthread_join(as_thread, NULL);
-  if (store)
-    ss_store_shutdown_watches(store);
-  ss_api_stop(api);
-  ss_gateway_stop(gateway); /* answers what is in flight first */
-  loop.gateway = NULL;
-  pthread_mutex_lock(&loop.mu);
-  loop.autoscaler = NULL;
-  pthread_mutex_unlock(&loop.mu);
-  ss_autoscaler_free(autoscaler);
-  ss_runtime_free(rt); /* may still report events to control */
-  ss_control_free(control);
-  ss_metrics_free(metrics);
-  ss_store_close(store);
-  ss_image_map_free(images);
-  json_decref(ann.pending);
-  free(token);
-  free(cert);
-  free(key);
+  stop(&d);
   return rc;
 }

@@ -4,7 +4,6 @@
  * read-only HorizontalPodAutoscaler or ScaledObject. */
 #include "autoscale/loop.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -17,12 +16,12 @@
 #include "autoscale/hpa.h"
 #include "autoscale/keda.h"
 #include "model/resource.h"
+#include "promql/http.h"
 #include "promql/promql.h"
 
 #define KEY_MAX 600
 #define MAX_PODS 256           /* replicas of one target the loop looks at */
 #define CPU_RATE_SPAN_MS 15000 /* metrics-server's resolution: CPU averaged over 15 s */
-#define PROM_BODY_MAX ((size_t)1 << 20)
 #define MAX_CONDS 4
 
 struct cond {
@@ -65,7 +64,8 @@ struct ss_autoscaler *ss_autoscaler_new(const struct ss_autoscaler_config *cfg) 
     return NULL;
   a->cfg = *cfg;
   pthread_mutex_init(&a->mu, NULL);
-  curl_global_init(CURL_GLOBAL_DEFAULT);
+  /* before the loop's thread queries; a failure shows in each query's error */
+  (void)ss_prom_http_global_init();
   return a;
 }
 
@@ -212,150 +212,31 @@ static struct ss_hpa_sample pod_sample(const struct pod_row *r, bool cpu, int64_
 
 /* ---- prometheus triggers ---- */
 
-struct body {
-  char *p;
-  size_t n;
-  bool over;
-};
-
-static size_t body_write(char *ptr, size_t size, size_t nmemb, void *ud) {
-  struct body *b = ud;
-  size_t n = size * nmemb;
-  if (b->n + n > PROM_BODY_MAX) {
-    b->over = true;
-    return 0;
-  }
-  char *p = realloc(b->p, b->n + n + 1);
-  if (!p)
-    return 0;
-  memcpy(p + b->n, ptr, n);
-  b->p = p;
-  b->n += n;
-  b->p[b->n] = '\0';
-  return n;
-}
-
 static const char *meta(const struct ss_trigger *t, const char *key) {
   return json_string_value(json_object_get(t->metadata, key));
 }
 
-/* The value of a prometheus trigger's query from its server, by KEDA's
- * rules; false with why on failure. */
+/* The value of a prometheus trigger's query from its server (promql/http.h),
+ * with the trigger's timeout, customHeaders and authModes (bearer wins when
+ * both could apply); false with why on failure. */
 static bool prom_http(const struct ss_trigger *t, double *out, char *why, size_t why_size) {
-  bool ok = false;
-  struct body b = {0};
-  struct curl_slist *hdrs = NULL;
-  json_t *root = NULL;
-  char *url = NULL;
-  CURL *h = curl_easy_init();
-  if (!h) {
-    snprintf(why, why_size, "out of memory");
-    goto out;
-  }
-  char *q = curl_easy_escape(h, t->query, 0);
-  size_t ul = strlen(t->server_address) + (q ? strlen(q) : 0) + 32;
-  url = malloc(ul);
-  if (!q || !url) {
-    curl_free(q);
-    snprintf(why, why_size, "out of memory");
-    goto out;
-  }
-  size_t sl = strlen(t->server_address);
-  while (sl && t->server_address[sl - 1] == '/')
-    sl--;
-  snprintf(url, ul, "%.*s/api/v1/query?query=%s", (int)sl, t->server_address, q);
-  curl_free(q);
-  curl_easy_setopt(h, CURLOPT_URL, url);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                   (long)(t->timeout_ms > 0 ? t->timeout_ms : SS_KEDA_DEFAULT_PROM_TIMEOUT_MS));
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  hdrs = curl_slist_append(hdrs, "Accept: application/json");
-  if (t->custom_headers) {
-    /* "Name=value,Name2=value2" */
-    char buf[1024];
-    const char *p = t->custom_headers;
-    while (*p) {
-      const char *comma = strchr(p, ',');
-      size_t n = comma ? (size_t)(comma - p) : strlen(p);
-      const char *eq = memchr(p, '=', n);
-      if (eq) {
-        snprintf(buf, sizeof buf, "%.*s: %.*s", (int)(eq - p), p, (int)(n - (size_t)(eq - p) - 1),
-                 eq + 1);
-        hdrs = curl_slist_append(hdrs, buf);
-      }
-      p += n + (comma ? 1 : 0);
-    }
-  }
-  if (t->auth_modes && strstr(t->auth_modes, "bearer") && meta(t, "bearerToken")) {
-    char buf[2048];
-    snprintf(buf, sizeof buf, "Authorization: Bearer %s", meta(t, "bearerToken"));
-    hdrs = curl_slist_append(hdrs, buf);
-  } else if (t->auth_modes && strstr(t->auth_modes, "basic") && meta(t, "username")) {
-    curl_easy_setopt(h, CURLOPT_USERNAME, meta(t, "username"));
-    curl_easy_setopt(h, CURLOPT_PASSWORD, meta(t, "password") ? meta(t, "password") : "");
-  }
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-  CURLcode cc = curl_easy_perform(h);
-  if (cc != CURLE_OK) {
-    snprintf(why, why_size, "prometheus query failed: %s",
-             b.over ? "answer too large" : curl_easy_strerror(cc));
-    goto out;
-  }
-  long code = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-  if (code < 200 || code > 299) {
-    snprintf(why, why_size, "prometheus query api returned error. status: %ld response: %.120s",
-             code, b.p ? b.p : "");
-    goto out;
-  }
-  json_error_t je;
-  root = b.p ? json_loads(b.p, 0, &je) : NULL;
-  const char *status = json_string_value(json_object_get(root, "status"));
-  json_t *data = json_object_get(root, "data");
-  const char *type = json_string_value(json_object_get(data, "resultType"));
-  json_t *result = json_object_get(data, "result");
-  if (!status || strcmp(status, "success") != 0 || !type) {
-    snprintf(why, why_size, "prometheus answered without a success status");
-    goto out;
-  }
-  json_t *value = NULL;
-  if (strcmp(type, "scalar") == 0) {
-    value = result;
-  } else if (strcmp(type, "vector") == 0) {
-    if (json_array_size(result) > 1) {
-      snprintf(why, why_size, "prometheus query %s returned multiple elements", t->query);
-      goto out;
-    }
-    value = json_object_get(json_array_get(result, 0), "value");
-  } else {
-    snprintf(why, why_size, "prometheus query returned a %s, not a vector or scalar", type);
-    goto out;
-  }
-  double v = NAN;
-  const char *vs = json_string_value(json_array_get(value, 1));
-  if (vs)
-    v = strtod(vs, NULL);
-  if (!vs || isnan(v) || isinf(v)) {
-    if (!t->ignore_null_values) {
-      snprintf(why, why_size, "prometheus metrics 'prometheus' target may be lost, the result is "
-                              "empty");
-      goto out;
-    }
-    v = 0;
-  }
-  *out = v;
-  ok = true;
-out:
-  json_decref(root);
-  curl_slist_free_all(hdrs);
-  if (h)
-    curl_easy_cleanup(h);
-  free(url);
-  free(b.p);
-  return ok;
+  const char *token = meta(t, "bearerToken"), *user = meta(t, "username");
+  bool bearer = t->auth_modes && strstr(t->auth_modes, "bearer") && token;
+  bool basic = !bearer && t->auth_modes && strstr(t->auth_modes, "basic") && user;
+  struct ss_prom_http_request req = {
+      .server = t->server_address,
+      .query = t->query,
+      .timeout_ms = t->timeout_ms > 0 ? t->timeout_ms : SS_KEDA_DEFAULT_PROM_TIMEOUT_MS,
+      .headers = t->custom_headers,
+      .bearer_token = bearer ? token : NULL,
+      .username = basic ? user : NULL,
+      .password = basic ? meta(t, "password") : NULL,
+      .ignore_null_values = t->ignore_null_values};
+  struct ss_error err = {0};
+  if (ss_prom_http_query(&req, out, &err) == SS_EOK)
+    return true;
+  snprintf(why, why_size, "%s", err.msg);
+  return false;
 }
 
 static bool prom_embedded(struct ss_autoscaler *a, const struct ss_trigger *t, int64_t now_ms,

@@ -4,8 +4,8 @@
  * predictor hpaSpecs entry) or a kedaSpec (kedaSpec wins). Each tick reads
  * the stored SeldonDeployments; for each target whose poll is due it builds
  * the inputs (replicas, readiness and CPU/memory from the metrics window;
- * prometheus triggers from a Prometheus server over HTTP, or from the
- * embedded source when the trigger names no serverAddress), evaluates from
+ * prometheus triggers from a Prometheus server over HTTP (promql/http.h),
+ * or from the embedded source when the trigger names no serverAddress), evaluates from
  * the target Deployment's spec.replicas (its scale: whatever wrote it last,
  * a manual scale included), and writes a new size there and nowhere else,
  * as the HPA controller writes a target's /scale (with the resourceVersion
