@@ -328,7 +328,9 @@ static void test_kinds(void **state) {
     assert_non_null(k);
     assert_string_equal(k->plural, "seldondeployments");
   }
-  assert_null(ss_client_kind_find("deployments"));
+  assert_string_equal(ss_client_kind_find("deploy")->plural, "deployments");
+  assert_string_equal(ss_client_kind_find("deployments.apps")->kind, "Deployment");
+  assert_null(ss_client_kind_find("replicasets"));
   assert_null(ss_client_kind_find("seldondeployments.example.com"));
   assert_string_equal(ss_client_kind_find("po")->kind, "Pod");
   assert_string_equal(ss_client_kind_find("ev")->kind, "Event");

@@ -288,7 +288,7 @@ static void hpa_keda_exclusive(void **state) {
   const json_t *spec = json_object_get(so, "spec");
   assert_json(json_object_get(spec, "scaleTargetRef"),
               "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"m-p-0-a\"}");
-  assert_json(json_object_get(spec, "fallback"), "{\"failureThreshold\":3,\"replicas\":2}");
+  assert_json(json_object_get(spec, "fallback"), "{\"behavior\":\"static\",\"failureThreshold\":3,\"replicas\":2}");
   assert_non_null(json_object_get(spec, "advanced"));
   /* no serverAddress: the --prometheus-url one, and an annotation says so */
   assert_string_equal(json_string_value(json_object_get(
