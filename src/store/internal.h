@@ -40,14 +40,17 @@ struct ss__change {
   char *group, *plural, *ns;
   enum ss_watch_type type;
   json_t *obj; /* the object after the change (before it, for DELETED) */
+  int64_t at_ms; /* when it was published (monotonic) */
 };
 
-/* The last SS_STORE_WATCH_HISTORY changes, in resourceVersion order. */
+/* The changes of the last SS_STORE_WATCH_HISTORY_MS, at most
+ * SS_STORE_WATCH_HISTORY of them, in resourceVersion order. */
 struct ss__history {
   pthread_mutex_t mu;
   pthread_cond_t cond; /* broadcast on every change and on shutdown */
   struct ss__change **ring;
   uint64_t total;    /* changes published since open; ring[seq % N] */
+  uint64_t first;    /* the oldest retained: seq in [first, total) is in the ring */
   uint64_t floor_rv; /* every change with rv > floor_rv is in the ring */
   bool closing;
 };

@@ -22,9 +22,14 @@
 
 #include "common/err.h"
 
-/* Changes kept in memory for watches; a watch from an older resourceVersion
- * gets SS_EGONE (HTTP 410), as from an API server whose history was compacted. */
+/* Changes kept in memory for watches, at most this many and for at most
+ * this long; a watch from an older resourceVersion gets SS_EGONE (HTTP 410),
+ * as from an API server whose history was compacted (etcd's default
+ * compaction interval, --etcd-compaction-interval, is 5 minutes). The time
+ * bound keeps the memory of a steady daemon steady after 5 minutes,
+ * whatever its write rate. */
 #define SS_STORE_WATCH_HISTORY 4096
+#define SS_STORE_WATCH_HISTORY_MS (5 * 60 * 1000)
 /* Events kept per namespace; the oldest are dropped past this. */
 #define SS_STORE_MAX_EVENTS 5000
 

@@ -15,6 +15,12 @@
 
 #define RING_N ((uint64_t)SS_STORE_WATCH_HISTORY)
 
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 struct ss_watch {
   struct ss__history *h;
   char *group, *plural;
@@ -80,6 +86,7 @@ struct ss__change *ss__change_new(struct ss_kind_ref k, const char *ns,
     return NULL;
   c->rv = rv;
   c->type = type;
+  c->at_ms = mono_ms();
   c->group = strdup(k.group);
   c->plural = strdup(k.plural);
   c->ns = strdup(ns);
@@ -102,16 +109,28 @@ void ss__change_free(struct ss__change *c) {
   free(c);
 }
 
-void ss__history_publish(struct ss__history *h, struct ss__change *c) {
-  pthread_mutex_lock(&h->mu);
-  struct ss__change **slot = &h->ring[h->total % RING_N];
+/* Drops the oldest retained change; under the mutex. Changes are
+ * published in rv order, so everything after the one dropped is still
+ * here. */
+static void drop_oldest(struct ss__history *h) {
+  struct ss__change **slot = &h->ring[h->first % RING_N];
   if (*slot) {
-    /* Changes are published in rv order, so everything after the one
-     * dropped is still here. */
     h->floor_rv = (*slot)->rv;
     ss__change_free(*slot);
+    *slot = NULL;
   }
-  *slot = c;
+  h->first++;
+}
+
+void ss__history_publish(struct ss__history *h, struct ss__change *c) {
+  pthread_mutex_lock(&h->mu);
+  /* compacted: what is older than the history's time, and room */
+  while (h->first < h->total &&
+         c->at_ms - h->ring[h->first % RING_N]->at_ms > SS_STORE_WATCH_HISTORY_MS)
+    drop_oldest(h);
+  if (h->total - h->first == RING_N)
+    drop_oldest(h);
+  h->ring[h->total % RING_N] = c;
   h->total++;
   pthread_cond_broadcast(&h->cond);
   pthread_mutex_unlock(&h->mu);
@@ -143,7 +162,7 @@ enum ss_err ss_store_watch(struct ss_store *st, struct ss_kind_ref k, const char
   } else if (from_rv == 0) {
     w->next_seq = h->total; /* from now */
   } else {
-    w->next_seq = h->total > RING_N ? h->total - RING_N : 0; /* whatever is retained */
+    w->next_seq = h->first; /* whatever is retained */
   }
   pthread_mutex_unlock(&h->mu);
   if (e)
@@ -189,7 +208,7 @@ int ss_watch_next(struct ss_watch *w, int timeout_ms, enum ss_watch_type *type, 
       r = -1;
       break;
     }
-    if (h->total - w->next_seq > RING_N) {
+    if (w->next_seq < h->first) {
       r = -1; /* fell behind: what it missed is gone */
       break;
     }
