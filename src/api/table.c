@@ -170,7 +170,10 @@ static size_t hpa_target(const json_t *spec_m, const json_t *cur_m, char *buf, s
   }
   if (name && (strcmp(field, "resource") == 0 || strcmp(field, "containerResource") == 0))
     return (size_t)snprintf(buf, size, "%s: %s/%s", name, cur, want);
-  return (size_t)snprintf(buf, size, "%s/%s", cur, want);
+  /* kubectl marks an External or Object AverageValue target so */
+  bool avg = (strcmp(field, "external") == 0 || strcmp(field, "object") == 0) &&
+             json_object_get(target, "averageValue");
+  return (size_t)snprintf(buf, size, "%s/%s%s", cur, want, avg ? " (avg)" : "");
 }
 
 /* A cell no single path gives. */

@@ -460,6 +460,82 @@ struct ctx {
   json_t *scale_obj; /* the target Deployment as read this sync (its /scale) */
 };
 
+/* The HPA KEDA creates for a ScaledObject (kedacore/keda
+ * controllers/keda/hpa.go): keda-hpa-<name>, owned by the ScaledObject,
+ * aimed at the same Deployment, its minimum at least 1 (KEDA itself takes a
+ * target to and from zero), one External metric per trigger (s<i>-<scaler>,
+ * AverageValue of the threshold) or the trigger's Resource metric, and the
+ * ScaledObject's advanced HPA behavior. Its status mirrors the decision, so
+ * `kubectl get hpa` shows what it shows on a cluster. */
+static void store_keda_hpa(struct ss_autoscaler *a, const struct target *t, const struct ctx *c,
+                           int32_t status_replicas) {
+  const struct ss_keda_spec *ks = c->cs->keda;
+  struct ss_kind_ref so_k = {SS_AUTOSCALE_SO_GROUP, SS_AUTOSCALE_SO_PLURAL};
+  struct ss_kind_ref hpa_k = {SS_AUTOSCALE_HPA_GROUP, SS_AUTOSCALE_HPA_PLURAL};
+  json_t *so = NULL;
+  if (ss_store_get(a->cfg.store, so_k, t->ns, t->name, &so, NULL) != SS_EOK)
+    return;
+  json_t *metrics = json_array();
+  for (size_t i = 0; i < ks->n_triggers; i++) {
+    const struct ss_trigger *tr = &ks->triggers[i];
+    if (tr->type == SS_TRIGGER_PROMETHEUS) {
+      char name[SS_KEDA_METRIC_NAME_MAX], thr[64];
+      snprintf(name, sizeof name, "s%zu-prometheus", i);
+      snprintf(thr, sizeof thr, "%g", tr->threshold);
+      json_array_append_new(
+          metrics, json_pack("{s:s, s:{s:{s:s, s:{s:{s:s}}}, s:{s:s, s:s}}}", "type", "External",
+                             "external", "metric", "name", name, "selector", "matchLabels",
+                             "scaledobject.keda.sh/name", t->name, "target", "type",
+                             "AverageValue", "averageValue", thr));
+    } else {
+      json_t *target = tr->metric_type == SS_TARGET_UTILIZATION
+                           ? json_pack("{s:s, s:I}", "type", "Utilization", "averageUtilization",
+                                       (json_int_t)(tr->value.milli / 1000))
+                           : json_pack("{s:s, s:o}", "type", "AverageValue", "averageValue",
+                                       qty(tr->value.milli));
+      json_array_append_new(metrics, json_pack("{s:s, s:{s:s, s:o}}", "type", "Resource",
+                                               "resource", "name",
+                                               tr->type == SS_TRIGGER_CPU ? "cpu" : "memory",
+                                               "target", target));
+    }
+  }
+  char name[300];
+  snprintf(name, sizeof name, "keda-hpa-%s", t->name);
+  json_t *spec = json_pack("{s:{s:s, s:s, s:s}, s:i, s:i, s:o}", "scaleTargetRef", "apiVersion",
+                           "apps/v1", "kind", "Deployment", "name", t->name, "minReplicas",
+                           ks->min_replicas > 0 ? ks->min_replicas : 1, "maxReplicas",
+                           ks->max_replicas, "metrics", metrics);
+  const json_t *beh = json_object_get(json_object_get(json_object_get(c->spec_json, "advanced"),
+                                                      "horizontalPodAutoscalerConfig"),
+                                      "behavior");
+  if (spec && beh)
+    json_object_set(spec, "behavior", (json_t *)beh);
+  const json_t *smd = json_object_get(so, "metadata");
+  json_t *obj = spec ? json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:O?, s:O?, "
+                                 "s:b, s:b}]}, s:O}",
+                                 "apiVersion", "autoscaling/v2", "kind", "HorizontalPodAutoscaler",
+                                 "metadata", "name", name, "namespace", t->ns, "labels",
+                                 "scaledobject.keda.sh/name", t->name, "ownerReferences",
+                                 "apiVersion", "keda.sh/v1alpha1", "kind", "ScaledObject", "name",
+                                 json_object_get(smd, "name"), "uid", json_object_get(smd, "uid"),
+                                 "controller", 1, "blockOwnerDeletion", 1, "spec", spec)
+                      : NULL;
+  json_t *stored = NULL;
+  if (obj && ss_store_get(a->cfg.store, hpa_k, t->ns, name, &stored, NULL) == SS_ENOTFOUND)
+    ss_store_create(a->cfg.store, hpa_k, obj, NULL, NULL);
+  else if (obj && stored && !json_equal(json_object_get(stored, "spec"), spec))
+    ss_store_update(a->cfg.store, hpa_k, obj, NULL, NULL);
+  json_t *st = json_pack("{s:i, s:i}", "currentReplicas", status_replicas, "desiredReplicas",
+                         t->current);
+  if (obj && st)
+    ss_store_update_status(a->cfg.store, hpa_k, t->ns, name, st, NULL, NULL, NULL);
+  json_decref(st);
+  json_decref(stored);
+  json_decref(obj);
+  json_decref(spec);
+  json_decref(so);
+}
+
 static int64_t sync_ms(struct ss_autoscaler *a, const struct ctx *c, bool keda) {
   const char *ann = json_string_value(json_object_get(c->s->annotations, SS_AUTOSCALE_ANN_SYNC));
   long v = ann ? strtol(ann, NULL, 10) : 0;
@@ -737,6 +813,8 @@ static bool visit(struct ss_autoscaler *a, struct ctx *c, const char *display, i
         json_object_set_new(spec, "scaleTargetRef", json_pack("{s:s}", "name", display));
       }
       store_object(a, t, c->obj, spec, (int32_t)n_rows);
+      if (keda)
+        store_keda_hpa(a, t, c, (int32_t)n_rows);
       json_decref(spec);
     }
     free(rows);
@@ -781,6 +859,13 @@ static void sweep_objects(struct ss_autoscaler *a, struct ss_kind_ref k, bool ke
     char key[KEY_MAX];
     snprintf(key, sizeof key, "%s.%s", ns, name);
     struct target *t = find_target(a, key);
+    if (!keda && !t && strncmp(name, "keda-hpa-", 9) == 0) {
+      /* the HPA a ScaledObject's target has: kept while that target is */
+      snprintf(key, sizeof key, "%s.%s", ns, name + 9);
+      const struct target *so = find_target(a, key);
+      if (so && so->keda)
+        continue;
+    }
     if (!t || t->keda != keda)
       ss_store_delete(a->cfg.store, k, ns, name, NULL, NULL);
   }

@@ -128,6 +128,18 @@ def seed_commands(d):
                              timeout=45)
     check("kubectl rollout status: successfully rolled out",
           rc == 0 and "successfully rolled out" in out, (rc, out, err))
+    rc, out, err = d.kubectl("get", "hpa", "keda-hpa-" + DEP, "-n", NS, "-o", "json")
+    hpa = json.loads(out) if rc == 0 else {}
+    refs = hpa.get("metadata", {}).get("ownerReferences", [{}])
+    check("the ScaledObject's HPA keda-hpa-%s, owned by it, aimed at the Deployment, one External "
+          "metric s0-prometheus" % DEP,
+          refs[0].get("kind") == "ScaledObject"
+          and hpa.get("spec", {}).get("scaleTargetRef", {}).get("name") == DEP
+          and [m["external"]["metric"]["name"] for m in hpa["spec"].get("metrics", [])]
+          == ["s0-prometheus"], hpa)
+    rc, out, err = d.kubectl("get", "hpa", "-n", NS)
+    check("kubectl get hpa shows it: Deployment/NAME, TARGETS <unknown>/10 (avg)",
+          "keda-hpa-" + DEP in out and "Deployment/" + DEP in out and "/10 (avg)" in out, out)
 
 
 def follows_scale(d):
@@ -167,6 +179,9 @@ def follows_scale(d):
     rc, out, err = d.kubectl("delete", "sdep", "seldon-model", "-n", NS)
     gone = wait_until(lambda: deployment(d, DEP, NS) is None, 20)
     check("deleting the seed's SeldonDeployment deletes its Deployment", rc == 0 and gone, err)
+    gone = wait_until(lambda: d.kubectl("get", "hpa", "keda-hpa-" + DEP, "-n", NS)[0] != 0
+                      and d.kubectl("get", "scaledobject", DEP, "-n", NS)[0] != 0, 20)
+    check("... and its ScaledObject and keda-hpa HPA", gone)
 
 
 def scale_deployments(d):
