@@ -865,15 +865,31 @@ static void do_scale(struct ss_api *api, const struct ss_api_req *req, const str
   store_error(resp, r, SS_ECONFLICT, &err, r->name);
 }
 
-static void do_log(struct ss_api *api, const struct route *r, struct ss_api_resp *resp) {
+static void do_log(struct ss_api *api, const struct ss_api_req *req, const struct route *r,
+                   struct ss_api_resp *resp) {
   char path[4096];
   if (!api->cfg.hooks.pod_log ||
       api->cfg.hooks.pod_log(api->cfg.hooks.ctx, r->ns, r->name, path, sizeof path) != 0) {
     not_found(resp, r);
     return;
   }
+  bool follow;
+  if (!ss__api_query_bool("follow", req->q_follow, &follow, resp))
+    return;
+  long tail = -1;
+  if (req->q_tail) {
+    char *end;
+    tail = strtol(req->q_tail, &end, 10);
+    if (*end || !*req->q_tail || tail < 0) {
+      ss__api_status(resp, 400, "BadRequest", "tailLines: must be a non-negative integer, not "
+                     "\"%.32s\"", req->q_tail);
+      return;
+    }
+  }
   resp->code = 200;
   resp->file = strdup(path);
+  resp->file_tail = tail;
+  resp->file_follow = follow;
   resp->content_type = "text/plain";
 }
 
@@ -904,7 +920,7 @@ void ss__api_handle(struct ss_api *api, const struct ss_api_req *req,
     else if (strcmp(r.sub, "scale") == 0 && r.kind->has_scale)
       do_scale(api, req, &r, resp);
     else if (strcmp(r.sub, "log") == 0 && r.kind->source == SS_SRC_PODS && strcmp(m, "GET") == 0)
-      do_log(api, &r, resp);
+      do_log(api, req, &r, resp);
     else
       ss__api_status(resp, 404, "NotFound", "the server could not find the requested resource");
     return;

@@ -38,6 +38,8 @@ struct ss_api_resp {
   size_t text_len;               /* its length when it may hold NULs; 0: strlen */
   const char *content_type;      /* static */
   char *file;                    /* or a file to stream (owned path) */
+  long file_tail;                /* its last this many lines only; -1: all */
+  bool file_follow;              /* then what is appended, until the client leaves */
   char *warnings[SS_API_MAX_WARNINGS];
   int n_warnings;
   /* a watch stream: set instead of body */

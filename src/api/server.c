@@ -173,6 +173,78 @@ static void watch_free(void *cls) {
   free(ws);
 }
 
+/* A pod's log from its last tail lines (-1: all), and with follow what is
+ * appended after, as `kubectl logs --tail N -f` reads it. */
+struct log_stream {
+  int fd;
+  off_t pos;
+  bool follow;
+  struct MHD_Connection *conn;
+};
+
+#define SS_API_LOG_POLL_MS 200
+
+/* Where the last n (> 0) lines of fd begin: 0 when it has fewer. */
+static off_t tail_start(int fd, long n) {
+  off_t end = lseek(fd, 0, SEEK_END), pos = end;
+  char buf[4096];
+  long lines = 0;
+  if (end <= 0)
+    return 0;
+  while (pos > 0) {
+    size_t chunk = pos < (off_t)sizeof buf ? (size_t)pos : sizeof buf;
+    pos -= (off_t)chunk;
+    ssize_t got = pread(fd, buf, chunk, pos);
+    if (got <= 0)
+      return 0;
+    for (ssize_t i = got - 1; i >= 0; i--) {
+      /* the newline ending the last line starts no line */
+      if (buf[i] == '\n' && pos + i != end - 1 && ++lines == n)
+        return pos + i + 1;
+    }
+  }
+  return 0;
+}
+
+static ssize_t log_reader(void *cls, uint64_t at, char *buf, size_t max) {
+  (void)at;
+  struct log_stream *ls = cls;
+  for (;;) {
+    ssize_t n = pread(ls->fd, buf, max, ls->pos);
+    if (n > 0) {
+      ls->pos += n;
+      return n;
+    }
+    if (n < 0 || !ls->follow || client_gone(ls->conn))
+      return MHD_CONTENT_READER_END_OF_STREAM;
+    poll(NULL, 0, SS_API_LOG_POLL_MS); /* nothing new yet */
+  }
+}
+
+static void log_free(void *cls) {
+  struct log_stream *ls = cls;
+  close(ls->fd);
+  free(ls);
+}
+
+/* Takes fd. */
+static struct MHD_Response *log_response(struct MHD_Connection *c, int fd, long tail,
+                                         bool follow) {
+  struct log_stream *ls = calloc(1, sizeof *ls);
+  if (!ls) {
+    close(fd);
+    return NULL;
+  }
+  *ls = (struct log_stream){fd, tail >= 0 ? tail_start(fd, tail) : 0, follow, c};
+  if (tail == 0)
+    ls->pos = lseek(fd, 0, SEEK_END);
+  struct MHD_Response *mr =
+      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, log_reader, ls, log_free);
+  if (!mr)
+    log_free(ls);
+  return mr;
+}
+
 static void add_warnings(struct MHD_Response *mr, const struct ss_api_resp *r) {
   for (int i = 0; i < r->n_warnings; i++) {
     char h[1200];
@@ -220,13 +292,15 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct ss_api *api,
   }
   if (r->file) {
     int fd = open(r->file, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
+    if (fd < 0) {
+      ss__api_status(r, 404, "NotFound", "log file not found");
+    } else if (r->file_follow || r->file_tail >= 0) {
+      mr = log_response(c, fd, r->file_tail, r->file_follow);
+    } else {
       off_t size = lseek(fd, 0, SEEK_END);
       mr = MHD_create_response_from_fd_at_offset64(size > 0 ? (uint64_t)size : 0, fd, 0);
       if (!mr)
         close(fd);
-    } else {
-      ss__api_status(r, 404, "NotFound", "log file not found");
     }
   }
   if (!mr && r->body) {
