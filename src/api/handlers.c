@@ -204,20 +204,30 @@ static void do_list(struct ss_api *api, const struct ss_api_req *req, const stru
       }
     }
     if (r->kind->source == SS_SRC_PODS) {
-      ss__api_status(resp, 405, "MethodNotAllowed", "watching pods is not supported");
-      json_decref(items);
-      goto out;
-    }
-    rc = ss_store_watch(api->cfg.store, ref_of(r->kind), r->ns[0] ? r->ns : NULL, from,
-                        &resp->watch, &err);
-    if (rc) {
-      json_decref(items);
-      if (rc == SS_EGONE)
-        ss__api_status(resp, 410, "Expired", "too old resource version: %s (%llu)", req->q_rv,
-                       (unsigned long long)ss_store_rv(api->cfg.store));
-      else
-        store_error(resp, r, rc, &err, "");
-      goto out;
+      /* pods are the runtime's: polled and compared (server.c); what was
+       * listed before the watch is what it compares with first */
+      json_t *seen = json_object();
+      json_t *now = items ? json_incref(items) : fetch_items(api, r, &from, &err, &rc);
+      size_t i;
+      json_t *it;
+      json_array_foreach(now, i, it) json_object_set(
+          seen, json_string_value(json_object_get(json_object_get(it, "metadata"), "name")), it);
+      json_decref(now);
+      resp->watch_poll = true;
+      resp->watch_seen = seen;
+      snprintf(resp->watch_ns, sizeof resp->watch_ns, "%s", r->ns);
+    } else {
+      rc = ss_store_watch(api->cfg.store, ref_of(r->kind), r->ns[0] ? r->ns : NULL, from,
+                          &resp->watch, &err);
+      if (rc) {
+        json_decref(items);
+        if (rc == SS_EGONE)
+          ss__api_status(resp, 410, "Expired", "too old resource version: %s (%llu)", req->q_rv,
+                         (unsigned long long)ss_store_rv(api->cfg.store));
+        else
+          store_error(resp, r, rc, &err, "");
+        goto out;
+      }
     }
     resp->code = 200;
     resp->watch_kind = r->kind;

@@ -51,6 +51,11 @@ struct ss_api_resp {
   bool watch_table;              /* each event's object is a one-row Table */
   int watch_timeout_s;
   json_t *watch_initial;         /* ADDED events to send first (array of objects) */
+  /* a watch of a kind the store does not hold (pods): polled from
+   * hooks.pods in watch_ns ("" : all) and diffed; set instead of watch */
+  bool watch_poll;
+  char watch_ns[64];
+  json_t *watch_seen;            /* the objects already reported, by name (owned) */
 };
 
 struct ss_api {

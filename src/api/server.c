@@ -49,6 +49,8 @@ struct watch_stream {
   char *pending;
   size_t pending_len, pending_off;
   time_t deadline;             /* 0: none */
+  json_t *polled;              /* a polled kind: this look's objects not yet compared */
+  bool polled_once;
   time_t last_bookmark;
 };
 
@@ -92,6 +94,59 @@ static bool client_gone(struct MHD_Connection *c) {
   return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
+/* The next change of a polled kind (pods): the current objects compared
+ * with those already reported, by name and content; 0 after a poll period
+ * without one, as ss_watch_next. */
+static int poll_next(struct watch_stream *ws, enum ss_watch_type *type, json_t **obj) {
+  struct ss_api_resp *r = &ws->resp;
+  const struct ss_api_hooks *hk = &ws->api->cfg.hooks;
+  if (!ws->polled || !json_object_size(ws->polled)) {
+    if (ws->polled_once) /* nothing new since the last look: wait a period */
+      poll(NULL, 0, SS_API_WATCH_POLL_MS);
+    json_decref(ws->polled);
+    json_t *items = hk->pods ? hk->pods(hk->ctx, r->watch_ns[0] ? r->watch_ns : NULL) : NULL;
+    ws->polled = json_object();
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) json_object_set(
+        ws->polled, json_string_value(json_object_get(json_object_get(it, "metadata"), "name")),
+        it);
+    json_decref(items);
+    ws->polled_once = true;
+    /* what went away */
+    const char *name;
+    json_t *old, *tmp;
+    json_object_foreach_safe(r->watch_seen, tmp, name, old) {
+      if (!json_object_get(ws->polled, name)) {
+        *type = SS_WATCH_DELETED;
+        *obj = json_incref(old);
+        json_object_del(r->watch_seen, name);
+        return 1;
+      }
+    }
+  }
+  /* what is new or changed, one at a time */
+  const char *name;
+  json_t *cur, *tmp;
+  json_object_foreach_safe(ws->polled, tmp, name, cur) {
+    json_t *old = json_object_get(r->watch_seen, name);
+    /* status and labels: what changes in a pod (its creationTimestamp is
+     * derived again at each look and may move by a second) */
+    bool same = old && json_equal(json_object_get(old, "status"), json_object_get(cur, "status")) &&
+                json_equal(json_object_get(json_object_get(old, "metadata"), "labels"),
+                           json_object_get(json_object_get(cur, "metadata"), "labels"));
+    if (!same) {
+      *type = old ? SS_WATCH_MODIFIED : SS_WATCH_ADDED;
+      *obj = json_incref(cur);
+      json_object_set(r->watch_seen, name, cur);
+    }
+    json_object_del(ws->polled, name);
+    if (!same)
+      return 1;
+  }
+  return 0;
+}
+
 /* Produces the next line of the stream into ws->pending; false at the end. */
 static bool next_line(struct watch_stream *ws) {
   struct ss_api_resp *r = &ws->resp;
@@ -121,7 +176,8 @@ static bool next_line(struct watch_stream *ws) {
     }
     enum ss_watch_type type;
     json_t *obj = NULL;
-    int got = ss_watch_next(r->watch, SS_API_WATCH_POLL_MS, &type, &obj);
+    int got = r->watch_poll ? poll_next(ws, &type, &obj)
+                            : ss_watch_next(r->watch, SS_API_WATCH_POLL_MS, &type, &obj);
     if (got < 0)
       return false;
     if (got == 0) {
@@ -169,6 +225,7 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max) {
 static void watch_free(void *cls) {
   struct watch_stream *ws = cls;
   ss__api_resp_free(&ws->resp);
+  json_decref(ws->polled);
   free(ws->pending);
   free(ws);
 }
@@ -266,7 +323,7 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct ss_api *api,
                              struct ss_api_resp *r, bool close_after) {
   struct MHD_Response *mr = NULL;
   enum MHD_Result ret;
-  if (r->watch) {
+  if (r->watch || r->watch_poll) {
     struct watch_stream *ws = calloc(1, sizeof *ws);
     if (!ws)
       return MHD_NO;

@@ -18,6 +18,7 @@ void ss__api_resp_free(struct ss_api_resp *r) {
   ss_selector_free(r->watch_label);
   ss_selector_free(r->watch_field);
   json_decref(r->watch_initial);
+  json_decref(r->watch_seen);
   memset(r, 0, sizeof *r);
 }
 

@@ -105,6 +105,28 @@ def main():
         check("CoreV1Api.list_namespaced_pod with a label selector: 2",
               len(pods) == 2, [p.metadata.name for p in pods])
 
+        # pods are the runtime's: their watch is polled, and streams too
+        pod_events = []
+
+        def pod_watcher():
+            w = watch.Watch()
+            try:
+                for ev in w.stream(core.list_namespaced_pod, NS, timeout_seconds=30):
+                    pod_events.append((ev["type"], ev["object"].metadata.name))
+                    if ev["type"] == "DELETED":
+                        w.stop()
+            except Exception as e:  # noqa: BLE001 - reported as a failed check
+                pod_events.append(("ERROR", repr(e)))
+        pt = threading.Thread(target=pod_watcher, daemon=True)
+        pt.start()
+        time.sleep(1.5)
+        custom.patch_namespaced_custom_object_scale(GROUP, VERSION, NS, PLURAL, NAME,
+                                                    {"spec": {"replicas": 1}})
+        pt.join(30)
+        kinds = [ty for ty, _ in pod_events]
+        check("a watch of pods (list_namespaced_pod) streams ADDED for each, then DELETED when "
+              "scaled down", kinds.count("ADDED") == 2 and "DELETED" in kinds, pod_events)
+
         custom.delete_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, NAME)
         t.join(30)
         types = [ty for ty, name in seen if name == NAME]
