@@ -782,6 +782,39 @@ static json_t *scale_of(const json_t *obj, const struct ss_api_kind *k) {
                    selector);
 }
 
+/* A SeldonDeployment's scale (spec.replicas) sizes only the componentSpecs
+ * that set no count of their own and have no autoscaler: Seldon's
+ * precedence, kept. Where it moves nothing, the client is told (a Warning
+ * header, which kubectl prints) and so is `describe` (an event). */
+static void scale_unheeded(struct ss_api *api, const json_t *obj, struct ss_api_resp *resp) {
+  size_t pi, ci;
+  const json_t *p, *cs;
+  json_array_foreach(json_object_get(json_object_get(obj, "spec"), "predictors"), pi, p) {
+    const char *pname = json_string_value(json_object_get(p, "name"));
+    const json_t *pr = json_object_get(p, "replicas");
+    json_array_foreach(json_object_get(p, "componentSpecs"), ci, cs) {
+      char why[256] = "";
+      if (json_object_get(cs, "kedaSpec") || json_object_get(cs, "hpaSpec") ||
+          json_array_size(json_object_get(p, "hpaSpecs")))
+        snprintf(why, sizeof why, "its autoscaler sets its replicas");
+      else if (json_is_integer(json_object_get(cs, "replicas")))
+        snprintf(why, sizeof why, "componentSpecs[%zu].replicas (%lld) wins", ci,
+                 (long long)json_integer_value(json_object_get(cs, "replicas")));
+      else if (json_is_integer(pr))
+        snprintf(why, sizeof why, "the predictor's replicas (%lld) win",
+                 (long long)json_integer_value(pr));
+      if (!why[0])
+        continue;
+      char msg[512];
+      snprintf(msg, sizeof msg,
+               "spec.replicas does not size predictor %s componentSpecs[%zu]: %s, as in "
+               "Seldon", pname ? pname : "?", ci, why);
+      ss__api_add_warning(resp, "%s", msg);
+      ss_store_event(api->cfg.store, obj, "Normal", "ScaleNotApplied", msg, NULL);
+    }
+  }
+}
+
 static void do_scale(struct ss_api *api, const struct ss_api_req *req, const struct route *r,
                      struct ss_api_resp *resp) {
   for (int attempt = 0; attempt < SS_API_PATCH_RETRIES; attempt++) {
@@ -864,6 +897,8 @@ static void do_scale(struct ss_api *api, const struct ss_api_req *req, const str
     } else {
       resp->code = 200;
       resp->body = scale_of(stored ? stored : cur, r->kind);
+      if (strcmp(r->kind->plural, "seldondeployments") == 0)
+        scale_unheeded(api, stored ? stored : cur, resp);
       if (stored)
         changed(api);
     }

@@ -150,7 +150,13 @@ def follows_scale(d):
                     .get("availableReplicas") == 1, 60)
     check("its Deployment %s runs 1" % name, ok, deployment(d, name, NS))
     rc, out, err = d.kubectl("scale", "sdep/plain", "-n", NS, "--replicas=3")
-    check("kubectl scale sdep/plain --replicas=3", rc == 0, err)
+    check("kubectl scale sdep/plain --replicas=3: scaled, with kubectl's Warning that the "
+          "predictor's own replicas win (Seldon's precedence)",
+          rc == 0 and "Warning: spec.replicas does not size predictor main" in err
+          and "the predictor's replicas (1) win" in err, err)
+    rc, out, err = d.kubectl("get", "events", "-n", NS, "--field-selector",
+                             "involvedObject.name=plain")
+    check("... and an event ScaleNotApplied says so", "ScaleNotApplied" in out, out + err)
     # the predictor's replicas win over spec.replicas in Seldon: patch the predictor
     rc, out, err = d.kubectl("patch", "sdep", "plain", "-n", NS, "--type=json", "-p",
                              '[{"op":"replace","path":"/spec/predictors/0/replicas","value":3}]')
@@ -231,8 +237,9 @@ def scale_deployments(d):
           hpa_max > 0 and back, deployment(d, DEP, ns + "-hpa"))
     rc, out, err = d.kubectl("scale", "sdep/seldon-model", "-n", ns + "-hpa", "--replicas=1")
     after = (deployment(d, DEP, ns + "-hpa") or {}).get("spec", {}).get("replicas")
-    check("(scale) kubectl scale sdep does not move an autoscaled Deployment", rc == 0
-          and after == hpa_max, after)
+    check("(scale) kubectl scale sdep does not move an autoscaled Deployment, and says so",
+          rc == 0 and after == hpa_max and "its autoscaler sets its replicas" in err,
+          (after, err))
     d.kubectl("delete", "sdep", "seldon-model", "-n", ns)
     d.kubectl("delete", "sdep", "seldon-model", "-n", ns + "-hpa")
 
