@@ -636,6 +636,19 @@ static void do_delete(struct ss_api *api, const struct ss_api_req *req, const st
                       struct ss_api_resp *resp) {
   struct ss_error err = {0};
   json_t *gone = NULL;
+  /* kubectl delete --cascade=orphan: what the object owns would be left
+   * running with no owner; servescale always collects it */
+  json_t *opts = req->body_len ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+  const char *policy = json_string_value(json_object_get(opts, "propagationPolicy"));
+  bool orphan = (policy && strcmp(policy, "Orphan") == 0) ||
+                json_is_true(json_object_get(opts, "orphanDependents"));
+  json_decref(opts);
+  if (orphan) {
+    ss__api_status(resp, 422, "Invalid",
+                   "propagationPolicy Orphan is not supported: deleting a %s deletes what it owns "
+                   "(use --cascade=background or foreground)", r->kind->kind);
+    return;
+  }
   if (dry_run(req)) {
     json_t *cur = get_object(api, r, resp);
     if (cur) {

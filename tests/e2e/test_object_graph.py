@@ -177,6 +177,10 @@ def follows_scale(d):
           rc == 0 and "deployment.apps/" + name in out and "deployment.apps/" + DEP in out
           and "pod/" + name in out, out + err)
 
+    rc, out, err = d.kubectl("delete", "sdep", "plain", "-n", NS, "--cascade=orphan")
+    check("kubectl delete --cascade=orphan is refused, saying why, and nothing is deleted",
+          rc != 0 and "Orphan is not supported" in err and deployment(d, name, NS) is not None,
+          err)
     rc, out, err = d.kubectl("delete", "sdep", "plain", "-n", NS)
     check("delete sdep/plain", rc == 0, err)
     gone = wait_until(lambda: deployment(d, name, NS) is None, 20)
