@@ -1,7 +1,13 @@
 /* deployments.c: the SeldonDeployment controller's apps/v1 Deployments
  * (deployments.h). The objects come from src/k8s, as `servescale render`
  * prints them; this file adds what a cluster adds (ownerReferences, the
- * replica count, the status) and garbage-collects by owner uid. */
+ * replica count, the status) and garbage-collects by owner uid.
+ *
+ * A pass must cost little where nothing changed: what was last written is
+ * remembered per Deployment, and trusted until a watch on the store shows
+ * someone else changed that Deployment (a kubectl scale, say); and an
+ * owner whose object and runs are what they were when its Deployments were
+ * last written whole is not rendered again. */
 #include "control/deployments.h"
 
 #include <stdio.h>
@@ -11,22 +17,36 @@
 
 #include "k8s/k8s.h"
 
+/* Our writes of one Deployment remembered to tell them from others' in the
+ * watch: two a pass at most (spec, status), read at the next pass. */
+#define OUR_RVS 4
+
 /* Kubernetes' default Deployment strategy: RollingUpdate, maxUnavailable 25%
  * (rounded down), which is what the Available condition is measured by. */
 #define MAX_UNAVAILABLE_PERCENT 25
 
 struct ss_deployments {
   struct ss_store *st;
-  json_t *written;   /* "ns/name" -> {"fp": what was last written, "gen": generation} */
+  /* "ns/name" -> {"fp": what was last written, "gen": generation, "status",
+   * "uid", "hash", "rvs": [resourceVersions of our last writes of it, at
+   * most OUR_RVS], "stale": true once someone else wrote it: then it is
+   * written again, which stores nothing where nothing differs} */
+  json_t *written;
+  /* owner uid -> {"sig": signature of its object and runs when all its
+   * Deployments were last written without error, "rv" and "obj": the
+   * resourceVersion of its object and the signature of that version} */
+  json_t *synced;
+  /* the Deployments in the store, as the watch has shown them: "ns/name" ->
+   * the uid of their controller owner (null: none); valid when indexed */
+  json_t *stored;
+  bool indexed;
   json_t *wanted;    /* this pass: "ns/name" -> owner uid */
   json_t *owners;    /* this pass: uid -> true (synced) or false (kept as is) */
-  char *last_sig;    /* wanted and owners when the store was last collected */
-  uint64_t seen_rv;  /* the store's resourceVersion at the end of the last pass */
-  bool pass_begun;   /* this pass has looked at the store's resourceVersion */
-  bool quiet;        /* nothing was written since the last pass: what was last
-                        written is what is stored (else someone, a kubectl scale
-                        say, may have changed a Deployment: each is written again,
-                        which stores nothing where nothing differs) */
+  json_t *last_wanted, *last_owners; /* when the store was last collected */
+  bool collected;    /* last_wanted and last_owners hold */
+  struct ss_watch *watch; /* Deployments written since the last pass; NULL:
+                             every memo is stale (none was watched yet) */
+  bool pass_begun;   /* this pass has read the watch */
 };
 
 struct ss_deployments *ss_deployments_new(struct ss_store *st) {
@@ -35,9 +55,14 @@ struct ss_deployments *ss_deployments_new(struct ss_store *st) {
     return NULL;
   d->st = st;
   d->written = json_object();
+  d->synced = json_object();
+  d->stored = json_object();
   d->wanted = json_object();
   d->owners = json_object();
-  if (!d->written || !d->wanted || !d->owners) {
+  d->last_wanted = json_object();
+  d->last_owners = json_object();
+  if (!d->written || !d->synced || !d->stored || !d->wanted || !d->owners || !d->last_wanted ||
+      !d->last_owners) {
     ss_deployments_free(d);
     return NULL;
   }
@@ -48,9 +73,13 @@ void ss_deployments_free(struct ss_deployments *d) {
   if (!d)
     return;
   json_decref(d->written);
+  json_decref(d->synced);
+  json_decref(d->stored);
   json_decref(d->wanted);
   json_decref(d->owners);
-  free(d->last_sig);
+  json_decref(d->last_wanted);
+  json_decref(d->last_owners);
+  ss_watch_close(d->watch);
   free(d);
 }
 
@@ -178,6 +207,16 @@ static void template_hash(const json_t *tmpl, char out[16]) {
   out[n] = '\0';
 }
 
+/* The memo of Deployment key, or NULL when there is none or it is stale. */
+static json_t *fresh_memo(const struct ss_deployments *d, const char *key) {
+  json_t *memo = json_object_get(d->written, key);
+  return memo && !json_is_true(json_object_get(memo, "stale")) ? memo : NULL;
+}
+
+static const char *rv_of(const json_t *obj) {
+  return json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+}
+
 /* Writes one Deployment, and its status, when they differ from what was
  * last written (remembered, so that a pass that changes nothing reads
  * nothing either). */
@@ -185,12 +224,16 @@ static enum ss_err write_one(struct ss_deployments *d, const char *ns, json_t *w
                              const struct ss_deploy_run *run, struct ss_error *err) {
   char key[300];
   snprintf(key, sizeof key, "%s/%s", ns, run->name);
-  json_t *memo = d->quiet ? json_object_get(d->written, key) : NULL;
+  json_t *memo = fresh_memo(d, key);
   char *fp = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS);
   if (!fp)
     return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
   enum ss_err rc = SS_EOK;
-  json_t *stored = NULL, *status = NULL;
+  json_t *stored = NULL, *status = NULL, *restored = NULL;
+  /* the resourceVersions of our writes, to tell them from others' in the watch */
+  json_t *rvs = json_copy(json_object_get(memo, "rvs"));
+  if (!rvs)
+    rvs = json_array();
   const char *last = json_string_value(json_object_get(memo, "fp"));
   json_int_t gen = json_integer_value(json_object_get(memo, "gen"));
   const json_t *old = json_object_get(memo, "status");
@@ -210,6 +253,9 @@ static enum ss_err write_one(struct ss_deployments *d, const char *ns, json_t *w
       goto out;
     gen = json_integer_value(json_object_get(json_object_get(stored, "metadata"), "generation"));
     old = json_object_get(stored, "status");
+    json_array_clear(rvs);
+    if (rv_of(stored))
+      json_array_append_new(rvs, json_string(rv_of(stored)));
   }
   char now[32];
   now_rfc3339(now, sizeof now);
@@ -218,13 +264,17 @@ static enum ss_err write_one(struct ss_deployments *d, const char *ns, json_t *w
     goto out;
   }
   if (!json_equal(status, old)) {
-    rc = ss_store_update_status(d->st, SS_DEPLOYMENTS_KIND, ns, run->name, status, NULL, NULL,
-                                err);
+    rc = ss_store_update_status(d->st, SS_DEPLOYMENTS_KIND, ns, run->name, status, NULL,
+                                &restored, err);
     if (rc == SS_ENOTFOUND) { /* gone behind our back: written again next pass */
       json_object_del(d->written, key);
       rc = SS_EOK;
       goto out;
     }
+    if (!rc && rv_of(restored))
+      json_array_append_new(rvs, json_string(rv_of(restored)));
+    while (json_array_size(rvs) > OUR_RVS)
+      json_array_remove(rvs, 0);
   }
   if (!rc) {
     const char *uid = json_string_value(json_object_get(json_object_get(stored, "metadata"), "uid"));
@@ -232,15 +282,181 @@ static enum ss_err write_one(struct ss_deployments *d, const char *ns, json_t *w
     char hash[16];
     template_hash(json_object_get(json_object_get(want, "spec"), "template"), hash);
     json_object_set_new(d->written, key,
-                        json_pack("{s:s, s:I, s:O, s:s, s:s}", "fp", fp, "gen", gen, "status",
-                                  status, "uid", uid ? uid : old_uid ? old_uid : "", "hash",
-                                  hash));
+                        json_pack("{s:s, s:I, s:O, s:s, s:s, s:O?}", "fp", fp, "gen", gen,
+                                  "status", status, "uid", uid ? uid : old_uid ? old_uid : "",
+                                  "hash", hash, "rvs", rvs));
   }
 out:
+  json_decref(rvs);
   json_decref(status);
   json_decref(stored);
+  json_decref(restored);
   free(fp);
   return rc;
+}
+
+/* ---- what changed since the last pass ---- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 1099511628211ull;
+  return h;
+}
+
+#define FNV_BASIS 1469598103934665603ull
+
+/* A hash of a JSON value; an object's member order does not count, as for
+ * json_equal. skip (may be NULL) is a member of this object left out. */
+static uint64_t hash_json(const json_t *v, const char *skip, int depth) {
+  uint64_t h = FNV_BASIS;
+  int type = json_typeof(v);
+  h = fnv(h, &type, sizeof type);
+  if (depth > 64) /* deeper than any resource: the same hash, compared again */
+    return h;
+  switch (json_typeof(v)) {
+  case JSON_OBJECT: {
+    uint64_t sum = 0;
+    const char *key;
+    json_t *m;
+    json_object_foreach((json_t *)v, key, m) {
+      if (skip && strcmp(key, skip) == 0)
+        continue;
+      uint64_t kh = fnv(FNV_BASIS, key, strlen(key) + 1);
+      uint64_t vh = hash_json(m, NULL, depth + 1);
+      sum += fnv(kh, &vh, sizeof vh);
+    }
+    return fnv(h, &sum, sizeof sum);
+  }
+  case JSON_ARRAY:
+    for (size_t i = 0; i < json_array_size(v); i++) {
+      uint64_t eh = hash_json(json_array_get(v, i), NULL, depth + 1);
+      h = fnv(h, &eh, sizeof eh);
+    }
+    return h;
+  case JSON_STRING:
+    return fnv(h, json_string_value(v), json_string_length(v));
+  case JSON_INTEGER: {
+    json_int_t i = json_integer_value(v);
+    return fnv(h, &i, sizeof i);
+  }
+  case JSON_REAL: {
+    double x = json_real_value(v);
+    return fnv(h, &x, sizeof x);
+  }
+  default:
+    return h;
+  }
+}
+
+/* What of an owner its Deployments are made of: its object but for its
+ * status and resourceVersion (its own status writes change neither the
+ * rendering nor the owner reference). */
+static uint64_t object_sig(const json_t *obj) {
+  uint64_t h = FNV_BASIS;
+  const char *key;
+  json_t *m;
+  json_object_foreach((json_t *)obj, key, m) {
+    if (strcmp(key, "status") == 0)
+      continue;
+    uint64_t kh = fnv(FNV_BASIS, key, strlen(key) + 1);
+    uint64_t vh = hash_json(m, strcmp(key, "metadata") == 0 ? "resourceVersion" : NULL, 0);
+    h += fnv(kh, &vh, sizeof vh);
+  }
+  return h;
+}
+
+/* ... and the runs. */
+static uint64_t owner_sig(uint64_t h, const struct ss_deploy_run *runs, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const struct ss_deploy_run *r = &runs[i];
+    const char *erv = r->expect_rv ? r->expect_rv : "";
+    h = fnv(h, r->name, strlen(r->name) + 1);
+    h = fnv(h, &r->spec_replicas, sizeof r->spec_replicas);
+    h = fnv(h, erv, strlen(erv) + 1);
+    int v[6] = {r->rs != NULL, 0, 0, 0, 0, 0};
+    if (r->rs) {
+      v[1] = r->rs->replicas;
+      v[2] = r->rs->running;
+      v[3] = r->rs->ready;
+      v[4] = r->rs->updated;
+      v[5] = r->rs->failed;
+      h = fnv(h, r->rs->message, strnlen(r->rs->message, sizeof r->rs->message));
+    }
+    h = fnv(h, v, sizeof v);
+  }
+  return h;
+}
+
+static bool ours(const json_t *memo, const char *rv) {
+  size_t i;
+  const json_t *r;
+  json_array_foreach(json_object_get(memo, "rvs"), i, r)
+    if (rv && json_string_value(r) && strcmp(json_string_value(r), rv) == 0)
+      return true;
+  return false;
+}
+
+/* The uid of the controller among obj's ownerReferences, or NULL. */
+static const char *owner_uid(const json_t *obj) {
+  size_t i;
+  const json_t *r;
+  json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i, r)
+    if (json_is_true(json_object_get(r, "controller")))
+      return json_string_value(json_object_get(r, "uid"));
+  return NULL;
+}
+
+/* Reads what the watch saw since it was last read: a Deployment someone
+ * else wrote has its memo marked stale, and the index of what is stored
+ * follows. Without a watch (the first time, or it fell behind) all memos
+ * are stale and the index is listed again before it is used. */
+static void watch_read(struct ss_deployments *d) {
+  bool lost = !d->watch;
+  while (d->watch) {
+    enum ss_watch_type type;
+    json_t *o = NULL;
+    int r = ss_watch_next(d->watch, 0, &type, &o);
+    if (r == 0)
+      break;
+    if (r < 0) { /* fell behind, or the store is closing */
+      ss_watch_close(d->watch);
+      d->watch = NULL;
+      lost = true;
+      break;
+    }
+    const json_t *md = json_object_get(o, "metadata");
+    const char *ns = json_string_value(json_object_get(md, "namespace"));
+    const char *name = json_string_value(json_object_get(md, "name"));
+    char key[300];
+    snprintf(key, sizeof key, "%s/%s", ns ? ns : "", name ? name : "");
+    json_t *memo = json_object_get(d->written, key);
+    if (memo && !ours(memo, rv_of(o)))
+      json_object_set_new(memo, "stale", json_true());
+    const char *uid = owner_uid(o);
+    if (type == SS_WATCH_DELETED)
+      json_object_del(d->stored, key);
+    else if (json_object_set_new(d->stored, key, uid ? json_string(uid) : json_null()))
+      lost = true; /* out of memory: the index is listed again */
+    json_decref(o);
+  }
+  if (lost) {
+    ss_watch_close(d->watch);
+    if (ss_store_watch(d->st, SS_DEPLOYMENTS_KIND, NULL, 0, &d->watch, NULL))
+      d->watch = NULL; /* all stale again next pass */
+    const char *key;
+    json_t *memo;
+    json_object_foreach(d->written, key, memo)
+      json_object_set_new(memo, "stale", json_true());
+    d->indexed = false;
+  }
+}
+
+static void pass_begin(struct ss_deployments *d) {
+  if (d->pass_begun)
+    return;
+  d->pass_begun = true;
+  watch_read(d);
 }
 
 enum ss_err ss_deployments_sync(struct ss_deployments *d, const json_t *obj,
@@ -252,12 +468,35 @@ enum ss_err ss_deployments_sync(struct ss_deployments *d, const json_t *obj,
   if (!ns || !uid)
     return SS_EOK;
   json_object_set_new(d->owners, uid, json_true());
-  if (!d->pass_begun) {
-    d->quiet = d->seen_rv && ss_store_rv(d->st) == d->seen_rv;
-    d->pass_begun = true;
-  }
+  pass_begin(d);
   if (n == 0)
     return SS_EOK; /* nothing wanted (a resource with errors renders nothing) */
+  /* the same object and runs as when all its Deployments were last written,
+   * and nobody wrote them since: rendered and compared again, they would
+   * write nothing */
+  json_t *last = json_object_get(d->synced, uid);
+  const char *rv = rv_of(obj), *last_rv = json_string_value(json_object_get(last, "rv"));
+  uint64_t osig = rv && last_rv && strcmp(rv, last_rv) == 0
+                      ? (uint64_t)json_integer_value(json_object_get(last, "obj"))
+                      : object_sig(obj);
+  uint64_t sig = owner_sig(osig, runs, n);
+  bool same = last && (uint64_t)json_integer_value(json_object_get(last, "sig")) == sig;
+  for (size_t i = 0; same && i < n; i++) {
+    char key[300];
+    snprintf(key, sizeof key, "%s/%s", ns, runs[i].name);
+    same = fresh_memo(d, key) != NULL;
+  }
+  if (same) {
+    for (size_t i = 0; i < n; i++) {
+      char key[300];
+      snprintf(key, sizeof key, "%s/%s", ns, runs[i].name);
+      json_object_set_new(d->wanted, key, json_string(uid));
+    }
+    if (rv && (!last_rv || strcmp(rv, last_rv) != 0)) /* its status changed: not hashed again */
+      json_object_set_new(last, "rv", json_string(rv));
+    return SS_EOK;
+  }
+  json_object_del(d->synced, uid);
   json_t *objs = json_array();
   enum ss_err rc = objs ? ss_k8s_sdep_objects(res, SS_K8S_DEFAULT_PROMETHEUS_URL, objs) : SS_ENOMEM;
   if (rc) {
@@ -276,6 +515,10 @@ enum ss_err ss_deployments_sync(struct ss_deployments *d, const json_t *obj,
       rc = r;
   }
   json_decref(objs);
+  if (!rc)
+    json_object_set_new(d->synced, uid,
+                        json_pack("{s:I, s:s?, s:I}", "sig", (json_int_t)sig, "rv", rv, "obj",
+                                  (json_int_t)osig));
   return rc;
 }
 
@@ -284,58 +527,79 @@ void ss_deployments_keep_owner(struct ss_deployments *d, const char *uid) {
     json_object_set_new(d->owners, uid, json_false());
 }
 
-/* The uid of the controller among obj's ownerReferences, or NULL. */
-static const char *owner_uid(const json_t *obj) {
+/* Lists the store's Deployments into the index; false when it cannot. */
+static bool index_list(struct ss_deployments *d) {
+  json_t *items = NULL;
+  uint64_t rv;
+  if (ss_store_list(d->st, SS_DEPLOYMENTS_KIND, NULL, &items, &rv, NULL) != SS_EOK)
+    return false;
+  json_object_clear(d->stored);
+  bool ok = true;
   size_t i;
-  const json_t *r;
-  json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i, r)
-    if (json_is_true(json_object_get(r, "controller")))
-      return json_string_value(json_object_get(r, "uid"));
-  return NULL;
-}
-
-/* What a collection depends on; the store is listed only when it changed. */
-static char *signature(const struct ss_deployments *d) {
-  json_t *both = json_pack("[O, O]", d->wanted, d->owners);
-  char *s = both ? json_dumps(both, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-  json_decref(both);
-  return s;
+  json_t *o;
+  json_array_foreach(items, i, o) {
+    const json_t *md = json_object_get(o, "metadata");
+    const char *ns = json_string_value(json_object_get(md, "namespace"));
+    const char *name = json_string_value(json_object_get(md, "name"));
+    const char *uid = owner_uid(o);
+    if (!ns || !name)
+      continue;
+    char key[300];
+    snprintf(key, sizeof key, "%s/%s", ns, name);
+    if (json_object_set_new(d->stored, key, uid ? json_string(uid) : json_null()))
+      ok = false;
+  }
+  json_decref(items);
+  return ok;
 }
 
 int ss_deployments_collect(struct ss_deployments *d) {
-  json_t *items = NULL;
-  uint64_t rv;
   int deleted = 0;
-  char *sig = signature(d);
-  bool same = sig && d->last_sig && strcmp(sig, d->last_sig) == 0;
-  free(d->last_sig);
-  d->last_sig = sig;
-  if (!same && ss_store_list(d->st, SS_DEPLOYMENTS_KIND, NULL, &items, &rv, NULL) == SS_EOK) {
-    size_t i;
-    json_t *o;
-    json_array_foreach(items, i, o) {
-      const json_t *md = json_object_get(o, "metadata");
-      const char *ns = json_string_value(json_object_get(md, "namespace"));
-      const char *name = json_string_value(json_object_get(md, "name"));
-      const char *uid = owner_uid(o);
-      if (!ns || !name || !uid)
+  pass_begin(d);
+  watch_read(d); /* what this pass's own writes and others' did to the index */
+  /* what a collection depends on; the store is looked at only when it changed */
+  bool same = d->collected && json_equal(d->wanted, d->last_wanted) &&
+              json_equal(d->owners, d->last_owners);
+  if (!same) {
+    /* owners gone need no signature */
+    const char *key;
+    json_t *v, *tmp;
+    json_object_foreach_safe(d->synced, tmp, key, v) if (!json_object_get(d->owners, key))
+        json_object_del(d->synced, key);
+    /* the index holds what is stored once listed while watched; without a
+     * watch it is listed each time */
+    bool listed = d->indexed || index_list(d);
+    d->indexed = listed && d->watch;
+    json_object_foreach_safe(d->stored, tmp, key, v) {
+      if (!listed)
+        break;
+      const char *uid = json_string_value(v);
+      const char *slash = strchr(key, '/');
+      if (!uid || !slash)
         continue; /* not ours */
-      char key[300];
-      snprintf(key, sizeof key, "%s/%s", ns, name);
       json_t *owner = json_object_get(d->owners, uid);
       const char *wanted_by = json_string_value(json_object_get(d->wanted, key));
       bool keep = json_is_false(owner) || (owner && wanted_by && strcmp(wanted_by, uid) == 0);
       if (keep)
         continue;
-      if (ss_store_delete(d->st, SS_DEPLOYMENTS_KIND, ns, name, NULL, NULL) == SS_EOK)
+      char ns[300];
+      snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
+      if (ss_store_delete(d->st, SS_DEPLOYMENTS_KIND, ns, slash + 1, NULL, NULL) == SS_EOK)
         deleted++;
       json_object_del(d->written, key);
+      json_object_del(d->stored, key); /* its deletion comes through the watch too */
     }
   }
-  json_decref(items);
-  json_object_clear(d->wanted);
-  json_object_clear(d->owners);
-  d->seen_rv = ss_store_rv(d->st);
+  /* this pass's sets are the next one's reference; the old ones, emptied,
+   * are filled by the next pass */
+  json_t *w = d->last_wanted, *o = d->last_owners;
+  d->last_wanted = d->wanted;
+  d->last_owners = d->owners;
+  json_object_clear(w);
+  json_object_clear(o);
+  d->wanted = w;
+  d->owners = o;
+  d->collected = true;
   d->pass_begun = false;
   return deleted;
 }

@@ -1,7 +1,9 @@
 /* gauges.c: gauge series kept by label key, released once unseen. */
 #include "control/gauges.h"
+#include "common/strmap.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,9 @@ struct ss__gauges {
   struct ss_metrics *m;
   struct entry *v;
   size_t n, cap;
+  /* key -> index + 1 into v (which moves as it grows): looked up twice per
+   * replica set per pass, so not by a search through hundreds of keys */
+  struct ss_strmap by_key;
 };
 
 struct ss__gauges *ss__gauges_new(struct ss_metrics *m) {
@@ -59,6 +64,7 @@ void ss__gauges_free(struct ss__gauges *g) {
   if (!g)
     return;
   free(g->v);
+  ss_strmap_fini(&g->by_key);
   free(g);
 }
 
@@ -67,24 +73,41 @@ void ss__gauges_begin(struct ss__gauges *g) {
     g->v[i].seen = false;
 }
 
+/* Points the index at v again (after v moved). */
+static bool reindex(struct ss__gauges *g) {
+  ss_strmap_fini(&g->by_key);
+  for (size_t i = 0; i < g->n; i++)
+    if (!ss_strmap_put(&g->by_key, g->v[i].key, (void *)(uintptr_t)(i + 1)))
+      return false;
+  return true;
+}
+
 static struct entry *get(struct ss__gauges *g, const char *key, const char *const *names,
                          size_t n, const char *const *labels) {
-  for (size_t i = 0; i < g->n; i++)
-    if (strcmp(g->v[i].key, key) == 0) {
-      g->v[i].seen = true;
-      return &g->v[i];
-    }
+  char k[sizeof g->v[0].key];
+  snprintf(k, sizeof k, "%s", key); /* as stored: cut to fit */
+  uintptr_t at = (uintptr_t)ss_strmap_get(&g->by_key, k);
+  if (at) {
+    g->v[at - 1].seen = true;
+    return &g->v[at - 1];
+  }
   if (g->n == g->cap) {
     size_t cap = g->cap ? g->cap * 2 : 32;
     struct entry *v = realloc(g->v, cap * sizeof *v);
     if (!v)
       return NULL;
+    bool moved = v != g->v;
     g->v = v;
     g->cap = cap;
+    if (moved && !reindex(g))
+      return NULL; /* out of memory: the next pass indexes them again */
   }
-  struct entry *e = &g->v[g->n++];
+  struct entry *e = &g->v[g->n];
   memset(e, 0, sizeof *e);
   snprintf(e->key, sizeof e->key, "%s", key);
+  if (!ss_strmap_put(&g->by_key, e->key, (void *)(uintptr_t)(g->n + 1)))
+    return NULL;
+  g->n++;
   e->n = n;
   e->seen = true;
   for (size_t i = 0; i < n; i++)
@@ -142,6 +165,10 @@ void ss__gauges_end(struct ss__gauges *g) {
     for (size_t k = 0; k < g->v[i].n; k++)
       if (g->v[i].s[k])
         ss_series_release(g->m, g->v[i].s[k]);
+    ss_strmap_del(&g->by_key, g->v[i].key);
     g->v[i] = g->v[--g->n];
+    /* the last one moved into slot i: its key now lives there */
+    if (i < g->n)
+      ss_strmap_put(&g->by_key, g->v[i].key, (void *)(uintptr_t)(i + 1));
   }
 }

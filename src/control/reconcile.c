@@ -1,4 +1,13 @@
-/* reconcile.c: SeldonDeployments -> replica sets -> status. See control.h. */
+/* reconcile.c: SeldonDeployments -> replica sets -> status. See control.h.
+ *
+ * Every pass goes over every stored SeldonDeployment, as a list would give
+ * them; the list is read once and then kept current from a watch on the
+ * store, and what is worked out from one version of a resource (decoding,
+ * validation, its templates) is kept with it until the next version, so
+ * that a pass over hundreds of unchanged resources costs microseconds
+ * each, not a parse and a decode. The decoded resource is shared with the
+ * routing tables (ss_gw_res); a table is built only when what it routes by
+ * changed. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +19,7 @@
 #include "control/deployments.h"
 #include "control/ownership.h"
 #include "control/gauges.h"
+#include "common/strmap.h"
 #include "model/resource.h"
 
 #define SS_DEFAULT_PROBE_PATH "/health/ping"
@@ -32,6 +42,9 @@ struct owned {
   char message[256];
 };
 
+struct sdep;
+static void sdep_free(struct sdep *e);
+
 struct ss_control {
   struct ss_control_config cfg;
   struct ss__gauges *gauges;
@@ -39,8 +52,16 @@ struct ss_control {
   bool published;
   struct ss_deployments *deployments; /* the apps/v1 Deployments it stores */
   pthread_mutex_t mu;
-  struct owned *owned;
+  struct owned **owned;      /* each allocated on its own: owned_by points at them */
   size_t n_owned;
+  struct ss_strmap owned_by; /* rs -> its struct owned */
+  /* the stored SeldonDeployments (tick's thread only): listed once, then
+   * kept current from a watch on the store, in the list's order
+   * (namespace, then name) */
+  struct sdep **sdeps;
+  size_t n_sdeps, cap_sdeps;
+  struct ss_watch *watch;    /* NULL: list again at the next pass */
+  bool table_failed;         /* the last table could not be built whole */
   /* the last failed store call logged (tick's thread only) */
   char store_failure[768];
   int64_t store_failure_ms;
@@ -109,9 +130,16 @@ struct ss_control *ss_control_new(const struct ss_control_config *cfg) {
 void ss_control_free(struct ss_control *c) {
   if (!c)
     return;
-  for (size_t i = 0; i < c->n_owned; i++)
-    json_decref(c->owned[i].owner);
+  for (size_t i = 0; i < c->n_owned; i++) {
+    json_decref(c->owned[i]->owner);
+    free(c->owned[i]);
+  }
   free(c->owned);
+  ss_strmap_fini(&c->owned_by);
+  for (size_t i = 0; i < c->n_sdeps; i++)
+    sdep_free(c->sdeps[i]);
+  free(c->sdeps);
+  ss_watch_close(c->watch);
   ss__gauges_free(c->gauges);
   ss_deployments_free(c->deployments);
   free(c->failing);
@@ -120,23 +148,26 @@ void ss_control_free(struct ss_control *c) {
 }
 
 static struct owned *find_owned(struct ss_control *c, const char *rs) {
-  for (size_t i = 0; i < c->n_owned; i++)
-    if (strcmp(c->owned[i].rs, rs) == 0)
-      return &c->owned[i];
-  return NULL;
+  return ss_strmap_get(&c->owned_by, rs);
 }
 
 static struct owned *add_owned(struct ss_control *c, const char *rs) {
   if (c->n_owned >= SS_MAX_OWNED)
     return NULL;
-  struct owned *v = realloc(c->owned, (c->n_owned + 1) * sizeof *v);
+  struct owned **v = realloc(c->owned, (c->n_owned + 1) * sizeof *v);
   if (!v)
     return NULL;
   c->owned = v;
-  struct owned *o = &c->owned[c->n_owned++];
-  memset(o, 0, sizeof *o);
+  struct owned *o = calloc(1, sizeof *o);
+  if (!o)
+    return NULL;
   snprintf(o->rs, sizeof o->rs, "%s", rs);
   o->desired = -1;
+  if (!ss_strmap_put(&c->owned_by, o->rs, o)) {
+    free(o);
+    return NULL;
+  }
+  c->owned[c->n_owned++] = o;
   return o;
 }
 
@@ -328,7 +359,311 @@ static void refusal(struct rs_plan *plan, int rc) {
   }
 }
 
-/* Sets up one container's replica set; fills plan. */
+/* ---- the stored SeldonDeployments, cached ---- */
+
+/* One componentSpec container of a cached SeldonDeployment: what is worked
+ * out once per stored version (names, the template), and this pass's plan. */
+struct container {
+  size_t pi, ci, k;              /* predictor, componentSpec, container */
+  char name[SS_RS_NAME_LEN];     /* the runtime's key: "<namespace>.<display>" */
+  char display[SS_RS_NAME_LEN];  /* the replica set's name, as Seldon names Deployments */
+  bool no_command;               /* its image has no command: message says why */
+  char message[256];
+  struct ss_rs_template t;       /* what it runs; its vectors are owned */
+  bool t_nomem;                  /* the template could not be built */
+  struct rs_plan plan;           /* this pass's */
+  bool routed;                   /* this pass: gr is what the gateway routes to */
+  struct ss_gw_replica *gr;
+  size_t n_gr, cap_gr;
+};
+
+/* A stored SeldonDeployment (its latest version) and, while that version
+ * stays the same, what was worked out from it: decoding, validation and
+ * the templates are done once per version, not once per pass. */
+struct sdep {
+  char *ns, *name;          /* metadata.namespace ("" when missing) and name: the order */
+  json_t *obj;              /* decoding fills in defaults, as on every pass before */
+  bool derived;             /* what follows is obj's */
+  struct ss_gw_res *res;    /* decoded; shared with the routing tables */
+  char *decode_error;       /* "invalid: <path>: <message>", or NULL */
+  json_t *owner;            /* {apiVersion, kind, metadata{name, namespace, uid}} for events */
+  struct container *cont;   /* none when it has errors */
+  size_t n_cont;
+  bool routed;              /* this pass: routed by the gateway */
+  const char *route_ns, *route_name; /* as the table knows it (inside res) */
+  /* The status last found already stored, and a signature of what it is
+   * made of besides obj (plans, the runtime's view): while both stay the
+   * same it would be built the same and not written, so it is not built. */
+  bool status_memo;
+  uint64_t status_sig;
+  char *status_failed_why;  /* when that status says Failed: why (logged once) */
+  bool seen;                /* in the list being applied */
+};
+
+static void free_template(struct ss_rs_template *t) {
+  free_vec(t->argv);
+  free_vec(t->env);
+  free_vec(t->readiness.exec_argv);
+  free_vec(t->liveness.exec_argv);
+  memset(t, 0, sizeof *t);
+}
+
+static void status_forget(struct sdep *e) {
+  e->status_memo = false;
+  free(e->status_failed_why);
+  e->status_failed_why = NULL;
+}
+
+/* Forgets what was worked out from obj (a new version came). */
+static void sdep_underive(struct sdep *e) {
+  for (size_t i = 0; i < e->n_cont; i++) {
+    free_template(&e->cont[i].t);
+    free(e->cont[i].gr);
+  }
+  free(e->cont);
+  e->cont = NULL;
+  e->n_cont = 0;
+  ss_gw_res_unref(e->res);
+  e->res = NULL;
+  free(e->decode_error);
+  e->decode_error = NULL;
+  json_decref(e->owner);
+  e->owner = NULL;
+  e->routed = false;
+  status_forget(e);
+  e->derived = false;
+}
+
+static void sdep_free(struct sdep *e) {
+  if (!e)
+    return;
+  sdep_underive(e);
+  json_decref(e->obj);
+  free(e->ns);
+  free(e->name);
+  free(e);
+}
+
+/* The names and the template of one container (what does not change while
+ * its resource does not). */
+static void derive_container(struct ss_control *c, const struct sdep *e,
+                             const struct ss_predictor *p, const struct ss_component_spec *cs,
+                             const json_t *cont_json, struct container *k) {
+  const struct ss_sdep *s = &e->res->res.u.sdep;
+  const struct ss_container *kc = &cs->containers[k->k];
+  const char *ns = json_string_value(json_object_get(json_object_get(e->obj, "metadata"), "namespace"));
+  if (cs->n_containers == 1)
+    snprintf(k->display, sizeof k->display, "%s", cs->rs_name);
+  else
+    snprintf(k->display, sizeof k->display, "%s-%s", cs->rs_name, kc->name ? kc->name : "");
+  /* Names are unique per namespace, as in Kubernetes; namespaces and names
+   * are DNS labels, so the dot cannot be part of either. */
+  snprintf(k->name, sizeof k->name, "%s.%s", ns ? ns : "default", k->display);
+  json_t *argv = ss_image_map_resolve(c->cfg.images, kc->image);
+  if (!argv) {
+    k->no_command = true;
+    snprintf(k->message, sizeof k->message,
+             "image \"%s\" of container \"%s\" has no command: add it to the image map "
+             "(serve --image-map FILE)",
+             kc->image ? kc->image : "", kc->name ? kc->name : "");
+    return;
+  }
+  /* container command/args after the mapped command, as a Dockerfile's CMD would be */
+  size_t i;
+  json_t *a;
+  json_array_foreach(json_object_get(cont_json, "args"), i, a) if (json_is_string(a))
+      json_array_append(argv, a);
+  struct ss_rs_template *t = &k->t;
+  t->argv = str_vec(argv);
+  json_decref(argv);
+  t->env = build_env(s, p, kc, cont_json);
+  read_probe(json_object_get(cont_json, "readinessProbe"), &t->readiness, false);
+  read_probe(json_object_get(cont_json, "livenessProbe"), &t->liveness, true);
+  t->grace_seconds = (int)cs->termination_grace_seconds;
+  t->cpu_request_milli = kc->has_cpu_request ? kc->cpu_request.milli : 0;
+  t->memory_request_bytes = kc->has_memory_request ? kc->memory_request.milli / 1000 : 0;
+  k->t_nomem = !t->argv || !t->env;
+}
+
+/* Decodes e->obj and works out its containers; false when out of memory
+ * (then nothing is kept, and the next pass tries again). */
+static bool sdep_derive(struct ss_control *c, struct sdep *e) {
+  const json_t *obj = e->obj;
+  if (!(e->owner = owner_ref(obj)) || !(e->res = ss_gw_res_new()) ||
+      ss_resource_decode(e->obj, NULL, "", NULL, &e->res->res))
+    goto nomem;
+  const struct ss_resource *res = &e->res->res;
+  if (res->diags.errors) {
+    char errbuf[512];
+    snprintf(errbuf, sizeof errbuf, "invalid: %s: %s", res->diags.v[0].path,
+             res->diags.v[0].msg);
+    if (!(e->decode_error = strdup(errbuf)))
+      goto nomem;
+    e->derived = true;
+    return true;
+  }
+  const struct ss_sdep *s = &res->u.sdep;
+  size_t cap = 0;
+  for (size_t pi = 0; pi < s->n_predictors; pi++)
+    for (size_t ci = 0; ci < s->predictors[pi].n_components; ci++)
+      cap += s->predictors[pi].components[ci].n_containers;
+  if (!(e->cont = calloc(cap ? cap : 1, sizeof *e->cont)))
+    goto nomem;
+  for (size_t pi = 0; pi < s->n_predictors; pi++) {
+    const struct ss_predictor *p = &s->predictors[pi];
+    json_t *pj = json_array_get(json_object_get(json_object_get(obj, "spec"), "predictors"), pi);
+    for (size_t ci = 0; ci < p->n_components; ci++) {
+      const struct ss_component_spec *cs = &p->components[ci];
+      json_t *conts = json_object_get(
+          json_object_get(json_array_get(json_object_get(pj, "componentSpecs"), ci), "spec"),
+          "containers");
+      for (size_t k = 0; k < cs->n_containers; k++) {
+        struct container *kk = &e->cont[e->n_cont++];
+        kk->pi = pi;
+        kk->ci = ci;
+        kk->k = k;
+        derive_container(c, e, p, cs, json_array_get(conts, k), kk);
+      }
+    }
+  }
+  e->derived = true;
+  return true;
+nomem:
+  sdep_underive(e);
+  return false;
+}
+
+/* Where an entry goes in the list's order (namespace, then name): its index,
+ * *found when it is there. */
+static size_t sdep_seek(const struct ss_control *c, const char *ns, const char *name,
+                        bool *found) {
+  size_t lo = 0, hi = c->n_sdeps;
+  *found = false;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const struct sdep *e = c->sdeps[mid];
+    int cmp = strcmp(e->ns, ns);
+    if (cmp == 0)
+      cmp = strcmp(e->name, name);
+    if (cmp == 0) {
+      *found = true;
+      return mid;
+    }
+    if (cmp < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static const char *meta_str(const json_t *obj, const char *key) {
+  return json_string_value(json_object_get(json_object_get(obj, "metadata"), key));
+}
+
+/* Whether a and b are the same version of the same object. */
+static bool same_version(const json_t *a, const json_t *b) {
+  const char *ra = meta_str(a, "resourceVersion"), *rb = meta_str(b, "resourceVersion");
+  const char *ua = meta_str(a, "uid"), *ub = meta_str(b, "uid");
+  return ra && rb && strcmp(ra, rb) == 0 && ((!ua && !ub) || (ua && ub && strcmp(ua, ub) == 0));
+}
+
+/* Takes in a stored version of a SeldonDeployment (borrowed); false when
+ * out of memory. */
+static bool sdep_put(struct ss_control *c, json_t *obj) {
+  const char *ns = meta_str(obj, "namespace"), *name = meta_str(obj, "name");
+  bool found;
+  size_t at = sdep_seek(c, ns ? ns : "", name ? name : "", &found);
+  if (found) {
+    struct sdep *e = c->sdeps[at];
+    e->seen = true;
+    if (same_version(e->obj, obj))
+      return true; /* what was worked out from it still holds */
+    sdep_underive(e);
+    json_decref(e->obj);
+    e->obj = json_incref(obj);
+    return true;
+  }
+  if (c->n_sdeps == c->cap_sdeps) {
+    size_t cap = c->cap_sdeps ? c->cap_sdeps * 2 : 64;
+    struct sdep **v = realloc(c->sdeps, cap * sizeof *v);
+    if (!v)
+      return false;
+    c->sdeps = v;
+    c->cap_sdeps = cap;
+  }
+  struct sdep *e = calloc(1, sizeof *e);
+  if (!e || !(e->ns = strdup(ns ? ns : "")) || !(e->name = strdup(name ? name : ""))) {
+    sdep_free(e);
+    return false;
+  }
+  e->obj = json_incref(obj);
+  e->seen = true;
+  memmove(&c->sdeps[at + 1], &c->sdeps[at], (c->n_sdeps - at) * sizeof *c->sdeps);
+  c->sdeps[at] = e;
+  c->n_sdeps++;
+  return true;
+}
+
+static void sdep_drop(struct ss_control *c, const json_t *obj) {
+  const char *ns = meta_str(obj, "namespace"), *name = meta_str(obj, "name");
+  bool found;
+  size_t at = sdep_seek(c, ns ? ns : "", name ? name : "", &found);
+  if (!found)
+    return;
+  sdep_free(c->sdeps[at]);
+  memmove(&c->sdeps[at], &c->sdeps[at + 1], (c->n_sdeps - at - 1) * sizeof *c->sdeps);
+  c->n_sdeps--;
+}
+
+/* Brings the cache up to date with the store: the changes the watch saw
+ * since the last pass, or, the first time and whenever the watch fails (it
+ * fell behind, the store is closing, out of memory), a whole list, from
+ * whose resourceVersion a new watch goes on. Either way the pass sees every
+ * stored SeldonDeployment as it is now, as a list each pass would. */
+static enum ss_err sdeps_sync(struct ss_control *c, struct ss_error *err) {
+  struct ss_kind_ref k = {SS_SDEP_GROUP, "seldondeployments"};
+  while (c->watch) {
+    enum ss_watch_type type;
+    json_t *obj = NULL;
+    int r = ss_watch_next(c->watch, 0, &type, &obj);
+    if (r == 0)
+      return SS_EOK;
+    if (r < 0 || (type != SS_WATCH_DELETED && !sdep_put(c, obj))) {
+      ss_watch_close(c->watch);
+      c->watch = NULL;
+    } else if (type == SS_WATCH_DELETED) {
+      sdep_drop(c, obj);
+    }
+    json_decref(obj);
+  }
+  json_t *items = NULL;
+  uint64_t rv = 0;
+  enum ss_err rc = ss_store_list(c->cfg.store, k, NULL, &items, &rv, err);
+  if (rc)
+    return rc;
+  for (size_t i = 0; i < c->n_sdeps; i++)
+    c->sdeps[i]->seen = false;
+  size_t i;
+  json_t *obj;
+  bool ok = true;
+  json_array_foreach(items, i, obj) ok = ok && sdep_put(c, obj);
+  json_decref(items);
+  if (!ok) /* a partial cache would collect what the rest own */
+    return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
+  size_t keep = 0;
+  for (size_t j = 0; j < c->n_sdeps; j++) {
+    if (c->sdeps[j]->seen)
+      c->sdeps[keep++] = c->sdeps[j];
+    else
+      sdep_free(c->sdeps[j]);
+  }
+  c->n_sdeps = keep;
+  if (ss_store_watch(c->cfg.store, k, NULL, rv, &c->watch, NULL))
+    c->watch = NULL; /* listed again next pass */
+  return SS_EOK;
+}
+
 /* Replicas a componentSpec container runs: the rule of ownership.h. An
  * autoscaled one runs its stored Deployment's spec.replicas (the
  * autoscaler's to write), remembering the resourceVersion read so that
@@ -355,50 +690,26 @@ static int desired_replicas(struct ss_control *c, const char *ns, const struct s
   return ss_replicas_for_deployment(&in);
 }
 
-static void plan_container(struct ss_control *c, const json_t *obj, const struct ss_sdep *s,
-                           const struct ss_predictor *p, const struct ss_component_spec *cs,
-                           size_t ci, const json_t *cont_json, struct rs_plan *plan) {
-  const struct ss_container *k = &cs->containers[ci];
-  const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
-  if (cs->n_containers == 1)
-    snprintf(plan->display, sizeof plan->display, "%s", cs->rs_name);
-  else
-    snprintf(plan->display, sizeof plan->display, "%s-%s", cs->rs_name, k->name ? k->name : "");
-  /* Names are unique per namespace, as in Kubernetes; namespaces and names
-   * are DNS labels, so the dot cannot be part of either. */
-  snprintf(plan->name, sizeof plan->name, "%s.%s", ns ? ns : "default", plan->display);
+/* This pass's plan for one container: its replicas, and the runtime told. */
+static void plan_container(struct ss_control *c, const struct sdep *e, struct container *k) {
+  struct rs_plan *plan = &k->plan;
+  const struct ss_sdep *s = &e->res->res.u.sdep;
+  const struct ss_predictor *p = &s->predictors[k->pi];
+  const struct ss_component_spec *cs = &p->components[k->ci];
+  const char *ns = json_string_value(json_object_get(json_object_get(e->obj, "metadata"), "namespace"));
+  memset(plan, 0, sizeof *plan);
+  memcpy(plan->name, k->name, sizeof plan->name);
+  memcpy(plan->display, k->display, sizeof plan->display);
   plan->replicas = desired_replicas(c, ns ? ns : "default", s, p, cs, plan);
-  json_t *argv = ss_image_map_resolve(c->cfg.images, k->image);
-  if (!argv) {
+  if (k->no_command) {
     plan->failed = true;
-    snprintf(plan->message, sizeof plan->message,
-             "image \"%s\" of container \"%s\" has no command: add it to the image map "
-             "(serve --image-map FILE)",
-             k->image ? k->image : "", k->name ? k->name : "");
+    memcpy(plan->message, k->message, sizeof plan->message);
     return;
   }
-  /* container command/args after the mapped command, as a Dockerfile's CMD would be */
-  size_t i;
-  json_t *a;
-  json_array_foreach(json_object_get(cont_json, "args"), i, a) if (json_is_string(a))
-      json_array_append(argv, a);
-  struct ss_rs_template t = {0};
-  t.argv = str_vec(argv);
-  json_decref(argv);
-  t.env = build_env(s, p, k, cont_json);
-  read_probe(json_object_get(cont_json, "readinessProbe"), &t.readiness, false);
-  read_probe(json_object_get(cont_json, "livenessProbe"), &t.liveness, true);
-  t.grace_seconds = (int)cs->termination_grace_seconds;
-  t.cpu_request_milli = k->has_cpu_request ? k->cpu_request.milli : 0;
-  t.memory_request_bytes = k->has_memory_request ? k->memory_request.milli / 1000 : 0;
-  int rc = t.argv && t.env ? ss_runtime_set(c->cfg.runtime, plan->name, &t, plan->replicas)
-                           : SS_ENOMEM;
+  int rc = !k->t_nomem ? ss_runtime_set(c->cfg.runtime, plan->name, &k->t, plan->replicas)
+                       : SS_ENOMEM;
   if (rc != SS_EOK)
     refusal(plan, rc);
-  free_vec(t.argv);
-  free_vec(t.env);
-  free_vec(t.readiness.exec_argv);
-  free_vec(t.liveness.exec_argv);
 }
 
 /* ---- status ---- */
@@ -488,11 +799,61 @@ static void failing_sweep(struct ss_control *c) {
   }
 }
 
-static void write_status(struct ss_control *c, const json_t *obj, const struct rs_plan *plans,
-                         size_t n_plans, const char *decode_error) {
+/* FNV-1a over what routing depends on, so that an unchanged pass does not
+ * publish (and wake every gateway worker) again; also over what a status
+ * is made of. */
+static uint64_t sig_add(uint64_t h, const char *s, uint64_t v) {
+  if (!h)
+    h = 1469598103934665603ull;
+  for (; s && *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  for (int i = 0; i < 8; i++, v >>= 8)
+    h = (h ^ (v & 0xff)) * 1099511628211ull;
+  return h;
+}
+
+static void write_status(struct ss_control *c, struct sdep *e) {
+  const json_t *obj = e->obj;
   json_t *md = json_object_get(obj, "metadata");
   const char *ns = json_string_value(json_object_get(md, "namespace"));
   const char *name = json_string_value(json_object_get(md, "name"));
+  const char *decode_error = e->decode_error;
+  size_t n_plans = e->n_cont;
+  struct ss_rs_status *sts = calloc(n_plans ? n_plans : 1, sizeof *sts);
+  bool *known = calloc(n_plans ? n_plans : 1, sizeof *known);
+  json_t *status = NULL;
+  if (!sts || !known)
+    goto out; /* out of memory: the next pass writes it */
+  /* what the status is made of besides obj */
+  uint64_t sig = sig_add(0, decode_error, 0);
+  for (size_t i = 0; i < n_plans; i++) {
+    const struct rs_plan *pl = &e->cont[i].plan;
+    known[i] = ss_runtime_status(c->cfg.runtime, pl->name, &sts[i]);
+    const struct ss_rs_status *st = &sts[i];
+    sig = sig_add(sig, pl->failed ? pl->message : "",
+                  (uint64_t)pl->failed << 32 | (uint32_t)pl->replicas);
+    sig = sig_add(sig, known[i] && st->failed ? st->message : "",
+                  (uint64_t)known[i] | (uint64_t)st->failed << 1 | (uint64_t)(uint16_t)st->running << 16 |
+                      (uint64_t)(uint16_t)st->ready << 32 | (uint64_t)(uint16_t)st->updated << 48);
+  }
+  char url[512] = "";
+  if (c->cfg.gateway_base && ns && name)
+    snprintf(url, sizeof url, "%s/seldon/%s/%s/api/v1.0/predictions", c->cfg.gateway_base, ns,
+             name);
+  else if (n_plans) {
+    struct ss_replica_info ri[8];
+    size_t n = ss_runtime_replicas(c->cfg.runtime, e->cont[0].plan.name, ri, 8);
+    for (size_t i = 0; i < n && i < 8 && !url[0]; i++)
+      if (ri[i].phase == SS_REPLICA_READY)
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1.0/predictions", ri[i].port);
+  }
+  sig = sig_add(sig, url, 0);
+  if (e->status_memo && e->status_sig == sig) {
+    /* built again, it would be what is stored: nothing to write */
+    if (e->status_failed_why)
+      log_failed(c, obj, e->status_failed_why);
+    goto out;
+  }
   json_t *old = json_object_get(obj, "status");
   json_t *deps = json_object();
   int total = 0, want = 0;
@@ -501,42 +862,29 @@ static void write_status(struct ss_control *c, const json_t *obj, const struct r
   if (decode_error)
     snprintf(why, sizeof why, "%s", decode_error);
   for (size_t i = 0; i < n_plans; i++) {
-    struct ss_rs_status st = {0};
-    bool known = ss_runtime_status(c->cfg.runtime, plans[i].name, &st);
-    if (plans[i].failed || (known && st.failed)) {
+    const struct rs_plan *pl = &e->cont[i].plan;
+    const struct ss_rs_status *st = &sts[i];
+    if (pl->failed || (known[i] && st->failed)) {
       failed = true;
       if (!why[0])
-        snprintf(why, sizeof why, "%s", plans[i].failed ? plans[i].message : st.message);
+        snprintf(why, sizeof why, "%s", pl->failed ? pl->message : st->message);
     }
-    int ready = known ? st.ready : 0;
-    total += known ? st.running : 0;
-    want += plans[i].replicas;
-    if (ready < plans[i].replicas || (known && st.updated < plans[i].replicas))
+    int ready = known[i] ? st->ready : 0;
+    total += known[i] ? st->running : 0;
+    want += pl->replicas;
+    if (ready < pl->replicas || (known[i] && st->updated < pl->replicas))
       all_ready = false;
-    json_object_set_new(deps, plans[i].display,
-                        json_pack("{s:i, s:i, s:i}", "replicas", known ? st.running : 0,
-                                  "availableReplicas", ready, "desiredReplicas",
-                                  plans[i].replicas));
+    json_object_set_new(deps, pl->display,
+                        json_pack("{s:i, s:i, s:i}", "replicas", known[i] ? st->running : 0,
+                                  "availableReplicas", ready, "desiredReplicas", pl->replicas));
   }
   const char *state = failed ? "Failed" : all_ready ? "Available" : "Creating";
   if (failed) /* the status and an event say it; the log too, once */
     log_failed(c, obj, why);
   if (!failed && !all_ready)
     snprintf(why, sizeof why, "waiting for replicas to be ready (%d of %d running)", total, want);
-  char url[512] = "";
-  if (c->cfg.gateway_base && ns && name)
-    snprintf(url, sizeof url, "%s/seldon/%s/%s/api/v1.0/predictions", c->cfg.gateway_base, ns,
-             name);
-  else if (n_plans) {
-    struct ss_replica_info ri[8];
-    size_t n = ss_runtime_replicas(c->cfg.runtime, plans[0].name, ri, 8);
-    for (size_t i = 0; i < n && i < 8 && !url[0]; i++)
-      if (ri[i].phase == SS_REPLICA_READY)
-        snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1.0/predictions", ri[i].port);
-  }
-  json_t *status = json_pack("{s:s, s:o, s:i, s:O?}", "state", state, "deploymentStatus", deps,
-                             "replicas", total, "observedGeneration",
-                             json_object_get(md, "generation"));
+  status = json_pack("{s:s, s:o, s:i, s:O?}", "state", state, "deploymentStatus", deps,
+                     "replicas", total, "observedGeneration", json_object_get(md, "generation"));
   if (why[0] && strcmp(state, "Available") != 0)
     json_object_set_new(status, "description", json_string(why));
   if (url[0])
@@ -553,6 +901,7 @@ static void write_status(struct ss_control *c, const json_t *obj, const struct r
                                          failed ? why : all_ready ? "Deployment is ready" : why));
   json_object_set_new(status, "conditions", conds);
   if (!json_equal(status, old)) {
+    status_forget(e);
     struct ss_kind_ref k = {SS_SDEP_GROUP, "seldondeployments"};
     struct ss_error err = {0};
     enum ss_err rc = ss_store_update_status(c->cfg.store, k, ns, name, status, NULL, NULL, &err);
@@ -565,41 +914,46 @@ static void write_status(struct ss_control *c, const json_t *obj, const struct r
       else if (all_ready)
         event(c, obj, "Normal", "Available", "All %d replica set(s) are ready", (int)n_plans);
     }
+  } else if (status && (!failed || (e->status_failed_why = strdup(why)))) {
+    e->status_memo = true;
+    e->status_sig = sig;
   }
+out:
   json_decref(status);
+  free(sts);
+  free(known);
 }
 
 /* ---- the pass ---- */
 
-/* FNV-1a over what routing depends on, so that an unchanged pass does not
- * publish (and wake every gateway worker) again. */
-static uint64_t sig_add(uint64_t h, const char *s, uint64_t v) {
-  if (!h)
-    h = 1469598103934665603ull;
-  for (; s && *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  for (int i = 0; i < 8; i++, v >>= 8)
-    h = (h ^ (v & 0xff)) * 1099511628211ull;
-  return h;
-}
-
-/* The gateway's view of a replica set: its replicas and which are ready. */
-static void route_replicas(struct ss_control *c, struct ss_gw_table *table, const char *ns,
-                           const char *name, size_t pi, size_t ci, size_t k,
-                           const struct rs_plan *plan) {
+/* The gateway's view of a replica set: its replicas and which are ready
+ * (kept in k for the table, when this pass builds one). */
+static void route_replicas(struct ss_control *c, struct sdep *e, struct container *k,
+                           const char *ns, const char *name) {
+  const struct rs_plan *plan = &k->plan;
   struct ss_replica_info ri[SS_CONTROL_MAX_ROUTED];
-  struct ss_gw_replica gr[SS_CONTROL_MAX_ROUTED];
   size_t n = ss_runtime_replicas(c->cfg.runtime, plan->name, ri, SS_CONTROL_MAX_ROUTED);
   if (n > SS_CONTROL_MAX_ROUTED)
     n = SS_CONTROL_MAX_ROUTED;
+  if (n > k->cap_gr) {
+    struct ss_gw_replica *v = realloc(k->gr, n * sizeof *v);
+    if (v) {
+      k->gr = v;
+      k->cap_gr = n;
+    }
+  }
+  if (n > k->cap_gr)
+    n = k->cap_gr; /* out of memory: routes to what fits, the next pass again */
+  struct ss_gw_replica *gr = k->gr;
   for (size_t i = 0; i < n; i++) {
+    memset(&gr[i], 0, sizeof gr[i]);
     snprintf(gr[i].id, sizeof gr[i].id, "%s", ri[i].id);
     gr[i].port = ri[i].port;
     gr[i].ready = ri[i].phase == SS_REPLICA_READY;
     c->route_sig = sig_add(c->route_sig, gr[i].id, (uint64_t)gr[i].port * 2 + gr[i].ready);
   }
-  if (table)
-    ss_gw_table_replicas(table, ns, name, pi, ci, k, plan->name, gr, n);
+  k->n_gr = n;
+  k->routed = e->routed;
   int running = 0, ready = 0, inflight = 0;
   struct timespec mts, wts;
   clock_gettime(CLOCK_MONOTONIC, &mts);
@@ -623,24 +977,25 @@ static void route_replicas(struct ss_control *c, struct ss_gw_table *table, cons
                 c->cfg.gateway ? ss_gateway_queued(c->cfg.gateway, plan->name) : 0);
 }
 
-/* Stores the Deployments of the replica sets planned for obj (none when it
+/* Stores the Deployments of the replica sets planned for e (none when it
  * has errors: then what it owned is collected). */
-static void sync_deployments(struct ss_control *c, const json_t *obj,
-                             const struct ss_resource *res, const struct rs_plan *plans,
-                             size_t n_plans) {
+static void sync_deployments(struct ss_control *c, const struct sdep *e) {
+  const json_t *obj = e->obj;
+  size_t n_plans = e->n_cont;
   struct ss_deploy_run *runs = calloc(n_plans ? n_plans : 1, sizeof *runs);
   struct ss_rs_status *st = calloc(n_plans ? n_plans : 1, sizeof *st);
   size_t n = 0;
   for (size_t i = 0; runs && st && i < n_plans; i++) {
-    if (plans[i].failed && !plans[i].refused)
+    const struct rs_plan *plan = &e->cont[i].plan;
+    if (plan->failed && !plan->refused)
       continue;
-    bool known = ss_runtime_status(c->cfg.runtime, plans[i].name, &st[n]);
-    runs[n] = (struct ss_deploy_run){plans[i].display, plans[i].replicas, known ? &st[n] : NULL,
-                                     plans[i].expect_rv};
+    bool known = ss_runtime_status(c->cfg.runtime, plan->name, &st[n]);
+    runs[n] = (struct ss_deploy_run){plan->display, plan->replicas, known ? &st[n] : NULL,
+                                     plan->expect_rv};
     n++;
   }
   struct ss_error err = {0};
-  if (runs && st && ss_deployments_sync(c->deployments, obj, res, runs, n, &err)) {
+  if (runs && st && ss_deployments_sync(c->deployments, obj, &e->res->res, runs, n, &err)) {
     const json_t *md = json_object_get(obj, "metadata");
     fprintf(stderr, "event=deployment_write_failed sdep=%s/%s error=\"%s\"\n",
             json_string_value(json_object_get(md, "namespace")),
@@ -651,11 +1006,12 @@ static void sync_deployments(struct ss_control *c, const json_t *obj,
   /* what the pods of each Deployment carry (ss_control_pods) */
   const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
   for (size_t i = 0; ns && i < n_plans; i++) {
+    const struct rs_plan *plan = &e->cont[i].plan;
     char uid[64], hash[16];
-    if (!ss_deployments_identity(c->deployments, ns, plans[i].display, uid, hash))
+    if (!ss_deployments_identity(c->deployments, ns, plan->display, uid, hash))
       continue;
     pthread_mutex_lock(&c->mu);
-    struct owned *o = find_owned(c, plans[i].name);
+    struct owned *o = find_owned(c, plan->name);
     if (o) {
       snprintf(o->deploy_uid, sizeof o->deploy_uid, "%s", uid);
       snprintf(o->tmpl_hash, sizeof o->tmpl_hash, "%s", hash);
@@ -664,103 +1020,93 @@ static void sync_deployments(struct ss_control *c, const json_t *obj,
   }
 }
 
-static void reconcile_sdep(struct ss_control *c, json_t *obj, struct ss_gw_table *table) {
-  struct ss_resource *res = calloc(1, sizeof *res);
-  struct rs_plan *plans = NULL;
-  size_t n_plans = 0;
-  const char *decode_error = NULL;
-  char errbuf[512];
-  if (!res)
-    return;
-  if (ss_resource_decode(obj, NULL, "", NULL, res)) {
+static void reconcile_sdep(struct ss_control *c, struct sdep *e) {
+  e->routed = false;
+  if (!e->derived && !sdep_derive(c, e)) {
     /* not even decoded (out of memory): what it owns stays as it is */
-    ss_deployments_keep_owner(c->deployments,
-                              json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid")));
-    ss_resource_free(res);
-    free(res);
+    ss_deployments_keep_owner(c->deployments, meta_str(e->obj, "uid"));
     return;
   }
-  if (res->diags.errors) {
-    snprintf(errbuf, sizeof errbuf, "invalid: %s: %s", res->diags.v[0].path, res->diags.v[0].msg);
-    decode_error = errbuf;
-  }
-  const struct ss_sdep *s = &res->u.sdep;
-  const char *ns = ss_resource_namespace(res);
+  const struct ss_sdep *s = &e->res->res.u.sdep;
+  const char *ns = ss_resource_namespace(&e->res->res);
   const char *name = s->name;
-  /* the table owns the decoded resource from here on (its graph is routed) */
-  bool routed = !decode_error && table && ss_gw_table_add(table, res) == SS_EOK;
-  if (routed) {
-    const char *rv = json_string_value(
-        json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+  /* routed: the table built at the end of the pass shares the decoded
+   * resource (its graph is routed) */
+  e->routed = !e->decode_error && c->cfg.gateway;
+  if (e->routed) {
+    e->route_ns = ns ? ns : "default";
+    e->route_name = s->name ? s->name : "";
     c->route_sig = sig_add(c->route_sig, ns, 0);
-    c->route_sig = sig_add(c->route_sig, rv, 1);
+    c->route_sig = sig_add(c->route_sig, meta_str(e->obj, "resourceVersion"), 1);
   }
-  size_t cap = 0;
-  for (size_t pi = 0; !decode_error && pi < s->n_predictors; pi++)
-    for (size_t ci = 0; ci < s->predictors[pi].n_components; ci++)
-      cap += s->predictors[pi].components[ci].n_containers;
-  plans = calloc(cap ? cap : 1, sizeof *plans);
-  if (!plans)
-    goto out;
-  json_t *owner = owner_ref(obj);
-  for (size_t pi = 0; !decode_error && pi < s->n_predictors; pi++) {
-    const struct ss_predictor *p = &s->predictors[pi];
-    json_t *pj = json_array_get(json_object_get(json_object_get(obj, "spec"), "predictors"), pi);
-    for (size_t ci = 0; ci < p->n_components; ci++) {
-      const struct ss_component_spec *cs = &p->components[ci];
-      json_t *conts = json_object_get(
-          json_object_get(json_array_get(json_object_get(pj, "componentSpecs"), ci), "spec"),
-          "containers");
-      for (size_t k = 0; k < cs->n_containers; k++) {
-        struct rs_plan *plan = &plans[n_plans++];
-        plan_container(c, obj, s, p, cs, k, json_array_get(conts, k), plan);
-        pthread_mutex_lock(&c->mu);
-        struct owned *o = find_owned(c, plan->name);
-        if (!o)
-          o = add_owned(c, plan->name);
-        /* desired is what the runtime accepted: -1 until it first did, and
-         * for an owner that is not the one it was (deleted and created
-         * again under the same name: another uid) */
-        int before = o && same_uid(o->owner, owner) ? o->desired : -1;
-        if (o) {
-          o->seen = true;
-          snprintf(o->ns, sizeof o->ns, "%s", ns ? ns : "");
-          snprintf(o->name, sizeof o->name, "%s", s->name ? s->name : "");
-          snprintf(o->container, sizeof o->container, "%s", cs->containers[k].name);
-          snprintf(o->image, sizeof o->image, "%s",
-                   cs->containers[k].image ? cs->containers[k].image : "");
-          json_decref(o->owner);
-          o->owner = json_incref(owner);
-          if (!plan->failed)
-            o->desired = plan->replicas;
-          o->failed = plan->failed;
-          snprintf(o->message, sizeof o->message, "%s", plan->failed ? plan->message : "");
-        }
-        pthread_mutex_unlock(&c->mu);
-        /* a refused change leaves running what ran: still routed */
-        if (!plan->failed || plan->refused)
-          route_replicas(c, routed ? table : NULL, ns ? ns : "default", name, pi, ci, k, plan);
-        /* no Created or Scaled event for what did not happen */
-        if (!plan->failed && before < 0)
-          event(c, obj, "Normal", "Created", "Created replica set %s with %d replica(s)",
-                plan->display, plan->replicas);
-        else if (!plan->failed && before != plan->replicas)
-          event(c, obj, "Normal", "ScalingReplicaSet", "Scaled %s replica set %s to %d",
-                plan->replicas > before ? "up" : "down", plan->display, plan->replicas);
+  for (size_t i = 0; i < e->n_cont; i++) {
+    struct container *k = &e->cont[i];
+    const struct ss_container *kc =
+        &s->predictors[k->pi].components[k->ci].containers[k->k];
+    struct rs_plan *plan = &k->plan;
+    k->routed = false;
+    plan_container(c, e, k);
+    pthread_mutex_lock(&c->mu);
+    struct owned *o = find_owned(c, plan->name);
+    if (!o)
+      o = add_owned(c, plan->name);
+    /* desired is what the runtime accepted: -1 until it first did, and
+     * for an owner that is not the one it was (deleted and created
+     * again under the same name: another uid) */
+    int before = o && same_uid(o->owner, e->owner) ? o->desired : -1;
+    if (o) {
+      o->seen = true;
+      snprintf(o->ns, sizeof o->ns, "%s", ns ? ns : "");
+      snprintf(o->name, sizeof o->name, "%s", s->name ? s->name : "");
+      snprintf(o->container, sizeof o->container, "%s", kc->name);
+      snprintf(o->image, sizeof o->image, "%s", kc->image ? kc->image : "");
+      if (o->owner != e->owner) {
+        json_decref(o->owner);
+        o->owner = json_incref(e->owner);
       }
+      if (!plan->failed)
+        o->desired = plan->replicas;
+      o->failed = plan->failed;
+      snprintf(o->message, sizeof o->message, "%s", plan->failed ? plan->message : "");
     }
+    pthread_mutex_unlock(&c->mu);
+    /* a refused change leaves running what ran: still routed */
+    if (!plan->failed || plan->refused)
+      route_replicas(c, e, k, ns ? ns : "default", name);
+    /* no Created or Scaled event for what did not happen */
+    if (!plan->failed && before < 0)
+      event(c, e->obj, "Normal", "Created", "Created replica set %s with %d replica(s)",
+            plan->display, plan->replicas);
+    else if (!plan->failed && before != plan->replicas)
+      event(c, e->obj, "Normal", "ScalingReplicaSet", "Scaled %s replica set %s to %d",
+            plan->replicas > before ? "up" : "down", plan->display, plan->replicas);
   }
-  json_decref(owner);
-  write_status(c, obj, plans, n_plans, decode_error);
-  sync_deployments(c, obj, res, plans, n_plans);
-out:
-  free(plans);
-  if (!routed) {
-    ss_resource_free(res);
-    free(res);
-  }
+  write_status(c, e);
+  sync_deployments(c, e);
 }
 
+/* The routing table of this pass, from what it routed; *whole false when
+ * part of it could not be added (out of memory: built again next pass). */
+static struct ss_gw_table *build_table(struct ss_control *c, bool *whole) {
+  struct ss_gw_table *t = ss_gw_table_new();
+  *whole = t != NULL;
+  for (size_t i = 0; t && i < c->n_sdeps; i++) {
+    const struct sdep *e = c->sdeps[i];
+    if (!e->routed)
+      continue;
+    if (ss_gw_table_add_shared(t, e->res) != SS_EOK) {
+      *whole = false;
+      continue;
+    }
+    for (size_t j = 0; j < e->n_cont; j++) {
+      const struct container *k = &e->cont[j];
+      if (k->routed && ss_gw_table_replicas(t, e->route_ns, e->route_name, k->pi, k->ci, k->k,
+                                            k->plan.name, k->gr, k->n_gr) != SS_EOK)
+        *whole = false;
+    }
+  }
+  return t;
+}
 struct sweep {
   struct ss_control *c;
   char (*gone)[SS_RS_NAME_LEN];
@@ -785,35 +1131,35 @@ static void collect(void *ctx, const char *rs) {
 
 void ss_control_tick(struct ss_control *c, int64_t now_ms) {
   (void)now_ms;
-  json_t *items = NULL;
-  uint64_t rv;
-  struct ss_kind_ref k = {SS_SDEP_GROUP, "seldondeployments"};
   struct ss_error err = {0};
-  enum ss_err rc = ss_store_list(c->cfg.store, k, NULL, &items, &rv, &err);
+  enum ss_err rc = sdeps_sync(c, &err);
   if (rc) {
     store_failed(c, "list_failed", "", "", rc, &err);
     return;
   }
   pthread_mutex_lock(&c->mu);
   for (size_t i = 0; i < c->n_owned; i++)
-    c->owned[i].seen = false;
+    c->owned[i]->seen = false;
   pthread_mutex_unlock(&c->mu);
-  struct ss_gw_table *table = c->cfg.gateway ? ss_gw_table_new() : NULL;
-  size_t i;
-  json_t *obj;
   ss__gauges_begin(c->gauges);
   c->route_sig = 0;
-  json_array_foreach(items, i, obj) reconcile_sdep(c, obj, table);
+  for (size_t i = 0; i < c->n_sdeps; i++)
+    reconcile_sdep(c, c->sdeps[i]);
   ss__gauges_end(c->gauges);
   failing_sweep(c);
   ss_deployments_collect(c->deployments);
-  json_decref(items);
-  if (table && c->published && c->route_sig == c->last_route_sig) {
-    ss_gw_table_free(table); /* nothing the gateway routes by changed */
-  } else if (table) {
-    ss_gateway_publish(c->cfg.gateway, table);
-    c->last_route_sig = c->route_sig;
-    c->published = true;
+  /* a table only when something the gateway routes by changed (publishing
+   * wakes every gateway worker) */
+  if (c->cfg.gateway &&
+      (!c->published || c->route_sig != c->last_route_sig || c->table_failed)) {
+    bool whole;
+    struct ss_gw_table *table = build_table(c, &whole);
+    if (table) {
+      ss_gateway_publish(c->cfg.gateway, table);
+      c->last_route_sig = c->route_sig;
+      c->published = true;
+      c->table_failed = !whole;
+    }
   }
   /* what no resource wants any more goes */
   struct sweep sw = {.c = c};
@@ -826,8 +1172,10 @@ void ss_control_tick(struct ss_control *c, int64_t now_ms) {
   pthread_mutex_lock(&c->mu);
   for (size_t j = 0; j < c->n_owned;) {
     struct ss_rs_status st;
-    if (!c->owned[j].seen && !ss_runtime_status(c->cfg.runtime, c->owned[j].rs, &st)) {
-      json_decref(c->owned[j].owner);
+    if (!c->owned[j]->seen && !ss_runtime_status(c->cfg.runtime, c->owned[j]->rs, &st)) {
+      ss_strmap_del(&c->owned_by, c->owned[j]->rs);
+      json_decref(c->owned[j]->owner);
+      free(c->owned[j]);
       c->owned[j] = c->owned[--c->n_owned];
     } else {
       j++;
@@ -858,7 +1206,7 @@ json_t *ss_control_pods(struct ss_control *c, const char *ns) {
   int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
   pthread_mutex_lock(&c->mu);
   for (size_t i = 0; i < c->n_owned; i++) {
-    struct owned *o = &c->owned[i];
+    struct owned *o = c->owned[i];
     if (ns && strcmp(ns, o->ns) != 0)
       continue;
     struct ss_replica_info ri[64];
@@ -909,7 +1257,7 @@ int ss_control_pod_log(struct ss_control *c, const char *ns, const char *pod, ch
   char id[SS_REPLICA_ID_LEN + 256];
   snprintf(id, sizeof id, "%s.%s", ns ? ns : "default", pod);
   for (size_t i = 0; i < c->n_owned && rc; i++) {
-    struct owned *o = &c->owned[i];
+    struct owned *o = c->owned[i];
     size_t l = strlen(o->rs);
     if ((ns && strcmp(ns, o->ns) != 0) || strncmp(id, o->rs, l) != 0 || id[l] != '-')
       continue;
@@ -925,7 +1273,7 @@ int ss_control_delete_pod(struct ss_control *c, const char *ns, const char *pod)
   snprintf(id, sizeof id, "%s.%s", ns ? ns : "default", pod);
   pthread_mutex_lock(&c->mu);
   for (size_t i = 0; i < c->n_owned && !rs[0]; i++) {
-    const struct owned *o = &c->owned[i];
+    const struct owned *o = c->owned[i];
     size_t l = strlen(o->rs);
     if ((!ns || strcmp(ns, o->ns) == 0) && strncmp(id, o->rs, l) == 0 && id[l] == '-')
       snprintf(rs, sizeof rs, "%s", o->rs);

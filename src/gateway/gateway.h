@@ -79,10 +79,28 @@ struct ss_gw_replica {
 
 struct ss_gw_table;
 
+/* A decoded SeldonDeployment shared by the tables that route it and by
+ * whoever keeps it between tables (control/ keeps one per stored version of
+ * a resource, so that an unchanged one is not decoded again each pass).
+ * Read-only once decoded; freed with its last reference, in whichever
+ * thread drops it (a gateway worker letting go of an old snapshot). */
+struct ss_gw_res {
+  _Atomic int refs;
+  struct ss_resource res;
+};
+
+/* One reference, res zeroed (for ss_resource_decode); NULL on ENOMEM. */
+struct ss_gw_res *ss_gw_res_new(void);
+/* Drops a reference; accepts NULL. */
+void ss_gw_res_unref(struct ss_gw_res *r);
+
 struct ss_gw_table *ss_gw_table_new(void);
 void ss_gw_table_free(struct ss_gw_table *t);
 /* Adds a deployment: takes ownership of res (a decoded SeldonDeployment). */
 enum ss_err ss_gw_table_add(struct ss_gw_table *t, struct ss_resource *res);
+/* Adds a deployment sharing r (a decoded SeldonDeployment): the table takes
+ * a reference of its own, the caller keeps its. */
+enum ss_err ss_gw_table_add_shared(struct ss_gw_table *t, struct ss_gw_res *r);
 /* The replicas of replica set rs (the runtime's key) of deployment ns/name,
  * for the node running container (predictor index, component index,
  * container index). */

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "common/strmap.h"
 #include "gateway/gateway.h"
 
 /* One replica as the gateway sees it: shared by every snapshot that routes
@@ -49,7 +50,9 @@ struct ss__gw_pred {
 
 struct ss__gw_dep {
   char ns[64], name[64];
-  struct ss_resource *res;       /* owns the typed graph */
+  char key[130];                 /* "<ns>/<name>": its key in by_name */
+  struct ss_resource *res;       /* the typed graph: owned, or shared's */
+  struct ss_gw_res *shared;      /* a reference, when added shared */
   struct ss__gw_pred *preds;
   size_t n_preds;
   int traffic_total;
@@ -59,6 +62,9 @@ struct ss_gw_table {
   _Atomic int refs;
   struct ss__gw_dep *deps;
   size_t n, cap;
+  /* key -> index + 1 into deps (which moves as it grows): deployments are
+   * looked up by name for each replica set added and each request */
+  struct ss_strmap by_name;
   struct ss_gateway *gw;         /* set at publish */
   uint64_t epoch;
 };

@@ -1,6 +1,8 @@
 /* table.c: routing snapshots (built by control/, read by the workers) and
  * the registry of replicas they route to. A snapshot is immutable once
  * published; workers hold references to it while requests use it. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,8 +91,26 @@ static void dep_free(struct ss__gw_dep *d, struct ss__gw_registry *r) {
     free(p->base);
   }
   free(d->preds);
-  ss_resource_free(d->res);
-  free(d->res);
+  if (d->shared) {
+    ss_gw_res_unref(d->shared);
+  } else {
+    ss_resource_free(d->res);
+    free(d->res);
+  }
+}
+
+struct ss_gw_res *ss_gw_res_new(void) {
+  struct ss_gw_res *r = calloc(1, sizeof *r);
+  if (r)
+    atomic_init(&r->refs, 1);
+  return r;
+}
+
+void ss_gw_res_unref(struct ss_gw_res *r) {
+  if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
+    return;
+  ss_resource_free(&r->res);
+  free(r);
 }
 
 void ss_gw_table_free(struct ss_gw_table *t) {
@@ -100,6 +120,7 @@ void ss_gw_table_free(struct ss_gw_table *t) {
   for (size_t i = 0; i < t->n; i++)
     dep_free(&t->deps[i], NULL);
   free(t->deps);
+  ss_strmap_fini(&t->by_name);
   free(t);
 }
 
@@ -109,10 +130,13 @@ void ss__gw_table_unref(struct ss_gw_table *t, struct ss__gw_registry *r) {
   for (size_t i = 0; i < t->n; i++)
     dep_free(&t->deps[i], r);
   free(t->deps);
+  ss_strmap_fini(&t->by_name);
   free(t);
 }
 
-enum ss_err ss_gw_table_add(struct ss_gw_table *t, struct ss_resource *res) {
+/* Adds res, owned (shared NULL) or shared's; on failure nothing is taken. */
+static enum ss_err add_dep(struct ss_gw_table *t, struct ss_resource *res,
+                           struct ss_gw_res *shared) {
   if (res->kind != SS_KIND_SDEP)
     return SS_EINVALID;
   if (t->n == t->cap) {
@@ -129,6 +153,7 @@ enum ss_err ss_gw_table_add(struct ss_gw_table *t, struct ss_resource *res) {
   const char *ns = ss_resource_namespace(res);
   snprintf(d->ns, sizeof d->ns, "%s", ns ? ns : "default");
   snprintf(d->name, sizeof d->name, "%s", s->name ? s->name : "");
+  snprintf(d->key, sizeof d->key, "%s/%s", d->ns, d->name);
   d->preds = calloc(s->n_predictors ? s->n_predictors : 1, sizeof *d->preds);
   if (!d->preds)
     return SS_ENOMEM;
@@ -162,17 +187,38 @@ enum ss_err ss_gw_table_add(struct ss_gw_table *t, struct ss_resource *res) {
                  img ? img : "");
       }
   }
+  /* the first of a name is the one found, as by a search in order */
+  if (!ss_strmap_get(&t->by_name, d->key) &&
+      !ss_strmap_put(&t->by_name, d->key, (void *)(uintptr_t)(t->n + 1))) {
+    dep_free(d, NULL);
+    return SS_ENOMEM;
+  }
   d->res = res;
+  if (shared) {
+    atomic_fetch_add(&shared->refs, 1);
+    d->shared = shared;
+  }
   t->n++;
   return SS_EOK;
 }
 
+enum ss_err ss_gw_table_add(struct ss_gw_table *t, struct ss_resource *res) {
+  return add_dep(t, res, NULL);
+}
+
+enum ss_err ss_gw_table_add_shared(struct ss_gw_table *t, struct ss_gw_res *r) {
+  return add_dep(t, &r->res, r);
+}
+
 static struct ss__gw_dep *find_dep(const struct ss_gw_table *t, const char *ns,
                                    const char *name) {
-  for (size_t i = 0; i < t->n; i++)
-    if (strcmp(t->deps[i].ns, ns) == 0 && strcmp(t->deps[i].name, name) == 0)
-      return &t->deps[i];
-  return NULL;
+  char key[sizeof t->deps[0].key];
+  /* what add_dep cut to fit is not the name asked for */
+  if ((size_t)snprintf(key, sizeof key, "%s/%s", ns, name) >= sizeof key ||
+      strlen(ns) >= sizeof t->deps[0].ns || strlen(name) >= sizeof t->deps[0].name)
+    return NULL;
+  uintptr_t i = (uintptr_t)ss_strmap_get(&t->by_name, key);
+  return i ? &t->deps[i - 1] : NULL;
 }
 
 const struct ss__gw_dep *ss__gw_table_find(const struct ss_gw_table *t, const char *ns,

@@ -62,6 +62,7 @@ enum ss_err ss__mkdirs(const char *path);
 struct ss__proc_sample {
   uint64_t start_ticks; /* field 22 of /proc/<pid>/stat, clock ticks since boot */
   double cpu_seconds;   /* utime + stime */
+  int64_t rss_bytes;    /* field 24 (pages), as /proc/<pid>/statm's resident */
   char state;           /* field 3: 'R', 'S', ..., 'Z' for a zombie */
 };
 bool ss__proc_stat(pid_t pid, struct ss__proc_sample *out);

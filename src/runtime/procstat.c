@@ -16,6 +16,7 @@
 #define FIELD_UTIME 14
 #define FIELD_STIME 15
 #define FIELD_STARTTIME 22
+#define FIELD_RSS 24
 
 /* Reads a small /proc file NUL-terminated into buf; length or -1. */
 static ssize_t read_small(const char *path, char *buf, size_t size) {
@@ -56,9 +57,9 @@ bool ss__proc_stat(pid_t pid, struct ss__proc_sample *out) {
   while (*p == ' ')
     p++;
   out->state = *p;
-  unsigned long long utime = 0, stime = 0, start = 0;
+  unsigned long long utime = 0, stime = 0, start = 0, rss = 0;
   int field = 2, found = 0;
-  while (*p && found < 3) {
+  while (*p && found < 4) {
     while (*p == ' ')
       p++;
     if (!*p)
@@ -67,25 +68,30 @@ bool ss__proc_stat(pid_t pid, struct ss__proc_sample *out) {
     char *end = p;
     while (*end && *end != ' ')
       end++;
-    if (field == FIELD_UTIME || field == FIELD_STIME || field == FIELD_STARTTIME) {
+    if (field == FIELD_UTIME || field == FIELD_STIME || field == FIELD_STARTTIME ||
+        field == FIELD_RSS) {
       unsigned long long v = strtoull(p, NULL, 10);
       if (field == FIELD_UTIME)
         utime = v;
       else if (field == FIELD_STIME)
         stime = v;
-      else
+      else if (field == FIELD_STARTTIME)
         start = v;
+      else
+        rss = v;
       found++;
     }
     p = end;
   }
-  if (found < 3)
+  if (found < 4)
     return false;
   long hz = sysconf(_SC_CLK_TCK);
   if (hz <= 0)
     hz = 100; /* the USER_HZ of every Linux ABI */
+  long page = sysconf(_SC_PAGESIZE);
   out->start_ticks = start;
   out->cpu_seconds = (double)(utime + stime) / (double)hz;
+  out->rss_bytes = (int64_t)rss * (page > 0 ? page : 4096);
   return true;
 }
 

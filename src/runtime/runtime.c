@@ -2,7 +2,14 @@
  * exits, runs probes, restarts with back-off, scales and rolls templates,
  * stops gracefully and samples /proc, as a ReplicaSet controller and a
  * kubelet would for pods. Processes are started by spawn.c, probes stepped
- * by probe.c, /proc read by procstat.c. */
+ * by probe.c, /proc read by procstat.c.
+ *
+ * Replicas' processes are started by the runtime's own spawner thread, so
+ * that a tick never waits for a child to exec (on a busy host that wait is
+ * the scheduler's, milliseconds per process): a tick queues the start, the
+ * spawner runs it, the next tick takes the result. Meanwhile the replica is
+ * STARTING without a process. The spawner is the replicas' parent thread
+ * (PR_SET_PDEATHSIG) and lives until ss_runtime_free has stopped them. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -16,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/strmap.h"
 #include "runtime/internal.h"
 
 /* Kubernetes' kubelet: back-off 10 s doubling to 300 s, forgotten after a
@@ -28,11 +36,18 @@
 #define ROLLING_SURGE 1
 /* How long one tick may wait on probe sockets in total. */
 #define PROBE_TICK_BUDGET_MS 5
-/* How long one tick may spend starting processes (replicas and exec
- * probes; a fork+exec costs milliseconds, tens of them under sanitizers);
- * the rest start in the next ticks, as the ReplicaSet controller starts
- * pods in batches. */
+/* How long one tick may spend starting processes (exec probes, which the
+ * tick starts itself, milliseconds each, tens of them under sanitizers;
+ * queueing a replica's start for the spawner costs next to nothing); the
+ * rest start in the next ticks, as the ReplicaSet controller starts pods in
+ * batches. */
 #define SPAWN_TICK_BUDGET_MS 100
+/* How often a replica's CPU and memory are read from /proc: the daemon's
+ * default sync period, what they were read at before its loop ticked every
+ * few milliseconds while replicas start (the metrics window samples them
+ * once a second); two /proc reads per replica per tick were a large part
+ * of a tick with hundreds of replicas. */
+#define SAMPLE_PERIOD_MS 200
 /* While freeing: how often to look for exits. */
 #define FREE_POLL_MS 10
 /* How long a leaving replica waits for its requests to finish by default. */
@@ -46,6 +61,7 @@ enum { PROBE_READINESS, PROBE_LIVENESS, PROBE_COUNT };
 /* A template, shared by the replicas started from it. */
 struct tmpl {
   int refs;
+  bool proven;              /* a process of it has exec'd */
   struct ss_rs_template t;
 };
 
@@ -66,9 +82,32 @@ struct replica {
   bool killed;              /* SIGKILL sent */
   double cpu_seconds;
   int64_t rss_bytes;
+  int64_t sampled_ms;       /* when cpu_seconds and rss_bytes were last read; 0: never */
   int last_exit;
   char **envp;              /* its environment, also for exec probes */
+  struct spawn_job *job;    /* its process is being started; pid is 0 until then */
   struct ss__probe_run probe[PROBE_COUNT];
+};
+
+/* One process start, queued by a tick, run by the spawner thread, taken
+ * back by a later tick. The spawner reads only what the job holds (the
+ * template is referenced, the environment copied) and writes only its
+ * results; r and rs are the tick thread's (under the runtime's mutex). */
+struct spawn_job {
+  struct spawn_job *next;
+  struct replica *r;        /* NULL once the replica is gone: its process is killed */
+  struct rset *rs;
+  struct tmpl *tmpl;        /* a reference: argv and workdir */
+  char **envp;
+  const char *state_dir;
+  char id[SS_REPLICA_ID_LEN];
+  char dir[PATH_MAX], log[PATH_MAX];
+  /* results */
+  enum ss_err rc;
+  pid_t pid;
+  int64_t started_ms;
+  double cpu_seconds;
+  char msg[SS__MSG_MAX];
 };
 
 struct rset {
@@ -100,6 +139,7 @@ struct ss_runtime {
   int drain_timeout_ms;
   struct rset **sets;
   size_t nsets, capsets;
+  struct ss_strmap by_name;  /* rset name -> rset: the reconciler asks by name, per set, per pass */
   uint64_t seq;
   pid_t *zombies;           /* timed-out exec probes not yet reaped */
   size_t nzombies, capzombies;
@@ -108,6 +148,17 @@ struct ss_runtime {
   int64_t spawn_until;      /* this tick's SPAWN_TICK_BUDGET_MS ends (mono_ms) */
   bool spawned;             /* a process was started in this tick */
   bool routes_changed;      /* a replica became ready or stopped being ready */
+  /* the spawner thread and its queues, under spawn_mu (never taken with
+   * the spawner waiting on mu: the spawner does not take mu) */
+  pthread_t spawner;
+  bool spawner_started;
+  pthread_mutex_t spawn_mu;
+  pthread_cond_t spawn_cv;
+  struct spawn_job *queue, *queue_tail; /* to start, in order */
+  struct spawn_job *done;   /* started (or failed), for the next tick */
+  bool spawn_busy;          /* the spawner is running a job */
+  bool spawn_closing;       /* ss_runtime_free: no more starts */
+  bool spawn_exit;          /* ss_runtime_free: replicas stopped, the spawner may go */
 };
 
 static int64_t mono_ms(void) {
@@ -291,6 +342,8 @@ static const struct ss_probe *replica_probe(const struct replica *r, int k) {
 static void replica_free(struct ss_runtime *rt, struct replica *r) {
   if (!r)
     return;
+  if (r->job) /* its process, when it comes, is killed */
+    r->job->r = NULL;
   for (int k = 0; k < PROBE_COUNT; k++)
     zombie_add(rt, ss__probe_cancel(&r->probe[k]));
   ss__env_free(r->envp);
@@ -352,11 +405,65 @@ static void enter_backoff(struct ss_runtime *rt, struct rset *rs, struct replica
         (long long)delay);
 }
 
-/* Starts r's process (first start or restart). Failures that will never
- * pass mark the set failed; others back off. */
+static void job_free(struct spawn_job *j) {
+  if (!j)
+    return;
+  tmpl_unref(j->tmpl);
+  ss__env_free(j->envp);
+  free(j);
+}
+
+/* Runs on the spawner thread: creates the log directory, starts the
+ * process, writes its pid record. Touches nothing but the job. */
+static void job_run(struct spawn_job *j) {
+  j->rc = SS_EIO;
+  if (ss__mkdirs(j->dir)) {
+    snprintf(j->msg, sizeof j->msg, "cannot create %s", j->dir);
+    return;
+  }
+  j->rc = ss__spawn(&(struct ss__spawn_req){.argv = j->tmpl->t.argv, .envp = j->envp,
+                                            .workdir = j->tmpl->t.workdir, .log_path = j->log},
+                    &j->pid, j->msg, sizeof j->msg);
+  if (j->rc)
+    return;
+  j->started_ms = mono_ms();
+  struct ss__proc_sample s = {0};
+  if (ss__proc_stat(j->pid, &s))
+    j->cpu_seconds = s.cpu_seconds;
+  /* A daemon that cannot write the record still runs the replica; only the
+   * orphan sweep after a crash loses it. */
+  ss__pidrec_write(j->state_dir, j->id, j->pid, j->pid, s.start_ticks);
+}
+
+static void *spawner_main(void *arg) {
+  struct ss_runtime *rt = arg;
+  pthread_mutex_lock(&rt->spawn_mu);
+  for (;;) {
+    while (!rt->queue && !rt->spawn_exit)
+      pthread_cond_wait(&rt->spawn_cv, &rt->spawn_mu);
+    if (!rt->queue) /* spawn_exit */
+      break;
+    struct spawn_job *j = rt->queue;
+    rt->queue = j->next;
+    if (!rt->queue)
+      rt->queue_tail = NULL;
+    rt->spawn_busy = true;
+    pthread_mutex_unlock(&rt->spawn_mu);
+    job_run(j);
+    pthread_mutex_lock(&rt->spawn_mu);
+    rt->spawn_busy = false;
+    j->next = rt->done;
+    rt->done = j;
+    pthread_cond_broadcast(&rt->spawn_cv);
+  }
+  pthread_mutex_unlock(&rt->spawn_mu);
+  return NULL;
+}
+
+/* Starts r's process (first start or restart): queues it for the spawner;
+ * the tick that takes the result (spawn_finish) goes on. */
 static void replica_start(struct ss_runtime *rt, struct rset *rs, struct replica *r,
                           int64_t now) {
-  char msg[SS__MSG_MAX] = "";
   const struct ss_rs_template *t = &r->tmpl->t;
 
   /* Keep the port across restarts, as a pod keeps its IP, unless someone
@@ -385,49 +492,94 @@ static void replica_start(struct ss_runtime *rt, struct rset *rs, struct replica
   ss__env_free(r->envp);
   r->envp = ss__env_build(t->env, ours);
 
-  char dir[PATH_MAX], log[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s/logs/%s", rt->state_dir, rs->name);
-  snprintf(log, sizeof log, "%s/%s.log", dir, r->id);
-  pid_t pid = 0;
-  enum ss_err rc = SS_EIO;
-  if (!r->envp)
-    snprintf(msg, sizeof msg, "out of memory");
-  else if (ss__mkdirs(dir))
-    snprintf(msg, sizeof msg, "cannot create %s", dir);
-  else
-    rc = ss__spawn(&(struct ss__spawn_req){.argv = t->argv, .envp = r->envp,
-                                           .workdir = t->workdir, .log_path = log},
-                   &pid, msg, sizeof msg);
   rt->spawned = true;
-  if (rc == SS_EINVALID) {
-    r->phase = SS_REPLICA_FAILED;
-    if (r->tmpl == rs->tmpl && !rs->failed) {
-      rs->failed = true;
-      snprintf(rs->message, sizeof rs->message, "%s", msg);
-      event(rt, rs->name, "Warning", "Failed", "Error: %s", msg);
-    }
-    return;
-  }
-  if (rc) {
-    event(rt, rs->name, "Warning", "Failed", "Error: %s", msg);
+  bool ok = r->envp != NULL;
+  struct spawn_job *j = ok ? calloc(1, sizeof *j) : NULL;
+  if (j && !(j->envp = strv_dup(r->envp, &ok)))
+    ok = false;
+  if (!j || !ok) {
+    job_free(j);
+    event(rt, rs->name, "Warning", "Failed", "Error: out of memory");
     enter_backoff(rt, rs, r, now);
     return;
   }
+  j->r = r;
+  j->rs = rs;
+  j->tmpl = r->tmpl;
+  r->tmpl->refs++;
+  j->state_dir = rt->state_dir;
+  snprintf(j->id, sizeof j->id, "%s", r->id);
+  snprintf(j->dir, sizeof j->dir, "%s/logs/%s", rt->state_dir, rs->name);
+  snprintf(j->log, sizeof j->log, "%s/%s.log", j->dir, r->id);
+  r->job = j;
+  r->pid = 0;
+  r->phase = SS_REPLICA_STARTING;
+  pthread_mutex_lock(&rt->spawn_mu);
+  if (rt->queue_tail)
+    rt->queue_tail->next = j;
+  else
+    rt->queue = j;
+  rt->queue_tail = j;
+  pthread_cond_broadcast(&rt->spawn_cv);
+  pthread_mutex_unlock(&rt->spawn_mu);
+}
 
-  r->pid = pid;
-  r->started_ms = now;
+static void replica_drop(struct ss_runtime *rt, struct rset *rs, size_t i);
+static void replica_terminate(struct ss_runtime *rt, struct replica *r, int64_t now);
+
+/* Takes the result of a start (the tick thread, under mu). Failures that
+ * will never pass mark the set failed; others back off. */
+static void spawn_finish(struct ss_runtime *rt, struct spawn_job *j, int64_t now) {
+  struct replica *r = j->r;
+  if (!r) { /* the replica went while its process was being started */
+    if (j->rc == SS_EOK) {
+      ss__kill_group(j->pid, SIGKILL);
+      ss__pidrec_remove(rt->state_dir, j->id);
+      zombie_add(rt, j->pid);
+    }
+    job_free(j);
+    return;
+  }
+  struct rset *rs = j->rs;
+  const struct ss_rs_template *t = &r->tmpl->t;
+  r->job = NULL;
+  if (j->rc && r->doomed) { /* it went while starting, and never ran */
+    for (size_t i = 0; i < rs->n; i++)
+      if (rs->reps[i] == r) {
+        replica_drop(rt, rs, i);
+        break;
+      }
+    job_free(j);
+    return;
+  }
+  if (j->rc == SS_EINVALID) {
+    r->phase = SS_REPLICA_FAILED;
+    if (r->tmpl == rs->tmpl && !rs->failed) {
+      rs->failed = true;
+      snprintf(rs->message, sizeof rs->message, "%s", j->msg);
+      event(rt, rs->name, "Warning", "Failed", "Error: %s", j->msg);
+    }
+    job_free(j);
+    return;
+  }
+  if (j->rc) {
+    event(rt, rs->name, "Warning", "Failed", "Error: %s", j->msg);
+    enter_backoff(rt, rs, r, now);
+    job_free(j);
+    return;
+  }
+
+  r->pid = j->pid;
+  r->tmpl->proven = true;
+  r->started_ms = j->started_ms;
   r->killed = false;
-  r->cpu_seconds = 0;
+  r->cpu_seconds = j->cpu_seconds;
   r->rss_bytes = 0;
-  struct ss__proc_sample s = {0};
-  if (ss__proc_stat(pid, &s))
-    r->cpu_seconds = s.cpu_seconds;
-  /* A daemon that cannot write the record still runs the replica; only the
-   * orphan sweep after a crash loses it. */
-  ss__pidrec_write(rt->state_dir, r->id, pid, pid, s.start_ticks);
+  r->sampled_ms = 0; /* read at the next tick */
+  job_free(j);
   for (int k = 0; k < PROBE_COUNT; k++) {
     ss__probe_init(&r->probe[k]);
-    r->probe[k].next_ms = now + (int64_t)replica_probe(r, k)->initial_delay_s * 1000;
+    r->probe[k].next_ms = r->started_ms + (int64_t)replica_probe(r, k)->initial_delay_s * 1000;
   }
   if (t->readiness.type == SS_PROBE_NONE) {
     r->phase = SS_REPLICA_READY;
@@ -438,6 +590,31 @@ static void replica_start(struct ss_runtime *rt, struct rset *rs, struct replica
   }
   event(rt, rs->name, "Normal", "Started", "Started container %s in replica %s", rs->name,
         r->id);
+  if (r->doomed) { /* it went while starting: it stops as it would have */
+    event(rt, rs->name, "Normal", "Killing", "Stopping container %s in replica %s", rs->name,
+          r->id);
+    replica_terminate(rt, r, now);
+  }
+}
+
+/* Takes the results of the starts the spawner finished, in the order they
+ * were queued. */
+static void spawns_collect(struct ss_runtime *rt, int64_t now) {
+  pthread_mutex_lock(&rt->spawn_mu);
+  struct spawn_job *done = rt->done, *ordered = NULL;
+  rt->done = NULL;
+  pthread_mutex_unlock(&rt->spawn_mu);
+  while (done) { /* the list is newest first */
+    struct spawn_job *n = done->next;
+    done->next = ordered;
+    ordered = done;
+    done = n;
+  }
+  while (ordered) {
+    struct spawn_job *n = ordered->next;
+    spawn_finish(rt, ordered, now);
+    ordered = n;
+  }
 }
 
 static struct replica *replica_new(struct ss_runtime *rt, struct rset *rs) {
@@ -484,6 +661,8 @@ static void replica_terminate(struct ss_runtime *rt, struct replica *r, int64_t 
 static bool replica_doom(struct ss_runtime *rt, struct rset *rs, size_t i, int64_t now) {
   struct replica *r = rs->reps[i];
   r->doomed = true;
+  if (r->job)
+    return false; /* stopped, or dropped, once its start is taken (spawn_finish) */
   if (r->pid <= 0) {
     replica_drop(rt, rs, i);
     return true;
@@ -752,37 +931,39 @@ static void reconcile(struct ss_runtime *rt, struct rset *rs, int64_t now) {
     count(rs, &cur, &old, &ready);
   }
   int limit = old > 0 ? desired + ROLLING_SURGE : desired;
-  while (!rs->failed && cur < desired && cur + old < limit && may_spawn(rt)) {
+  /* A template not known to exec starts one replica first: if it cannot,
+   * the set fails without a second try, as when starts were one by one. */
+  bool trying = false;
+  for (size_t i = 0; !rs->tmpl->proven && i < rs->n && !trying; i++)
+    trying = rs->reps[i]->job && rs->reps[i]->tmpl == rs->tmpl;
+  while (!rs->failed && !trying && cur < desired && cur + old < limit && may_spawn(rt)) {
     struct replica *r = replica_new(rt, rs);
     if (!r)
       break; /* ENOMEM: the next tick tries again */
     replica_start(rt, rs, r, now);
+    trying = !rs->tmpl->proven && r->job;
     count(rs, &cur, &old, &ready);
   }
 }
 
-static void sample(struct rset *rs) {
+static void sample(struct rset *rs, int64_t now) {
   for (size_t i = 0; i < rs->n; i++) {
     struct replica *r = rs->reps[i];
-    if (r->pid <= 0)
+    if (r->pid <= 0 || (r->sampled_ms && now - r->sampled_ms < SAMPLE_PERIOD_MS))
       continue;
+    r->sampled_ms = now;
     struct ss__proc_sample s;
-    if (ss__proc_stat(r->pid, &s))
+    if (ss__proc_stat(r->pid, &s)) { /* one read: its rss is statm's resident */
       r->cpu_seconds = s.cpu_seconds;
-    ss__proc_rss(r->pid, &r->rss_bytes);
+      r->rss_bytes = s.rss_bytes;
+    }
   }
 }
 
 /* ---- the API ---- */
 
-static struct rset *find(const struct ss_runtime *rt, const char *name, size_t *idx) {
-  for (size_t i = 0; i < rt->nsets; i++)
-    if (strcmp(rt->sets[i]->name, name) == 0) {
-      if (idx)
-        *idx = i;
-      return rt->sets[i];
-    }
-  return NULL;
+static struct rset *find(const struct ss_runtime *rt, const char *name) {
+  return ss_strmap_get(&rt->by_name, name);
 }
 
 struct ss_runtime *ss_runtime_new(const struct ss_runtime_config *cfg) {
@@ -801,6 +982,19 @@ struct ss_runtime *ss_runtime_new(const struct ss_runtime_config *cfg) {
     rt = NULL;
     goto fail;
   }
+  if (pthread_mutex_init(&rt->spawn_mu, NULL) != 0) {
+    pthread_mutex_destroy(&rt->mu);
+    free(rt);
+    rt = NULL;
+    goto fail;
+  }
+  if (pthread_cond_init(&rt->spawn_cv, NULL) != 0) {
+    pthread_mutex_destroy(&rt->spawn_mu);
+    pthread_mutex_destroy(&rt->mu);
+    free(rt);
+    rt = NULL;
+    goto fail;
+  }
   rt->state_dir = strdup(cfg->state_dir);
   if (!rt->state_dir)
     goto fail;
@@ -815,6 +1009,9 @@ struct ss_runtime *ss_runtime_new(const struct ss_runtime_config *cfg) {
   rt->drain_timeout_ms = cfg->drain_timeout_ms;
   rt->on_event = cfg->on_event;
   rt->event_ctx = cfg->event_ctx;
+  if (pthread_create(&rt->spawner, NULL, spawner_main, rt) != 0)
+    goto fail;
+  rt->spawner_started = true;
   return rt;
 fail:
   ss_runtime_free(rt);
@@ -835,6 +1032,23 @@ void ss_runtime_free(struct ss_runtime *rt) {
   if (!rt)
     return;
   pthread_mutex_lock(&rt->mu);
+  /* No more starts; the one running ends, and what it started is stopped
+   * with the rest. The spawner stays until then: it is their parent. */
+  pthread_mutex_lock(&rt->spawn_mu);
+  rt->spawn_closing = true;
+  struct spawn_job *queued = rt->queue;
+  rt->queue = rt->queue_tail = NULL;
+  while (rt->spawn_busy)
+    pthread_cond_wait(&rt->spawn_cv, &rt->spawn_mu);
+  pthread_mutex_unlock(&rt->spawn_mu);
+  while (queued) {
+    struct spawn_job *n = queued->next;
+    if (queued->r)
+      queued->r->job = NULL;
+    job_free(queued);
+    queued = n;
+  }
+  spawns_collect(rt, mono_ms());
   int64_t now = mono_ms();
   /* Everyone gets SIGTERM at once; each gets its own grace, so the wait is
    * the longest grace in all. */
@@ -883,11 +1097,21 @@ void ss_runtime_free(struct ss_runtime *rt) {
   for (size_t i = 0; i < rt->nsets; i++)
     rset_free(rt, rt->sets[i]);
   free(rt->sets);
+  ss_strmap_fini(&rt->by_name);
   zombies_reap(rt, true);
   free(rt->zombies);
   free(rt->events);
-  free(rt->state_dir);
   pthread_mutex_unlock(&rt->mu);
+  if (rt->spawner_started) {
+    pthread_mutex_lock(&rt->spawn_mu);
+    rt->spawn_exit = true;
+    pthread_cond_broadcast(&rt->spawn_cv);
+    pthread_mutex_unlock(&rt->spawn_mu);
+    pthread_join(rt->spawner, NULL);
+  }
+  free(rt->state_dir);
+  pthread_cond_destroy(&rt->spawn_cv);
+  pthread_mutex_destroy(&rt->spawn_mu);
   pthread_mutex_destroy(&rt->mu);
   free(rt);
 }
@@ -909,18 +1133,19 @@ int ss_runtime_set(struct ss_runtime *rt, const char *rs_name, const struct ss_r
   int rc = SS_ENOMEM;
   struct tmpl *nt = NULL;
   pthread_mutex_lock(&rt->mu);
-  struct rset *rs = find(rt, rs_name, NULL);
+  struct rset *rs = find(rt, rs_name);
   if (!rs) {
     if (!grow((void **)&rt->sets, &rt->capsets, rt->nsets + 1, sizeof *rt->sets))
       goto out;
     rs = calloc(1, sizeof *rs);
     if (!rs)
       goto out;
-    if (!(rs->tmpl = tmpl_new(t))) {
+    snprintf(rs->name, sizeof rs->name, "%s", rs_name);
+    if (!(rs->tmpl = tmpl_new(t)) || !ss_strmap_put(&rt->by_name, rs->name, rs)) {
+      tmpl_unref(rs->tmpl);
       free(rs);
       goto out;
     }
-    snprintf(rs->name, sizeof rs->name, "%s", rs_name);
     rt->sets[rt->nsets++] = rs;
   } else if (!tmpl_eq(&rs->tmpl->t, t)) {
     if (!(nt = tmpl_new(t)))
@@ -943,7 +1168,7 @@ void ss_runtime_remove(struct ss_runtime *rt, const char *rs_name) {
   if (!rt || !rs_name)
     return;
   pthread_mutex_lock(&rt->mu);
-  struct rset *rs = find(rt, rs_name, NULL);
+  struct rset *rs = find(rt, rs_name);
   if (rs)
     rs->removing = true;
   pthread_mutex_unlock(&rt->mu);
@@ -954,7 +1179,7 @@ bool ss_runtime_delete_replica(struct ss_runtime *rt, const char *rs_name, const
     return false;
   bool found = false;
   pthread_mutex_lock(&rt->mu);
-  struct rset *rs = find(rt, rs_name, NULL);
+  struct rset *rs = find(rt, rs_name);
   for (size_t i = 0; rs && i < rs->n && !found; i++) {
     if (strcmp(rs->reps[i]->id, id) != 0 || rs->reps[i]->doomed)
       continue;
@@ -971,6 +1196,7 @@ bool ss_runtime_tick(struct ss_runtime *rt, int64_t now_ms) {
   pthread_mutex_lock(&rt->mu);
   rt->spawned = false;
   rt->spawn_until = mono_ms() + SPAWN_TICK_BUDGET_MS;
+  spawns_collect(rt, now_ms);
   for (size_t i = 0; i < rt->nsets; i++) {
     reap(rt, rt->sets[i], now_ms);
     enforce_grace(rt, rt->sets[i], now_ms);
@@ -979,12 +1205,13 @@ bool ss_runtime_tick(struct ss_runtime *rt, int64_t now_ms) {
   run_probes(rt, now_ms);
   for (size_t i = 0; i < rt->nsets; i++) {
     reconcile(rt, rt->sets[i], now_ms);
-    sample(rt->sets[i]);
+    sample(rt->sets[i], now_ms);
   }
   for (size_t i = 0; i < rt->nsets; i++) {
     struct rset *rs = rt->sets[i];
     if (!rs->removing || rs->n > 0)
       continue;
+    ss_strmap_del(&rt->by_name, rs->name);
     rset_free(rt, rs);
     memmove(&rt->sets[i], &rt->sets[i + 1], (rt->nsets - i - 1) * sizeof *rt->sets);
     rt->nsets--;
@@ -1004,9 +1231,9 @@ bool ss_runtime_settling(struct ss_runtime *rt) {
   pthread_mutex_lock(&rt->mu);
   for (size_t i = 0; i < rt->nsets && !busy; i++)
     for (size_t j = 0; j < rt->sets[i]->n && !busy; j++) {
-      enum ss_replica_phase ph = rt->sets[i]->reps[j]->phase;
-      busy = rt->sets[i]->reps[j]->pid > 0 &&
-             (ph == SS_REPLICA_STARTING || ph == SS_REPLICA_DRAINING);
+      const struct replica *r = rt->sets[i]->reps[j];
+      busy = r->job || (r->pid > 0 && (r->phase == SS_REPLICA_STARTING ||
+                                       r->phase == SS_REPLICA_DRAINING));
     }
   pthread_mutex_unlock(&rt->mu);
   return busy;
@@ -1016,7 +1243,7 @@ bool ss_runtime_status(struct ss_runtime *rt, const char *rs_name, struct ss_rs_
   if (!rt || !rs_name)
     return false;
   pthread_mutex_lock(&rt->mu);
-  struct rset *rs = find(rt, rs_name, NULL);
+  struct rset *rs = find(rt, rs_name);
   if (rs && out) {
     memset(out, 0, sizeof *out);
     out->replicas = rs->removing ? 0 : rs->desired;
@@ -1042,7 +1269,7 @@ size_t ss_runtime_replicas(struct ss_runtime *rt, const char *rs_name,
     return 0;
   size_t n = 0;
   pthread_mutex_lock(&rt->mu);
-  struct rset *rs = find(rt, rs_name, NULL);
+  struct rset *rs = find(rt, rs_name);
   if (rs) {
     n = rs->n;
     for (size_t i = 0; i < rs->n && i < max && out; i++) {

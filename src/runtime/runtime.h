@@ -10,21 +10,24 @@
  * reads back status. It never decides how many replicas to run.
  *
  * Threads: every function may be called from any thread (one mutex inside);
- * ss_runtime_tick does the work and is called by one loop. That loop's
- * thread must live as long as the runtime: replicas are started with
- * PR_SET_PDEATHSIG, which fires when the forking *thread* exits, so that
- * they die with a daemon killed by SIGKILL. ss_runtime_free must not race
- * with other calls.
+ * ss_runtime_tick does the work and is called by one loop. Replicas are
+ * started by the runtime's own spawner thread, with PR_SET_PDEATHSIG (which
+ * fires when the forking *thread* exits), so that they die with a daemon
+ * killed by SIGKILL; that thread lives until ss_runtime_free has stopped
+ * them. Exec probes are started by the loop's thread, which must therefore
+ * live as long as the runtime. ss_runtime_free must not race with other
+ * calls.
  *
  * Processes: the library installs no signal handler. Exits are reaped in
  * ss_runtime_tick with waitpid(pid, WNOHANG) per known child, so SIGCHLD
  * may stay at its default; it must not be SIG_IGN (the kernel would reap
  * for us and exit statuses would be lost). Probes run inside the tick as
  * non-blocking sockets and exec children, waiting on sockets at most a few
- * milliseconds per tick; an exec probe's fork+exec is the one short block.
- * Starting processes (fork+exec, tens of ms on a slow or sanitized host) is
- * spread over ticks, about 100 ms of it per tick, so that a tick stays short
- * when many replicas start at once.
+ * milliseconds per tick; an exec probe's start is the one short block.
+ * A replica's process is started off the tick (by the spawner thread, in the
+ * order asked): the tick that asks queues it, a later tick takes the result,
+ * so a replica is STARTING without a pid for a tick or so, and a template
+ * that cannot exec fails on its first replica as before.
  *
  * Ports: a replica's port is found free by binding 127.0.0.1 and closing
  * again; another program may take it before the replica binds it (the

@@ -1,6 +1,10 @@
 /* spawn.c: starting one child process the way a replica (or an exec probe)
  * needs it: own process group, dies with the daemon, stdio redirected, no
  * inherited descriptors, exec failure reported back through a CLOEXEC pipe.
+ * The child shares the daemon's memory until it execs (clone with CLONE_VM
+ * and CLONE_VFORK, as posix_spawn does), so that starting a process does not
+ * copy, and then tear down, the page tables of a big multi-threaded daemon:
+ * that made a start cost milliseconds, tens of them on a busy host.
  * Also the small OS helpers around it: environments, loopback ports, the
  * pid records in state_dir/pids and the orphan sweep that reads them. When
  * to start or stop anything is runtime.c's decision. */
@@ -18,10 +22,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,6 +46,11 @@ extern char **environ;
 
 /* Upper bound for the fallback close loop when RLIMIT_NOFILE is huge. */
 #define FD_LOOP_MAX 65536
+/* The child's stack until it execs: its frames and execvpe's PATH buffer
+ * (PATH_MAX + NAME_MAX) fit many times over. */
+#define CHILD_STACK_SIZE (256 * 1024)
+/* The kernel's sigset, as rt_sigaction and rt_sigprocmask take it. */
+#define KERNEL_SIGSET_SIZE 8
 /* Tries at the kernel's port choice before giving up on a port we hold. */
 #define PORT_TRIES 32
 #define PIDREC_MAX 128
@@ -50,70 +62,104 @@ struct child_report {
 };
 enum { STAGE_CHDIR = 1, STAGE_EXEC = 2, STAGE_SETUP = 3 };
 
-static void child_report(int fd, int stage, int err) {
+/* What the child works from: on the parent's stack, read only. */
+struct child_args {
+  const struct ss__spawn_req *req;
+  int in_fd, out_fd, err_fd;
+  pid_t parent;
+  long fd_max;  /* descriptors to close when close_range cannot (Linux < 5.11) */
+};
+
+/* The child runs on memory it shares with the daemon (its stack aside),
+ * while the thread that started it waits: it makes raw system calls only,
+ * so that no libc or sanitizer state (locks, errno aside, which is the
+ * waiting thread's) is touched, and it is not instrumented, so that no
+ * sanitizer bookkeeping is left behind on its stack. */
+#if defined(__has_attribute)
+#if __has_attribute(no_sanitize)
+#define CHILD_CODE __attribute__((no_sanitize("address", "undefined"), noinline))
+#endif
+#endif
+#ifndef CHILD_CODE
+#define CHILD_CODE __attribute__((noinline))
+#endif
+
+/* errno as a raw system call leaves it: -1 with the error in errno. */
+CHILD_CODE static long sys(long n, long a, long b, long c, long d) {
+  return syscall(n, a, b, c, d);
+}
+
+CHILD_CODE static void child_report(int fd, int stage, int err) {
   struct child_report rep = {stage, err};
-  ssize_t n;
+  long n;
   do
-    n = write(fd, &rep, sizeof rep);
+    n = sys(SYS_write, fd, (long)&rep, (long)sizeof rep, 0);
   while (n < 0 && errno == EINTR);
 }
 
 /* Moves fd to target for the child, clearing CLOEXEC also when the two are
  * already the same descriptor (dup2 would then do nothing). */
-static int move_fd(int fd, int target) {
+CHILD_CODE static int move_fd(int fd, int target) {
   if (fd == target)
-    return fcntl(fd, F_SETFD, 0);
-  return dup2(fd, target) < 0 ? -1 : 0;
+    return (int)sys(SYS_fcntl, fd, F_SETFD, 0, 0);
+  return sys(SYS_dup3, fd, target, 0, 0) < 0 ? -1 : 0;
 }
 
-/* Runs in the child between fork and exec: async-signal-safe calls only,
- * because the daemon has other threads that may hold locks. */
-static void child_main(const struct ss__spawn_req *req, int in_fd, int out_fd, int err_fd,
-                       pid_t parent) {
-  setpgid(0, 0);
+/* The kernel's struct sigaction (x86-64, arm64 and most: handler, flags,
+ * restorer, mask), for rt_sigaction. */
+struct kernel_sigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)(void);
+  unsigned long mask;
+};
+
+/* Runs in the child between clone and exec (see CHILD_CODE). */
+CHILD_CODE static int child_main(void *arg) {
+  const struct child_args *a = arg;
+  const struct ss__spawn_req *req = a->req;
+  sys(SYS_setpgid, 0, 0, 0, 0);
   /* Replicas die when the daemon dies, even by SIGKILL. The signal comes
    * when the forking *thread* exits, hence the rule in runtime.h. */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
-    child_report(err_fd, STAGE_SETUP, errno);
-    _exit(127);
+  if (sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0) < 0) {
+    child_report(a->err_fd, STAGE_SETUP, errno);
+    sys(SYS_exit, 127, 0, 0, 0);
   }
   /* The parent may have died before prctl: then we were reparented already. */
-  if (getppid() != parent)
-    _exit(127);
+  if (sys(SYS_getppid, 0, 0, 0, 0) != a->parent)
+    sys(SYS_exit, 127, 0, 0, 0);
 
-  /* Dispositions the daemon set (SIGPIPE ignored, say) survive exec; a
-   * replica starts as a fresh process would. */
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; s++)
-    sigaction(s, &dfl, NULL); /* fails harmlessly for SIGKILL, SIGSTOP, RT */
+  /* Dispositions the daemon set (SIGPIPE ignored, say) survive exec, and a
+   * handler of the daemon must never run here, on its memory: every signal
+   * was blocked before clone; each goes back to its default, then none is
+   * blocked, and a replica starts as a fresh process would. */
+  struct kernel_sigaction dfl = {.handler = SIG_DFL};
+  for (int s = 1; s < NSIG; s++) /* fails harmlessly for SIGKILL, SIGSTOP */
+    sys(SYS_rt_sigaction, s, (long)&dfl, 0, KERNEL_SIGSET_SIZE);
+  unsigned long none = 0;
+  sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, KERNEL_SIGSET_SIZE);
 
-  if (move_fd(in_fd, STDIN_FILENO) < 0 || move_fd(out_fd, STDOUT_FILENO) < 0 ||
-      move_fd(out_fd, STDERR_FILENO) < 0) {
-    child_report(err_fd, STAGE_SETUP, errno);
-    _exit(127);
+  if (move_fd(a->in_fd, STDIN_FILENO) < 0 || move_fd(a->out_fd, STDOUT_FILENO) < 0 ||
+      move_fd(a->out_fd, STDERR_FILENO) < 0) {
+    child_report(a->err_fd, STAGE_SETUP, errno);
+    sys(SYS_exit, 127, 0, 0, 0);
   }
   /* Everything else closes at exec; err_fd already does, so it stays open
    * until exec succeeds or we report. */
-  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-    long max = sysconf(_SC_OPEN_MAX);
-    if (max < 0 || max > FD_LOOP_MAX)
-      max = FD_LOOP_MAX;
-    for (int fd = 3; fd < max; fd++)
-      if (fd != err_fd)
-        close(fd);
+  if (sys(SYS_close_range, 3, (long)~0U, CLOSE_RANGE_CLOEXEC, 0) < 0) {
+    for (int fd = 3; fd < a->fd_max; fd++)
+      if (fd != a->err_fd)
+        sys(SYS_close, fd, 0, 0, 0);
   }
-  if (req->workdir && chdir(req->workdir) < 0) {
-    child_report(err_fd, STAGE_CHDIR, errno);
-    _exit(127);
+  if (req->workdir && sys(SYS_chdir, (long)req->workdir, 0, 0, 0) < 0) {
+    child_report(a->err_fd, STAGE_CHDIR, errno);
+    sys(SYS_exit, 127, 0, 0, 0);
   }
+  /* glibc's execvpe allocates nothing (its PATH buffer is on this stack) */
   execvpe(req->argv[0], req->argv, req->envp);
-  child_report(err_fd, STAGE_EXEC, errno);
-  _exit(127);
+  child_report(a->err_fd, STAGE_EXEC, errno);
+  sys(SYS_exit, 127, 0, 0, 0);
+  return 127;
 }
 
 /* Opens path (or /dev/null) above the standard descriptors so that the
@@ -132,6 +178,7 @@ enum ss_err ss__spawn(const struct ss__spawn_req *req, pid_t *pid_out, char *msg
                       size_t msg_size) {
   enum ss_err rc = SS_EIO;
   int in_fd = -1, out_fd = -1, pipefd[2] = {-1, -1};
+  void *stack = NULL;
   char eb[128];
   *pid_out = 0;
 
@@ -151,14 +198,30 @@ enum ss_err ss__spawn(const struct ss__spawn_req *req, pid_t *pid_out, char *msg
     snprintf(msg, msg_size, "pipe: %s", strerror_r(errno, eb, sizeof eb));
     goto out;
   }
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    snprintf(msg, msg_size, "fork: %s", strerror_r(errno, eb, sizeof eb));
+  stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    stack = NULL;
+    snprintf(msg, msg_size, "mmap: %s", strerror_r(errno, eb, sizeof eb));
     goto out;
   }
-  if (pid == 0)
-    child_main(req, in_fd, out_fd, pipefd[1], parent);
+  long fd_max = sysconf(_SC_OPEN_MAX);
+  if (fd_max < 0 || fd_max > FD_LOOP_MAX)
+    fd_max = FD_LOOP_MAX;
+  struct child_args args = {req, in_fd, out_fd, pipefd[1], getpid(), fd_max};
+  /* No handler of ours may run in the child (see child_main). */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  /* This thread waits until the child has exec'd or exited. */
+  pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE,
+                    CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid < 0) {
+    snprintf(msg, msg_size, "clone: %s", strerror_r(clone_errno, eb, sizeof eb));
+    goto out;
+  }
 
   /* Also from this side, so that the group exists before we signal it,
    * whoever runs first; EACCES once the child has exec'd is fine. */
@@ -195,6 +258,8 @@ out:
     close(pipefd[0]);
   if (pipefd[1] >= 0)
     close(pipefd[1]);
+  if (stack)
+    munmap(stack, CHILD_STACK_SIZE);
   return rc;
 }
 

@@ -200,12 +200,83 @@ static void test_store_sync_and_collect(void **state) {
   assert_null(stored(f, "m-p-0-c"));
 }
 
+/* Someone else writes a Deployment (a kubectl scale, a status patch): the
+ * next pass sees it through the store's watch and writes it back, while a
+ * pass after writes done by itself alone writes nothing. */
+static void test_store_others_writes_are_undone(void **state) {
+  struct fixture *f = *state;
+  struct ss_rs_status rs = {.replicas = 2, .running = 2, .ready = 2, .updated = 2};
+  struct ss_deploy_run run = {"m-p-0-c", 2, &rs, NULL};
+  struct ss_error err = {0};
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(ss_deployments_sync(f->d, f->obj, &f->res, &run, 1, &err), SS_EOK);
+    ss_deployments_collect(f->d);
+  }
+  uint64_t rv = ss_store_rv(f->st);
+  /* passes that change nothing write nothing, also after another write to
+   * the store (an object of another kind) */
+  json_t *other = json_pack("{s:{s:s, s:s}, s:{s:s}}", "metadata", "name", "x", "namespace",
+                            "ns", "data", "k", "v");
+  assert_int_equal(ss_store_create(f->st, (struct ss_kind_ref){"", "configmaps"}, other, NULL,
+                                   &err),
+                   SS_EOK);
+  json_decref(other);
+  rv = ss_store_rv(f->st);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(ss_deployments_sync(f->d, f->obj, &f->res, &run, 1, &err), SS_EOK);
+    ss_deployments_collect(f->d);
+  }
+  assert_int_equal(ss_store_rv(f->st), rv);
+
+  /* scaled behind the controller's back: scaled back */
+  json_t *o = stored(f, "m-p-0-c");
+  json_object_set_new(json_object_get(o, "spec"), "replicas", json_integer(5));
+  json_object_del(json_object_get(o, "metadata"), "resourceVersion");
+  assert_int_equal(ss_store_update(f->st, SS_DEPLOYMENTS_KIND, o, NULL, &err), SS_EOK);
+  json_decref(o);
+  assert_int_equal(ss_deployments_sync(f->d, f->obj, &f->res, &run, 1, &err), SS_EOK);
+  ss_deployments_collect(f->d);
+  o = stored(f, "m-p-0-c");
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "spec"), "replicas")), 2);
+  json_decref(o);
+
+  /* its status changed by someone else: written back */
+  json_t *bogus = json_pack("{s:i}", "readyReplicas", 0);
+  assert_int_equal(ss_store_update_status(f->st, SS_DEPLOYMENTS_KIND, "ns", "m-p-0-c", bogus,
+                                          NULL, NULL, &err),
+                   SS_EOK);
+  json_decref(bogus);
+  assert_int_equal(ss_deployments_sync(f->d, f->obj, &f->res, &run, 1, &err), SS_EOK);
+  ss_deployments_collect(f->d);
+  o = stored(f, "m-p-0-c");
+  assert_int_equal(ival(json_object_get(o, "status"), "readyReplicas"), 2);
+  json_decref(o);
+
+  /* deleted behind its back: created again */
+  assert_int_equal(ss_store_delete(f->st, SS_DEPLOYMENTS_KIND, "ns", "m-p-0-c", NULL, &err),
+                   SS_EOK);
+  assert_int_equal(ss_deployments_sync(f->d, f->obj, &f->res, &run, 1, &err), SS_EOK);
+  ss_deployments_collect(f->d);
+  assert_non_null(o = stored(f, "m-p-0-c"));
+  assert_int_equal(ival(json_object_get(o, "status"), "readyReplicas"), 2);
+  json_decref(o);
+
+  /* and then quiet again */
+  rv = ss_store_rv(f->st);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(ss_deployments_sync(f->d, f->obj, &f->res, &run, 1, &err), SS_EOK);
+    ss_deployments_collect(f->d);
+  }
+  assert_int_equal(ss_store_rv(f->st), rv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status_settled),
       cmocka_unit_test(test_status_scaling_up),
       cmocka_unit_test(test_status_draining_and_failed),
       cmocka_unit_test_setup_teardown(test_store_sync_and_collect, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_store_others_writes_are_undone, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -339,9 +339,12 @@ static void test_ready_only_after_http_readiness_passes(void **state) {
   p.t.liveness.initial_delay_s = 5;
   p.t.liveness.period_s = 1;
   assert_int_equal(ss_runtime_set(fx->rt, RS, &p.t, 1), SS_EOK);
-  WAIT_FOR(fx, file_exists(fx->dir, "started"), 5000);
-  assert_int_equal(count_phase(fx, RS, SS_REPLICA_STARTING), 1);
+  /* the process runs; the tick after its start knows it (see runtime.c) */
   struct ss_rs_status st;
+  WAIT_FOR(fx, file_exists(fx->dir, "started") && ss_runtime_status(fx->rt, RS, &st) &&
+                   st.running == 1,
+           5000);
+  assert_int_equal(count_phase(fx, RS, SS_REPLICA_STARTING), 1);
   assert_true(ss_runtime_status(fx->rt, RS, &st));
   assert_int_equal(st.running, 1);
   assert_int_equal(st.ready, 0);
@@ -655,6 +658,40 @@ static void test_remove_leaves_no_process(void **state) {
   assert_false(ss_runtime_log_path(fx->rt, v[0].id, buf, sizeof buf));
 }
 
+/* A replica that goes while its process is being started (by the
+ * runtime's spawner thread) leaves no process and no pid record behind,
+ * whether the start finished before it went or after. */
+static void test_gone_while_starting_leaves_no_process(void **state) {
+  struct fx *fx = *state;
+  struct tpl p;
+  tpl_init(&p, fx, "echo $$ > \"$T/pid-$SERVESCALE_REPLICA\"; exec sleep 60");
+  for (int round = 0; round < 5; round++) {
+    assert_int_equal(ss_runtime_set(fx->rt, RS, &p.t, 1), SS_EOK);
+    ss_runtime_tick(fx->rt, now_ms()); /* queues the start */
+    struct ss_replica_info v[MAX_REPS];
+    assert_int_equal(reps(fx, RS, v), 1);
+    if (round % 2)
+      assert_true(ss_runtime_delete_replica(fx->rt, RS, v[0].id));
+    ss_runtime_remove(fx->rt, RS);
+    struct ss_rs_status st;
+    WAIT_FOR(fx, !ss_runtime_status(fx->rt, RS, &st), 5000);
+    char name[SS_REPLICA_ID_LEN + 8], path[512], text[32] = "";
+    snprintf(name, sizeof name, "pids/%s", v[0].id);
+    assert_false(file_exists(fx->dir, name));
+    snprintf(path, sizeof path, "%s/pid-%s", fx->dir, v[0].id);
+    FILE *f = fopen(path, "r");
+    if (f) { /* it ran: it must be gone */
+      if (!fgets(text, sizeof text, f))
+        text[0] = '\0';
+      fclose(f);
+      pid_t pid = (pid_t)atoi(text);
+      if (pid > 0)
+        WAIT_FOR(fx, gone(pid) || !group_alive(pid), 2000);
+    }
+  }
+  assert_int_equal(count_events(fx, "Failed"), 0);
+}
+
 /* Forks "sleep 60" in its own process group, outside the runtime. */
 static pid_t fork_sleeper(struct fx *fx) {
   pid_t pid = fork();
@@ -809,6 +846,21 @@ static void test_tick_with_50_replicas_stays_short(void **state) {
   assert_int_equal(st.running, 50);
 }
 
+/* /proc/<pid>/stat's rss (what a replica's memory is sampled from) is
+ * statm's resident. */
+static void test_proc_stat_rss_is_statm_resident(void **state) {
+  (void)state;
+  static char ballast[8 << 20];
+  memset(ballast, 1, sizeof ballast); /* resident, and more than the jitter below */
+  struct ss__proc_sample s = {0};
+  int64_t statm = 0;
+  assert_true(ss__proc_stat(getpid(), &s));
+  assert_true(ss__proc_rss(getpid(), &statm));
+  assert_true(s.rss_bytes >= (int64_t)sizeof ballast);
+  int64_t d = s.rss_bytes - statm;
+  assert_true(d < (1 << 20) && d > -(1 << 20));
+}
+
 /* ---- the API's edges ---- */
 
 static void test_api_edges(void **state) {
@@ -925,11 +977,14 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_liveness_failure_restarts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_template_change_rolls_one_by_one, setup, teardown),
       cmocka_unit_test_setup_teardown(test_remove_leaves_no_process, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_gone_while_starting_leaves_no_process, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_reap_orphans_kills_only_matching_start_time, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_replicas_die_with_a_killed_daemon, setup, teardown),
       cmocka_unit_test_setup_teardown(test_free_stops_everything, setup, teardown),
       cmocka_unit_test_setup_teardown(test_tick_with_50_replicas_stays_short, setup, teardown),
+      cmocka_unit_test(test_proc_stat_rss_is_statm_resident),
       cmocka_unit_test_setup_teardown(test_api_edges, setup, teardown),
       cmocka_unit_test_setup_teardown(test_each_lists_sets, setup, teardown),
       cmocka_unit_test(test_env_build_overrides),
