@@ -402,6 +402,10 @@ enum ss_err ss__mkdirs(const char *path) {
   size_t n = strlen(path);
   if (n == 0 || n >= sizeof buf)
     return SS_EIO;
+  /* the parents are there nearly always (a replica's log directory is made
+   * once per replica set, under logs/): one call then */
+  if (mkdir(path, 0755) == 0 || errno == EEXIST)
+    return SS_EOK;
   memcpy(buf, path, n + 1);
   for (char *p = buf + 1; *p; p++) {
     if (*p != '/')
