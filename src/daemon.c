@@ -3,6 +3,7 @@
  * and the reconciler on a monotonic clock; the API answers on its own
  * threads and wakes the loop when something changed. */
 #include "daemon.h"
+#include "common/clock.h"
 #include "common/fdlimit.h"
 #include "common/paths.h"
 
@@ -163,12 +164,6 @@ static bool set_option(struct settings *s, const struct option_row *row, const c
   }
   *(int *)(void *)field = (int)v;
   return true;
-}
-
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct loop {
@@ -629,7 +624,7 @@ static enum ss_err start_autoscaler(struct daemon *d, struct ss_error *err) {
 static void run(struct daemon *d) {
   int64_t next_sample = 0;
   while (!stop_flag) {
-    int64_t now = mono_ms();
+    int64_t now = ss_mono_ms();
     if (now >= next_sample) {
       /* the embedded metrics source's window: one sample a second */
       ss_metrics_sample(d->metrics, wall_ms());

@@ -9,6 +9,7 @@
  * owner whose object and runs are what they were when its Deployments were
  * last written whole is not rendered again. */
 #include "control/deployments.h"
+#include "common/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,13 +82,6 @@ void ss_deployments_free(struct ss_deployments *d) {
   json_decref(d->last_owners);
   ss_watch_close(d->watch);
   free(d);
-}
-
-static void now_rfc3339(char *buf, size_t size) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* One condition; its times kept from the old one of the same type while
@@ -258,7 +252,7 @@ static enum ss_err write_one(struct ss_deployments *d, const char *ns, json_t *w
       json_array_append_new(rvs, json_string(rv_of(stored)));
   }
   char now[32];
-  now_rfc3339(now, sizeof now);
+  ss_rfc3339_now(now, sizeof now);
   if (!(status = ss_deployment_status(run, gen, old, now))) {
     rc = ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
     goto out;

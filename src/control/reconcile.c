@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "control/control.h"
+#include "common/clock.h"
 #include "control/deployments.h"
 #include "control/ownership.h"
 #include "control/gauges.h"
@@ -78,12 +79,6 @@ struct failing {
   bool seen;     /* failed in the current pass */
 };
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* s as the value of a key=value log field: quoted, with quotes,
  * backslashes and line breaks escaped, so that one event is one line. */
 static const char *log_quote(const char *s, char *buf, size_t size) {
@@ -103,13 +98,6 @@ static const char *log_quote(const char *s, char *buf, size_t size) {
   buf[o++] = '"';
   buf[o] = '\0';
   return buf;
-}
-
-static void now_rfc3339(char *buf, size_t size) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 struct ss_control *ss_control_new(const struct ss_control_config *cfg) {
@@ -718,7 +706,7 @@ static json_t *condition(const json_t *old_status, const char *type, bool ok,
                          const char *reason, const char *message) {
   const char *st = ok ? "True" : "False";
   char ts[32];
-  now_rfc3339(ts, sizeof ts);
+  ss_rfc3339_now(ts, sizeof ts);
   const char *since = ts;
   size_t i;
   json_t *oc;
@@ -741,7 +729,7 @@ static void store_failed(struct ss_control *c, const char *event, const char *ns
   char what[768], q[600];
   snprintf(what, sizeof what, "event=%s sdep=%s/%s error=%s", event, ns ? ns : "",
            name ? name : "", log_quote(err->msg[0] ? err->msg : ss_err_msg(rc), q, sizeof q));
-  int64_t now = mono_ms();
+  int64_t now = ss_mono_ms();
   if (strcmp(what, c->store_failure) == 0 && now - c->store_failure_ms < SS_CONTROL_RELOG_MS) {
     c->store_failure_repeats++;
     return;

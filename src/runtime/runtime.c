@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/strmap.h"
+#include "common/clock.h"
 #include "runtime/internal.h"
 
 /* Kubernetes' kubelet: back-off 10 s doubling to 300 s, forgotten after a
@@ -145,7 +146,7 @@ struct ss_runtime {
   size_t nzombies, capzombies;
   struct event *events;     /* queued under the mutex, emitted without it */
   size_t nevents, capevents;
-  int64_t spawn_until;      /* this tick's SPAWN_TICK_BUDGET_MS ends (mono_ms) */
+  int64_t spawn_until;      /* this tick's SPAWN_TICK_BUDGET_MS ends (ss_mono_ms) */
   bool spawned;             /* a process was started in this tick */
   bool routes_changed;      /* a replica became ready or stopped being ready */
   /* the spawner thread and its queues, under spawn_mu (never taken with
@@ -160,12 +161,6 @@ struct ss_runtime {
   bool spawn_closing;       /* ss_runtime_free: no more starts */
   bool spawn_exit;          /* ss_runtime_free: replicas stopped, the spawner may go */
 };
-
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Grows *v (of *cap elements of size sz) to hold need; false on ENOMEM. */
 static bool grow(void **v, size_t *cap, size_t need, size_t sz) {
@@ -238,7 +233,7 @@ static void zombies_reap(struct ss_runtime *rt, bool block) {
 /* Whether this tick may start one more process: always the first, then
  * while the budget lasts. */
 static bool may_spawn(struct ss_runtime *rt) {
-  return !rt->spawned || mono_ms() < rt->spawn_until;
+  return !rt->spawned || ss_mono_ms() < rt->spawn_until;
 }
 
 /* ---- templates ---- */
@@ -365,7 +360,7 @@ static void make_id(const struct ss_runtime *rt, const char *rs, char *id) {
     unsigned char rnd[ID_SUFFIX_LEN];
     if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
       for (size_t i = 0; i < sizeof rnd; i++) /* early boot: any spread will do */
-        rnd[i] = (unsigned char)(mono_ms() * 31 + (int64_t)i * 7 + getpid());
+        rnd[i] = (unsigned char)(ss_mono_ms() * 31 + (int64_t)i * 7 + getpid());
     char suffix[ID_SUFFIX_LEN + 1];
     for (size_t i = 0; i < ID_SUFFIX_LEN; i++)
       suffix[i] = alphabet[rnd[i] % (sizeof alphabet - 1)];
@@ -426,7 +421,7 @@ static void job_run(struct spawn_job *j) {
                     &j->pid, j->msg, sizeof j->msg);
   if (j->rc)
     return;
-  j->started_ms = mono_ms();
+  j->started_ms = ss_mono_ms();
   struct ss__proc_sample s = {0};
   if (ss__proc_stat(j->pid, &s))
     j->cpu_seconds = s.cpu_seconds;
@@ -828,7 +823,7 @@ static void run_probes(struct ss_runtime *rt, int64_t now) {
     return;
 
   struct pollfd *pfds = calloc(nprobes, sizeof *pfds);
-  int64_t deadline = mono_ms() + PROBE_TICK_BUDGET_MS;
+  int64_t deadline = ss_mono_ms() + PROBE_TICK_BUDGET_MS;
   for (;;) {
     size_t npoll = 0, busy = 0;
     for (size_t i = 0; i < rt->nsets; i++) {
@@ -850,7 +845,7 @@ static void run_probes(struct ss_runtime *rt, int64_t now) {
         }
       }
     }
-    int64_t left = deadline - mono_ms();
+    int64_t left = deadline - ss_mono_ms();
     if (busy == 0 || npoll == 0 || left <= 0)
       break;
     int n;
@@ -1048,8 +1043,8 @@ void ss_runtime_free(struct ss_runtime *rt) {
     job_free(queued);
     queued = n;
   }
-  spawns_collect(rt, mono_ms());
-  int64_t now = mono_ms();
+  spawns_collect(rt, ss_mono_ms());
+  int64_t now = ss_mono_ms();
   /* Everyone gets SIGTERM at once; each gets its own grace, so the wait is
    * the longest grace in all. */
   for (size_t i = 0; i < rt->nsets; i++) {
@@ -1072,7 +1067,7 @@ void ss_runtime_free(struct ss_runtime *rt) {
           continue;
         int st;
         pid_t w;
-        bool late = mono_ms() >= r->kill_at_ms;
+        bool late = ss_mono_ms() >= r->kill_at_ms;
         if (late && !r->killed) {
           ss__kill_group(r->pid, SIGKILL);
           r->killed = true;
@@ -1184,7 +1179,7 @@ bool ss_runtime_delete_replica(struct ss_runtime *rt, const char *rs_name, const
     if (strcmp(rs->reps[i]->id, id) != 0 || rs->reps[i]->doomed)
       continue;
     found = true;
-    replica_doom(rt, rs, i, mono_ms());
+    replica_doom(rt, rs, i, ss_mono_ms());
   }
   unlock_and_emit(rt);
   return found;
@@ -1195,7 +1190,7 @@ bool ss_runtime_tick(struct ss_runtime *rt, int64_t now_ms) {
     return false;
   pthread_mutex_lock(&rt->mu);
   rt->spawned = false;
-  rt->spawn_until = mono_ms() + SPAWN_TICK_BUDGET_MS;
+  rt->spawn_until = ss_mono_ms() + SPAWN_TICK_BUDGET_MS;
   spawns_collect(rt, now_ms);
   for (size_t i = 0; i < rt->nsets; i++) {
     reap(rt, rt->sets[i], now_ms);

@@ -12,14 +12,9 @@
 #include <time.h>
 
 #include "store/internal.h"
+#include "common/clock.h"
 
 #define RING_N ((uint64_t)SS_STORE_WATCH_HISTORY)
-
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct ss_watch {
   struct ss__history *h;
@@ -86,7 +81,7 @@ struct ss__change *ss__change_new(struct ss_kind_ref k, const char *ns,
     return NULL;
   c->rv = rv;
   c->type = type;
-  c->at_ms = mono_ms();
+  c->at_ms = ss_mono_ms();
   c->group = strdup(k.group);
   c->plural = strdup(k.plural);
   c->ns = strdup(ns);
