@@ -226,6 +226,8 @@ def scale_deployments(d):
           "operator does)", back, deployment(d, DEP, ns))
     rc, out, err = d.kubectl("scale", "deployment", DEP, "-n", ns, "--replicas=1001")
     check("(scale) 1001 replicas: 422 naming the limit", rc != 0 and "1000" in err, err)
+    # the autoscaler stores the HPA at its first sync: wait for it under load
+    wait_until(lambda: len(columns(d.kubectl("get", "hpa", "-n", ns + "-hpa")[1])) > 1, 30)
     rc, out, err = d.kubectl("get", "hpa", "-n", ns + "-hpa")
     rows = columns(out)
     check("(scale) kubectl get hpa: kubectl's columns, REFERENCE Deployment/NAME, TARGETS cpu",
