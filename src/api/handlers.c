@@ -733,20 +733,6 @@ static void do_status(struct ss_api *api, const struct ss_api_req *req, const st
   json_decref(obj);
 }
 
-/* The replicas a scale reports when spec.replicas is not written: what the
- * first predictor (or the object itself) runs. */
-static json_int_t effective_replicas(const json_t *obj) {
-  json_t *spec = json_object_get(obj, "spec");
-  json_t *v = json_object_get(spec, "replicas");
-  if (json_is_integer(v))
-    return json_integer_value(v);
-  json_t *p0 = json_array_get(json_object_get(spec, "predictors"), 0);
-  v = json_object_get(p0, "replicas");
-  if (json_is_integer(v))
-    return json_integer_value(v);
-  return 1;
-}
-
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -790,7 +776,7 @@ static json_t *scale_of(const json_t *obj, const struct ss_api_kind *k) {
   }
   return json_pack("{s:s, s:s, s:o, s:{s:I}, s:{s:I, s:s}}", "kind", "Scale", "apiVersion",
                    "autoscaling/v1", "metadata", meta, "spec", "replicas",
-                   effective_replicas(obj), "status", "replicas",
+                   (json_int_t)ss_sdep_scale_replicas(obj), "status", "replicas",
                    json_is_integer(sr) ? json_integer_value(sr) : (json_int_t)0, "selector",
                    selector);
 }

@@ -58,8 +58,9 @@ const struct ss_api_kind ss_api_kinds[] = {
      .list_kind = "EventList",
      .short_names = {"ev"},
      .namespaced = true},
-    /* The autoscaler's decisions (src/autoscale/loop.c): read only, as
-     * Seldon's operator owns the HPAs and ScaledObjects it creates. */
+    /* Autoscalers: the SeldonDeployment controller's (src/control/scalers.c)
+     * and the users' own, aimed at anything with a /scale; their status is
+     * the HPA and KEDA controllers' (src/autoscale/loop.c). */
     {.group = "autoscaling",
      .versions = {"v2"},
      .plural = "horizontalpodautoscalers",
@@ -69,6 +70,8 @@ const struct ss_api_kind ss_api_kinds[] = {
      .short_names = {"hpa"},
      .namespaced = true,
      .has_status = true,
+     .writable = true,
+     .validated = true,
      .in_all = true},
     {.group = "keda.sh",
      .versions = {"v1alpha1"},
@@ -78,7 +81,9 @@ const struct ss_api_kind ss_api_kinds[] = {
      .list_kind = "ScaledObjectList",
      .short_names = {"so"},
      .namespaced = true,
-     .has_status = true},
+     .has_status = true,
+     .writable = true,
+     .validated = true},
     /* The SeldonDeployment controller's Deployments (src/control/deployments.c),
      * one per componentSpec container, as Seldon's operator creates them. */
     {.group = "apps",

@@ -1,7 +1,7 @@
-/* loop.c: the autoscaling loop (see loop.h): targets from the stored
- * SeldonDeployments, inputs from the metrics window and Prometheus, the
- * decision written to the target Deployment's scale, and the status into a
- * read-only HorizontalPodAutoscaler or ScaledObject. */
+/* loop.c: the HPA and KEDA controllers (see loop.h): targets from the
+ * stored HorizontalPodAutoscalers and ScaledObjects, inputs from the
+ * metrics window and Prometheus, the decision written to the target's
+ * scale, and the status into the autoscaler. */
 #include "autoscale/loop.h"
 
 #include <jansson.h>
@@ -15,12 +15,17 @@
 
 #include "autoscale/hpa.h"
 #include "autoscale/keda.h"
+#include "model/names.h"
+#include "model/owners.h"
 #include "model/resource.h"
 #include "promql/http.h"
 #include "promql/promql.h"
 
 #define KEY_MAX 600
+#define NAME_SIZE (SS_DNS1123_SUBDOMAIN_MAX + 1) /* an object name and its NUL */
 #define MAX_PODS 256           /* replicas of one target the loop looks at */
+#define MAX_GROUPS 32          /* Deployments of one scale target */
+#define MAX_CONTAINERS 16      /* containers of one pod template */
 #define CPU_RATE_SPAN_MS 15000 /* metrics-server's resolution: CPU averaged over 15 s */
 #define MAX_CONDS 4
 
@@ -28,11 +33,13 @@ struct cond {
   char type[24], status[8], reason[64], message[SS_HPA_MSG_MAX], since[32];
 };
 
+/* One autoscaler: a stored HorizontalPodAutoscaler or ScaledObject. */
 struct target {
-  char key[KEY_MAX]; /* "<ns>.<replica set>" */
-  char ns[256], dep[256], name[128];
+  char key[KEY_MAX];   /* "hpa|<ns>/<name>" or "so|<ns>/<name>" */
+  char ns[NAME_SIZE], name[NAME_SIZE];
+  char rs[KEY_MAX];    /* "<ns>.<Deployment>" when it aims at a Deployment (activation) */
   bool keda, seen;
-  char *sig;                  /* the autoscaling spec, serialized: a change resets state */
+  char *sig;                  /* its spec, serialized: a change resets state */
   int32_t current;            /* the target's scale spec.replicas, read at each sync */
   int64_t next_ms;
   bool activate; /* guarded by a->mu */
@@ -100,15 +107,25 @@ void ss_autoscaler_activate(struct ss_autoscaler *a, const char *rs) {
     return;
   pthread_mutex_lock(&a->mu);
   for (size_t i = 0; i < a->n; i++)
-    if (strcmp(a->v[i]->key, rs) == 0)
+    if (strcmp(a->v[i]->rs, rs) == 0)
       a->v[i]->activate = true;
   pthread_mutex_unlock(&a->mu);
 }
 
 /* ---- replicas, from the metrics window ---- */
 
+/* One Deployment of a scale target: the replica set its pods' metrics are
+ * labelled with, and its pod template's containers' requests. */
+struct group {
+  char rs[NAME_SIZE];
+  char cnames[MAX_CONTAINERS][NAME_SIZE];
+  struct ss_hpa_container cpu[MAX_CONTAINERS], mem[MAX_CONTAINERS];
+  size_t n_containers;
+};
+
 struct pod_row {
   char replica[160];
+  const struct group *g;
   bool ready, has_start, has_cpu, has_mem;
   int64_t start_ms, ready_ms;
   double cpu_milli;
@@ -121,7 +138,7 @@ struct pod_scan {
   const char *ns, *rs;
   int which; /* 0 ready, 1 start, 2 ready time, 3 cpu, 4 memory */
   struct pod_row *rows;
-  size_t n;
+  size_t n, cap;
 };
 
 static const char *label(const struct ss_timeseries *ts, const char *name) {
@@ -142,7 +159,7 @@ static void pod_cb(void *ctx, const struct ss_timeseries *ts) {
     if (strcmp(ps->rows[i].replica, rep) == 0)
       r = &ps->rows[i];
   if (!r) {
-    if (ps->which != 0 || ps->n == MAX_PODS)
+    if (ps->which != 0 || ps->n == ps->cap)
       return; /* a replica is known by its readiness gauge */
     r = &ps->rows[ps->n++];
     memset(r, 0, sizeof *r);
@@ -179,23 +196,29 @@ static void pod_cb(void *ctx, const struct ss_timeseries *ts) {
   }
 }
 
-static size_t scan_pods(struct ss_autoscaler *a, const char *ns, const char *rs,
-                        struct pod_row *rows) {
+/* The replicas of group g (as the metrics window knows them) appended to
+ * rows, at most cap; how many. */
+static size_t scan_pods(struct ss_autoscaler *a, const char *ns, const struct group *g,
+                        struct pod_row *rows, size_t cap) {
   static const char *const names[] = {
       "servescale_replica_ready", "servescale_replica_start_time_seconds",
       "servescale_replica_ready_time_seconds", "servescale_replica_cpu_seconds",
       "servescale_replica_resident_memory_bytes"};
-  struct pod_scan ps = {.ns = ns, .rs = rs, .rows = rows};
+  struct pod_scan ps = {.ns = ns, .rs = g->rs, .rows = rows, .cap = cap};
   for (int i = 0; i < 5; i++) {
     ps.which = i;
     ss_metrics_each_series(a->cfg.metrics, names[i], pod_cb, &ps);
   }
+  for (size_t i = 0; i < ps.n; i++)
+    rows[i].g = g;
   return ps.n;
 }
 
-/* One replica's sample of cpu or memory, in hpa.h's milli units. */
-static struct ss_hpa_sample pod_sample(const struct pod_row *r, bool cpu, int64_t request_milli) {
-  struct ss_hpa_sample s = {.request = request_milli};
+/* One replica's sample of cpu or memory, in hpa.h's milli units, with its
+ * containers' requests (Kubernetes sums them; ContainerResource takes one). */
+static struct ss_hpa_sample pod_sample(const struct pod_row *r, bool cpu) {
+  struct ss_hpa_sample s = {.containers = cpu ? r->g->cpu : r->g->mem,
+                            .n_containers = r->g->n_containers};
   if (cpu && r->has_cpu) {
     s.present = true;
     s.value = (int64_t)llround(r->cpu_milli);
@@ -357,226 +380,284 @@ static const char *source_field(enum ss_metric_source src) {
   return "external";
 }
 
-/* spec.metrics in the autoscaling/v2 form, whichever form the hpaSpec used
- * (v2beta1's targetAverageUtilization reads as a Utilization target). */
-static json_t *hpa_spec_metrics(const struct ss_hpa_spec *spec) {
-  json_t *arr = json_array();
-  for (size_t i = 0; i < spec->n_metrics; i++) {
-    const struct ss_metric_spec *m = &spec->metrics[i];
-    json_t *target = json_pack("{s:s}", "type", ss_target_type_name(m->target.type));
-    if (m->target.type == SS_TARGET_UTILIZATION)
-      json_object_set_new(target, "averageUtilization", json_integer(m->target.utilization));
-    else
-      json_object_set_new(target, m->target.type == SS_TARGET_VALUE ? "value" : "averageValue",
-                          qty(m->target.value.milli));
-    json_t *inner;
-    if (m->source == SS_METRIC_RESOURCE || m->source == SS_METRIC_CONTAINER_RESOURCE) {
-      inner = json_pack("{s:s, s:o}", "name", m->name ? m->name : "", "target", target);
-      if (m->container)
-        json_object_set_new(inner, "container", json_string(m->container));
-    } else {
-      inner = json_pack("{s:{s:s}, s:o}", "metric", "name", m->name ? m->name : "", "target",
-                        target);
-      if (m->selector)
-        json_object_set_new(json_object_get(inner, "metric"), "selector",
-                            json_deep_copy(m->selector));
-      if (m->source == SS_METRIC_OBJECT)
-        json_object_set_new(inner, "describedObject",
-                            json_pack("{s:s?, s:s?, s:s?}", "kind", m->object_kind, "name",
-                                      m->object_name, "apiVersion", m->object_api_version));
-    }
-    json_array_append_new(arr, json_pack("{s:s, s:o}", "type", ss_metric_source_name(m->source),
-                                         source_field(m->source), inner));
-  }
-  return arr;
+/* ---- the scale target, read through its /scale ---- */
+
+#define DEPLOYMENTS ((struct ss_kind_ref){"apps", "deployments"})
+#define SDEPS ((struct ss_kind_ref){SS_SDEP_GROUP, "seldondeployments"})
+
+/* What an autoscaler reads of its target, as the HPA controller reads a
+ * /scale: the object (for a conditional write), spec.replicas, and the
+ * pods its selector matches, grouped by Deployment. */
+struct scale {
+  json_t *obj;
+  bool sdep;           /* a SeldonDeployment, else a Deployment */
+  int32_t replicas;
+  char gvk[128];       /* "apps/v1.Deployment", as KEDA reports it */
+  struct group groups[MAX_GROUPS];
+  size_t n_groups;
+};
+
+/* One container's request of a resource, as a quantity in milli units. */
+static bool request_of(const json_t *container, const char *res, int64_t *milli) {
+  const json_t *v = json_object_get(
+      json_object_get(json_object_get(container, "resources"), "requests"), res);
+  struct ss_quantity q;
+  if (!v || !ss_quantity_from_json(v, &q, NULL))
+    return false;
+  *milli = q.milli;
+  return true;
 }
 
-/* Creates or updates the object for t: spec from the SeldonDeployment,
- * status from the last decision. */
-static void store_object(struct ss_autoscaler *a, struct target *t, const json_t *owner,
-                         json_t *spec, int32_t status_replicas) {
-  struct ss_kind_ref k = t->keda ? (struct ss_kind_ref){SS_AUTOSCALE_SO_GROUP, SS_AUTOSCALE_SO_PLURAL}
-                                 : (struct ss_kind_ref){SS_AUTOSCALE_HPA_GROUP, SS_AUTOSCALE_HPA_PLURAL};
-  json_t *md = json_object_get(owner, "metadata");
-  json_t *obj = json_pack(
-      "{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:O?, s:O?, s:b, s:b}]}, s:O}", "apiVersion",
-      t->keda ? "keda.sh/v1alpha1" : "autoscaling/v2", "kind",
-      t->keda ? "ScaledObject" : "HorizontalPodAutoscaler", "metadata", "name", t->name,
-      "namespace", t->ns, "labels", "seldon-deployment-id", t->dep, "ownerReferences",
-      "apiVersion", SS_SDEP_GROUP "/v1", "kind", "SeldonDeployment", "name",
-      json_object_get(md, "name"), "uid", json_object_get(md, "uid"), "controller", 1,
-      "blockOwnerDeletion", 1, "spec", spec);
-  json_t *stored = NULL;
-  if (!obj)
+/* A Deployment's group: its name and its pod template's containers. */
+static void group_of(const json_t *dep, struct group *g) {
+  const json_t *md = json_object_get(dep, "metadata");
+  const json_t *cs = json_object_get(
+      json_object_get(json_object_get(json_object_get(dep, "spec"), "template"), "spec"),
+      "containers");
+  memset(g, 0, sizeof *g);
+  snprintf(g->rs, sizeof g->rs, "%s", json_string_value(json_object_get(md, "name")));
+  size_t i;
+  const json_t *c;
+  json_array_foreach(cs, i, c) {
+    if (g->n_containers == MAX_CONTAINERS)
+      break;
+    size_t k = g->n_containers++;
+    const char *n = json_string_value(json_object_get(c, "name"));
+    snprintf(g->cnames[k], sizeof g->cnames[k], "%s", n ? n : "");
+    g->cpu[k].name = g->mem[k].name = g->cnames[k];
+    g->cpu[k].has_request = request_of(c, "cpu", &g->cpu[k].request);
+    g->mem[k].has_request = request_of(c, "memory", &g->mem[k].request);
+  }
+}
+
+/* The Deployments a SeldonDeployment owns (its pods are theirs). */
+static void sdep_groups(struct ss_autoscaler *a, const char *ns, struct scale *sc) {
+  const char *uid =
+      json_string_value(json_object_get(json_object_get(sc->obj, "metadata"), "uid"));
+  json_t *items = NULL;
+  uint64_t rv;
+  if (!uid || ss_store_list(a->cfg.store, DEPLOYMENTS, ns, &items, &rv, NULL))
     return;
-  if (ss_store_get(a->cfg.store, k, t->ns, t->name, &stored, NULL) == SS_ENOTFOUND)
-    ss_store_create(a->cfg.store, k, obj, NULL, NULL);
-  else if (stored && !json_equal(json_object_get(stored, "spec"), spec))
-    ss_store_update(a->cfg.store, k, obj, NULL, NULL);
-  json_decref(stored);
-  json_decref(obj);
-  json_t *st = json_pack("{s:i, s:i, s:O, s:o}", "currentReplicas", status_replicas,
-                         "desiredReplicas", t->current, t->keda ? "triggers" : "currentMetrics",
-                         t->metric_status ? t->metric_status : json_null(), "conditions",
-                         conds_json(t));
-  if (t->last_scale[0])
-    json_object_set_new(st, "lastScaleTime", json_string(t->last_scale));
-  if (t->keda) {
-    json_object_set_new(st, "scaleTargetKind", json_string("apps/v1.Deployment"));
-    json_object_set_new(st, "scaleTargetName", json_string(t->name));
-    if (t->last_active[0])
-      json_object_set_new(st, "lastActiveTime", json_string(t->last_active));
+  size_t i;
+  const json_t *d;
+  json_array_foreach(items, i, d) {
+    size_t j;
+    const json_t *r;
+    json_array_foreach(json_object_get(json_object_get(d, "metadata"), "ownerReferences"), j, r) {
+      const char *ru = json_string_value(json_object_get(r, "uid"));
+      if (ru && strcmp(ru, uid) == 0 && sc->n_groups < MAX_GROUPS)
+        group_of(d, &sc->groups[sc->n_groups++]);
+    }
   }
-  ss_store_update_status(a->cfg.store, k, t->ns, t->name, st, NULL, NULL, NULL);
-  json_decref(st);
+  json_decref(items);
 }
 
-static void event(struct ss_autoscaler *a, const json_t *owner, bool warning, const char *reason,
+/* Reads the target named by a scaleTargetRef; false with why when it is
+ * not there or not a kind with a /scale servescale runs. */
+static bool scale_read(struct ss_autoscaler *a, const char *ns, const char *api_version,
+                       const char *kind, const char *name, struct scale *sc, char *why,
+                       size_t why_size) {
+  memset(sc, 0, sizeof *sc);
+  kind = kind ? kind : "Deployment";
+  sc->sdep = strcmp(kind, SS_SDEP_KIND) == 0;
+  if (!sc->sdep && strcmp(kind, "Deployment") != 0) {
+    snprintf(why, why_size,
+             "the server could not find the requested resource: %s has no /scale servescale "
+             "runs (Deployment, SeldonDeployment)", kind);
+    return false;
+  }
+  snprintf(sc->gvk, sizeof sc->gvk, "%s.%s",
+           api_version ? api_version : sc->sdep ? SS_SDEP_GROUP "/v1" : "apps/v1", kind);
+  if (ss_store_get(a->cfg.store, sc->sdep ? SDEPS : DEPLOYMENTS, ns, name, &sc->obj, NULL)) {
+    snprintf(why, why_size, "%s.%s \"%s\" not found", sc->sdep ? "seldondeployments" : "deployments",
+             sc->sdep ? SS_SDEP_GROUP : "apps", name);
+    return false;
+  }
+  if (sc->sdep) {
+    sc->replicas = ss_sdep_scale_replicas(sc->obj);
+    sdep_groups(a, ns, sc);
+  } else {
+    const json_t *r = json_object_get(json_object_get(sc->obj, "spec"), "replicas");
+    /* Kubernetes defaults an unset Deployment spec.replicas to 1 */
+    sc->replicas = json_is_integer(r) ? (int32_t)json_integer_value(r) : 1;
+    sc->n_groups = 1;
+    group_of(sc->obj, &sc->groups[0]);
+  }
+  return true;
+}
+
+/* Writes n into the target's scale, only if nobody wrote it since it was
+ * read (resourceVersion): the autoscaler writes the scale and nothing
+ * else, as on a cluster. False when it did not (a conflict: the next sync
+ * works from the new value). */
+static bool write_scale(struct ss_autoscaler *a, const struct scale *sc, int32_t n) {
+  json_t *d = sc->obj ? json_deep_copy(sc->obj) : NULL;
+  if (!d)
+    return false;
+  json_object_set_new(json_object_get(d, "spec"), "replicas", json_integer(n));
+  json_object_del(d, "status");
+  enum ss_err rc = ss_store_update(a->cfg.store, sc->sdep ? SDEPS : DEPLOYMENTS, d, NULL, NULL);
+  json_decref(d);
+  return rc == SS_EOK;
+}
+
+/* ---- one autoscaler ---- */
+
+struct ctx {
+  const json_t *obj;               /* the HPA or ScaledObject */
+  const struct ss_hpa_spec *hpa;   /* one of the two */
+  const struct ss_keda_spec *keda;
+  const json_t *annotations;
+  struct scale sc;
+};
+
+static void event(struct ss_autoscaler *a, const json_t *about, bool warning, const char *reason,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void event(struct ss_autoscaler *a, const json_t *owner, bool warning, const char *reason,
+static void event(struct ss_autoscaler *a, const json_t *about, bool warning, const char *reason,
                   const char *fmt, ...) {
   char msg[512];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  ss_store_event(a->cfg.store, owner, warning ? "Warning" : "Normal", reason, msg, NULL);
-  json_t *md = json_object_get(owner, "metadata");
+  ss_store_event(a->cfg.store, about, warning ? "Warning" : "Normal", reason, msg, NULL);
+  json_t *md = json_object_get(about, "metadata");
   const char *ns = json_string_value(json_object_get(md, "namespace"));
   const char *name = json_string_value(json_object_get(md, "name"));
-  fprintf(stderr, "event=autoscale sdep=%s/%s reason=%s message=\"%s\"\n", ns ? ns : "",
-          name ? name : "", reason, msg);
+  const char *kind = json_string_value(json_object_get(about, "kind"));
+  fprintf(stderr, "event=autoscale object=%s/%s/%s reason=%s message=\"%s\"\n",
+          kind ? kind : "", ns ? ns : "", name ? name : "", reason, msg);
 }
 
-/* ---- one target ---- */
+/* The status of the autoscaler: the last decision, as the HPA controller
+ * and KEDA write it. */
+static void store_status(struct ss_autoscaler *a, const struct target *t, const struct ctx *c,
+                         int32_t status_replicas) {
+  json_t *st = json_pack("{s:i, s:i, s:o, s:o}", "currentReplicas", status_replicas,
+                         "desiredReplicas", t->current, t->keda ? "triggers" : "currentMetrics",
+                         t->metric_status ? json_incref(t->metric_status) : json_array(),
+                         "conditions", conds_json(t));
+  if (!st)
+    return;
+  const json_t *gen = json_object_get(json_object_get(c->obj, "metadata"), "generation");
+  if (json_is_integer(gen))
+    json_object_set(st, "observedGeneration", (json_t *)gen);
+  if (t->last_scale[0])
+    json_object_set_new(st, "lastScaleTime", json_string(t->last_scale));
+  if (t->keda) {
+    char hpa[NAME_SIZE + 16];
+    snprintf(hpa, sizeof hpa, "keda-hpa-%s", t->name);
+    json_object_set_new(st, "scaleTargetKind", json_string(c->sc.gvk));
+    json_object_set_new(st, "hpaName", json_string(hpa));
+    if (t->last_active[0])
+      json_object_set_new(st, "lastActiveTime", json_string(t->last_active));
+  }
+  ss_store_update_status(a->cfg.store, t->keda ? SS_AUTOSCALE_SO_KIND : SS_AUTOSCALE_HPA_KIND,
+                         t->ns, t->name, st, NULL, NULL, NULL);
+  json_decref(st);
+}
 
-struct ctx {
-  const json_t *obj;      /* the SeldonDeployment */
-  const struct ss_sdep *s;
-  const struct ss_predictor *p;
-  const struct ss_component_spec *cs;
-  const struct ss_container *k;
-  json_t *spec_json; /* the hpaSpec / kedaSpec as written (with defaults) */
-  json_t *scale_obj; /* the target Deployment as read this sync (its /scale) */
-};
+/* One metric of the HPA KEDA creates, for trigger i. */
+static json_t *keda_hpa_metric(const struct ss_trigger *tr, size_t i, const char *so_name) {
+  if (tr->type == SS_TRIGGER_PROMETHEUS) {
+    char name[SS_KEDA_METRIC_NAME_MAX], thr[64];
+    snprintf(name, sizeof name, "s%zu-prometheus", i);
+    snprintf(thr, sizeof thr, "%g", tr->threshold);
+    return json_pack("{s:s, s:{s:{s:s, s:{s:{s:s}}}, s:{s:s, s:s}}}", "type", "External",
+                     "external", "metric", "name", name, "selector", "matchLabels",
+                     "scaledobject.keda.sh/name", so_name, "target", "type", "AverageValue",
+                     "averageValue", thr);
+  }
+  json_t *target = tr->metric_type == SS_TARGET_UTILIZATION
+                       ? json_pack("{s:s, s:I}", "type", "Utilization", "averageUtilization",
+                                   (json_int_t)(tr->value.milli / 1000))
+                       : json_pack("{s:s, s:o}", "type", "AverageValue", "averageValue",
+                                   qty(tr->value.milli));
+  return json_pack("{s:s, s:{s:s, s:o}}", "type", "Resource", "resource", "name",
+                   tr->type == SS_TRIGGER_CPU ? "cpu" : "memory", "target", target);
+}
 
 /* The HPA KEDA creates for a ScaledObject (kedacore/keda
  * controllers/keda/hpa.go): keda-hpa-<name>, owned by the ScaledObject,
- * aimed at the same Deployment, its minimum at least 1 (KEDA itself takes a
+ * aimed at the same target, its minimum at least 1 (KEDA itself takes a
  * target to and from zero), one External metric per trigger (s<i>-<scaler>,
  * AverageValue of the threshold) or the trigger's Resource metric, and the
  * ScaledObject's advanced HPA behavior. Its status mirrors the decision, so
  * `kubectl get hpa` shows what it shows on a cluster. */
 static void store_keda_hpa(struct ss_autoscaler *a, const struct target *t, const struct ctx *c,
                            int32_t status_replicas) {
-  const struct ss_keda_spec *ks = c->cs->keda;
-  struct ss_kind_ref so_k = {SS_AUTOSCALE_SO_GROUP, SS_AUTOSCALE_SO_PLURAL};
-  struct ss_kind_ref hpa_k = {SS_AUTOSCALE_HPA_GROUP, SS_AUTOSCALE_HPA_PLURAL};
-  json_t *so = NULL;
-  if (ss_store_get(a->cfg.store, so_k, t->ns, t->name, &so, NULL) != SS_EOK)
-    return;
+  const struct ss_keda_spec *ks = c->keda;
   json_t *metrics = json_array();
-  for (size_t i = 0; i < ks->n_triggers; i++) {
-    const struct ss_trigger *tr = &ks->triggers[i];
-    if (tr->type == SS_TRIGGER_PROMETHEUS) {
-      char name[SS_KEDA_METRIC_NAME_MAX], thr[64];
-      snprintf(name, sizeof name, "s%zu-prometheus", i);
-      snprintf(thr, sizeof thr, "%g", tr->threshold);
-      json_array_append_new(
-          metrics, json_pack("{s:s, s:{s:{s:s, s:{s:{s:s}}}, s:{s:s, s:s}}}", "type", "External",
-                             "external", "metric", "name", name, "selector", "matchLabels",
-                             "scaledobject.keda.sh/name", t->name, "target", "type",
-                             "AverageValue", "averageValue", thr));
-    } else {
-      json_t *target = tr->metric_type == SS_TARGET_UTILIZATION
-                           ? json_pack("{s:s, s:I}", "type", "Utilization", "averageUtilization",
-                                       (json_int_t)(tr->value.milli / 1000))
-                           : json_pack("{s:s, s:o}", "type", "AverageValue", "averageValue",
-                                       qty(tr->value.milli));
-      json_array_append_new(metrics, json_pack("{s:s, s:{s:s, s:o}}", "type", "Resource",
-                                               "resource", "name",
-                                               tr->type == SS_TRIGGER_CPU ? "cpu" : "memory",
-                                               "target", target));
-    }
-  }
-  char name[300];
+  for (size_t i = 0; metrics && i < ks->n_triggers; i++)
+    json_array_append_new(metrics, keda_hpa_metric(&ks->triggers[i], i, t->name));
+  char name[NAME_SIZE + 16];
   snprintf(name, sizeof name, "keda-hpa-%s", t->name);
-  json_t *spec = json_pack("{s:{s:s, s:s, s:s}, s:i, s:i, s:o}", "scaleTargetRef", "apiVersion",
-                           "apps/v1", "kind", "Deployment", "name", t->name, "minReplicas",
+  const json_t *spec_in = json_object_get(c->obj, "spec");
+  json_t *ref = json_pack("{s:s, s:s, s:s}", "apiVersion",
+                          ks->target_api_version ? ks->target_api_version : "apps/v1", "kind",
+                          ks->target_kind ? ks->target_kind : "Deployment", "name",
+                          ks->target_name ? ks->target_name : "");
+  json_t *spec = json_pack("{s:o, s:i, s:i, s:o}", "scaleTargetRef", ref, "minReplicas",
                            ks->min_replicas > 0 ? ks->min_replicas : 1, "maxReplicas",
                            ks->max_replicas, "metrics", metrics);
-  const json_t *beh = json_object_get(json_object_get(json_object_get(c->spec_json, "advanced"),
+  const json_t *beh = json_object_get(json_object_get(json_object_get(spec_in, "advanced"),
                                                       "horizontalPodAutoscalerConfig"),
                                       "behavior");
   if (spec && beh)
     json_object_set(spec, "behavior", (json_t *)beh);
-  const json_t *smd = json_object_get(so, "metadata");
-  json_t *obj = spec ? json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:O?, s:O?, "
-                                 "s:b, s:b}]}, s:O}",
-                                 "apiVersion", "autoscaling/v2", "kind", "HorizontalPodAutoscaler",
-                                 "metadata", "name", name, "namespace", t->ns, "labels",
-                                 "scaledobject.keda.sh/name", t->name, "ownerReferences",
-                                 "apiVersion", "keda.sh/v1alpha1", "kind", "ScaledObject", "name",
-                                 json_object_get(smd, "name"), "uid", json_object_get(smd, "uid"),
-                                 "controller", 1, "blockOwnerDeletion", 1, "spec", spec)
-                      : NULL;
+  json_t *owner = ss_controller_ref(c->obj);
+  json_t *obj = spec && owner ? json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[O]}, s:O}",
+                                          "apiVersion", "autoscaling/v2", "kind",
+                                          "HorizontalPodAutoscaler", "metadata", "name", name,
+                                          "namespace", t->ns, "labels",
+                                          "scaledobject.keda.sh/name", t->name,
+                                          "ownerReferences", owner, "spec", spec)
+                              : NULL;
   json_t *stored = NULL;
-  if (obj && ss_store_get(a->cfg.store, hpa_k, t->ns, name, &stored, NULL) == SS_ENOTFOUND)
-    ss_store_create(a->cfg.store, hpa_k, obj, NULL, NULL);
-  else if (obj && stored && !json_equal(json_object_get(stored, "spec"), spec))
-    ss_store_update(a->cfg.store, hpa_k, obj, NULL, NULL);
+  if (obj && ss_store_update(a->cfg.store, SS_AUTOSCALE_HPA_KIND, obj, NULL, NULL) == SS_ENOTFOUND)
+    ss_store_create(a->cfg.store, SS_AUTOSCALE_HPA_KIND, obj, NULL, NULL);
   json_t *st = json_pack("{s:i, s:i}", "currentReplicas", status_replicas, "desiredReplicas",
                          t->current);
   if (obj && st)
-    ss_store_update_status(a->cfg.store, hpa_k, t->ns, name, st, NULL, NULL, NULL);
+    ss_store_update_status(a->cfg.store, SS_AUTOSCALE_HPA_KIND, t->ns, name, st, NULL, NULL,
+                           NULL);
   json_decref(st);
   json_decref(stored);
   json_decref(obj);
+  json_decref(owner);
   json_decref(spec);
-  json_decref(so);
 }
 
-static int64_t sync_ms(struct ss_autoscaler *a, const struct ctx *c, bool keda) {
-  const char *ann = json_string_value(json_object_get(c->s->annotations, SS_AUTOSCALE_ANN_SYNC));
+static int64_t sync_ms(struct ss_autoscaler *a, const struct ctx *c) {
+  const char *ann = json_string_value(json_object_get(c->annotations, SS_AUTOSCALE_ANN_SYNC));
   long v = ann ? strtol(ann, NULL, 10) : 0;
   if (v > 0)
     return v;
   if (a->cfg.sync_ms > 0)
     return a->cfg.sync_ms;
-  return keda ? (int64_t)c->cs->keda->polling_interval * 1000 : SS_AUTOSCALE_DEFAULT_HPA_SYNC_MS;
+  return c->keda ? (int64_t)c->keda->polling_interval * 1000 : SS_AUTOSCALE_DEFAULT_HPA_SYNC_MS;
 }
 
-/* The Deployment an autoscaler aims at (its scaleTargetRef). */
-#define DEPLOYMENTS ((struct ss_kind_ref){"apps", "deployments"})
-
-/* Writes n into the target's scale (the Deployment's spec.replicas), only
- * if nobody wrote it since it was read (resourceVersion): the autoscaler
- * writes the scale and nothing else, as on a cluster. False when it did
- * not (a conflict: the next sync works from the new value). */
-static bool write_scale(struct ss_autoscaler *a, const struct ctx *c, int32_t n) {
-  json_t *d = c->scale_obj ? json_deep_copy(c->scale_obj) : NULL;
-  if (!d)
-    return false;
-  json_object_set_new(json_object_get(d, "spec"), "replicas", json_integer(n));
-  json_object_del(d, "status");
-  enum ss_err rc = ss_store_update(a->cfg.store, DEPLOYMENTS, d, NULL, NULL);
-  json_decref(d);
-  return rc == SS_EOK;
+static void pods_of(const struct pod_row *rows, size_t n, struct ss_hpa_pod *pods) {
+  for (size_t i = 0; i < n; i++)
+    pods[i] = (struct ss_hpa_pod){.ready = rows[i].ready,
+                                  .start_ms = rows[i].start_ms,
+                                  .ready_change_ms = rows[i].ready_ms ? rows[i].ready_ms
+                                                                      : rows[i].start_ms,
+                                  .name = rows[i].replica};
 }
 
-static bool eval_hpa(struct ss_autoscaler *a, struct target *t, const struct ctx *c,
+/* One HPA sync: metrics from the rows, the decision from hpa.h, the scale
+ * written. True when the scale changed. */
+static bool eval_hpa(struct ss_autoscaler *a, struct target *t, struct ctx *c,
                      const struct pod_row *rows, size_t n_rows, int64_t now_ms) {
-  const struct ss_hpa_spec *spec = c->cs->hpa;
+  const struct ss_hpa_spec *spec = c->hpa;
   const struct ss_hpa_settings set = SS_HPA_SETTINGS_DEFAULT;
   struct ss_hpa_pod pods[MAX_PODS];
   static __thread struct ss_hpa_sample samples[SS_HPA_MAX_METRICS][MAX_PODS];
   struct ss_hpa_metric_input in_m[SS_HPA_MAX_METRICS];
   size_t nm = spec->n_metrics < SS_HPA_MAX_METRICS ? spec->n_metrics : SS_HPA_MAX_METRICS;
-  for (size_t i = 0; i < n_rows; i++)
-    pods[i] = (struct ss_hpa_pod){.ready = rows[i].ready,
-                                  .start_ms = rows[i].start_ms,
-                                  .ready_change_ms = rows[i].ready_ms ? rows[i].ready_ms
-                                                                      : rows[i].start_ms};
+  pods_of(rows, n_rows, pods);
   for (size_t m = 0; m < nm; m++) {
     const struct ss_metric_spec *ms = &spec->metrics[m];
     memset(&in_m[m], 0, sizeof in_m[m]);
@@ -588,10 +669,8 @@ static bool eval_hpa(struct ss_autoscaler *a, struct target *t, const struct ctx
       in_m[m].error = "servescale has no source for this metric (only cpu and memory)";
       continue;
     }
-    int64_t req = cpu ? (c->k->has_cpu_request ? c->k->cpu_request.milli : 0)
-                      : (c->k->has_memory_request ? c->k->memory_request.milli : 0);
     for (size_t i = 0; i < n_rows; i++)
-      samples[m][i] = pod_sample(&rows[i], cpu, req);
+      samples[m][i] = pod_sample(&rows[i], cpu);
     in_m[m].samples = samples[m];
   }
   struct ss_hpa_input in = {.spec_replicas = t->current,
@@ -605,7 +684,7 @@ static bool eval_hpa(struct ss_autoscaler *a, struct target *t, const struct ctx
     return false;
   bool changed = false;
   if (ss_hpa_evaluate(spec, &set, &in, &t->hist, r) == SS_EOK) {
-    if (r->scale && !write_scale(a, c, r->desired))
+    if (r->scale && !write_scale(a, &c->sc, r->desired))
       r->scale = false; /* not applied: the scale changed under it */
     ss_hpa_commit(&t->hist, r, r->scale);
     hpa_cond(t, "AbleToScale", &r->able_to_scale, now_ms);
@@ -627,22 +706,14 @@ static bool eval_hpa(struct ss_autoscaler *a, struct target *t, const struct ctx
   return changed;
 }
 
-static bool eval_keda(struct ss_autoscaler *a, struct target *t, const struct ctx *c,
-                      const struct pod_row *rows, size_t n_rows, int64_t now_ms, bool due,
-                      bool activate) {
-  const struct ss_keda_spec *spec = c->cs->keda;
-  const struct ss_hpa_settings set = SS_HPA_SETTINGS_DEFAULT;
+/* The value of each trigger, polled (due) into tin; why holds the errors. */
+static void poll_triggers(struct ss_autoscaler *a, const struct ss_keda_spec *spec,
+                          const struct pod_row *rows, size_t n_rows, int64_t now_ms,
+                          struct ss_keda_trigger_input *tin,
+                          struct ss_hpa_sample (*samples)[MAX_PODS],
+                          char (*why)[SS_KEDA_MSG_MAX]) {
   size_t nt = spec->n_triggers < SS_KEDA_MAX_TRIGGERS ? spec->n_triggers : SS_KEDA_MAX_TRIGGERS;
-  struct ss_hpa_pod pods[MAX_PODS];
-  static __thread struct ss_hpa_sample samples[SS_KEDA_MAX_TRIGGERS][MAX_PODS];
-  struct ss_keda_trigger_input tin[SS_KEDA_MAX_TRIGGERS];
-  char why[SS_KEDA_MAX_TRIGGERS][SS_KEDA_MSG_MAX];
-  for (size_t i = 0; i < n_rows; i++)
-    pods[i] = (struct ss_hpa_pod){.ready = rows[i].ready,
-                                  .start_ms = rows[i].start_ms,
-                                  .ready_change_ms = rows[i].ready_ms ? rows[i].ready_ms
-                                                                      : rows[i].start_ms};
-  for (size_t i = 0; due && i < nt; i++) {
+  for (size_t i = 0; i < nt; i++) {
     const struct ss_trigger *tr = &spec->triggers[i];
     memset(&tin[i], 0, sizeof tin[i]);
     why[i][0] = '\0';
@@ -653,36 +724,68 @@ static bool eval_keda(struct ss_autoscaler *a, struct target *t, const struct ct
       tin[i].failed = !ok;
       tin[i].error = ok ? NULL : why[i];
     } else {
-      bool cpu = tr->type == SS_TRIGGER_CPU;
-      int64_t req = cpu ? (c->k->has_cpu_request ? c->k->cpu_request.milli : 0)
-                        : (c->k->has_memory_request ? c->k->memory_request.milli : 0);
       for (size_t p = 0; p < n_rows; p++)
-        samples[i][p] = pod_sample(&rows[p], cpu, req);
+        samples[i][p] = pod_sample(&rows[p], tr->type == SS_TRIGGER_CPU);
       tin[i].samples = samples[i];
     }
   }
-  struct ss_keda_input in = {
-      .spec_replicas = t->current,
-      .status_replicas = (int32_t)n_rows,
-      .paused = json_string_value(json_object_get(c->s->annotations, SS_KEDA_ANN_PAUSED)),
-      .paused_replicas =
-          json_string_value(json_object_get(c->s->annotations, SS_KEDA_ANN_PAUSED_REPLICAS)),
-      .paused_scale_in =
-          json_string_value(json_object_get(c->s->annotations, SS_KEDA_ANN_PAUSED_SCALE_IN)),
-      .paused_scale_out =
-          json_string_value(json_object_get(c->s->annotations, SS_KEDA_ANN_PAUSED_SCALE_OUT)),
-      .triggers = due ? tin : NULL,
-      .pods = pods,
-      .n_pods = n_rows,
-      .fallback_behavior = spec->fallback_behavior,
-      .activate_now = activate,
-      .now_ms = now_ms};
+}
+
+static json_t *trigger_status(const struct ss_keda_result *r,
+                              const struct ss_keda_trigger_input *tin) {
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < r->n_triggers; i++) {
+    const struct ss_keda_trigger_status *ts = &r->triggers[i];
+    json_t *o = json_pack("{s:s, s:b, s:b, s:b, s:i}", "metricName", ts->metric_name, "failed",
+                          ts->failed, "active", ts->active, "fallback", ts->fallback, "failures",
+                          (int)ts->failures);
+    if (!ts->resource)
+      json_object_set_new(o, "value", json_real(isfinite(ts->value) ? ts->value : 0));
+    else if (ts->hpa.has_utilization)
+      json_object_set_new(o, "averageUtilization", json_integer(ts->hpa.average_utilization));
+    if (ts->failed && tin[i].error)
+      json_object_set_new(o, "error", json_string(tin[i].error));
+    json_array_append_new(arr, o);
+  }
+  return arr;
+}
+
+static const char *ann(const struct ctx *c, const char *key) {
+  return json_string_value(json_object_get(c->annotations, key));
+}
+
+/* One KEDA poll (due) or activation: the decision from keda.h, the scale
+ * written. True when the scale changed. */
+static bool eval_keda(struct ss_autoscaler *a, struct target *t, struct ctx *c,
+                      const struct pod_row *rows, size_t n_rows, int64_t now_ms, bool due,
+                      bool activate) {
+  const struct ss_keda_spec *spec = c->keda;
+  const struct ss_hpa_settings set = SS_HPA_SETTINGS_DEFAULT;
+  struct ss_hpa_pod pods[MAX_PODS];
+  static __thread struct ss_hpa_sample samples[SS_KEDA_MAX_TRIGGERS][MAX_PODS];
+  struct ss_keda_trigger_input tin[SS_KEDA_MAX_TRIGGERS];
+  char why[SS_KEDA_MAX_TRIGGERS][SS_KEDA_MSG_MAX];
+  pods_of(rows, n_rows, pods);
+  if (due)
+    poll_triggers(a, spec, rows, n_rows, now_ms, tin, samples, why);
+  struct ss_keda_input in = {.spec_replicas = t->current,
+                             .status_replicas = (int32_t)n_rows,
+                             .paused = ann(c, SS_KEDA_ANN_PAUSED),
+                             .paused_replicas = ann(c, SS_KEDA_ANN_PAUSED_REPLICAS),
+                             .paused_scale_in = ann(c, SS_KEDA_ANN_PAUSED_SCALE_IN),
+                             .paused_scale_out = ann(c, SS_KEDA_ANN_PAUSED_SCALE_OUT),
+                             .triggers = due ? tin : NULL,
+                             .pods = pods,
+                             .n_pods = n_rows,
+                             .fallback_behavior = spec->fallback_behavior,
+                             .activate_now = activate,
+                             .now_ms = now_ms};
   struct ss_keda_result *r = calloc(1, sizeof *r);
   if (!r)
     return false;
   bool changed = false;
   if (ss_keda_evaluate(spec, &set, &t->ks, &in, r) == SS_EOK) {
-    if (r->scale && !write_scale(a, c, r->desired))
+    if (r->scale && !write_scale(a, &c->sc, r->desired))
       r->scale = false;
     ss_keda_commit(&t->ks, r, r->scale);
     keda_cond(t, "Ready", &r->ready, now_ms);
@@ -692,22 +795,8 @@ static bool eval_keda(struct ss_autoscaler *a, struct target *t, const struct ct
     if (t->ks.has_last_active)
       rfc3339(t->ks.last_active_ms, t->last_active, sizeof t->last_active);
     if (r->polled) {
-      json_t *arr = json_array();
-      for (size_t i = 0; i < r->n_triggers; i++) {
-        const struct ss_keda_trigger_status *ts = &r->triggers[i];
-        json_t *o = json_pack("{s:s, s:b, s:b, s:b, s:i}", "metricName", ts->metric_name,
-                              "failed", ts->failed, "active", ts->active, "fallback", ts->fallback,
-                              "failures", (int)ts->failures);
-        if (!ts->resource)
-          json_object_set_new(o, "value", json_real(isfinite(ts->value) ? ts->value : 0));
-        else if (ts->hpa.has_utilization)
-          json_object_set_new(o, "averageUtilization", json_integer(ts->hpa.average_utilization));
-        if (ts->failed && tin[i].error)
-          json_object_set_new(o, "error", json_string(tin[i].error));
-        json_array_append_new(arr, o);
-      }
       json_decref(t->metric_status);
-      t->metric_status = arr;
+      t->metric_status = trigger_status(r, tin);
     }
     for (size_t i = 0; i < r->n_events; i++)
       event(a, c->obj, r->events[i].warning, r->events[i].reason, "%s", r->events[i].message);
@@ -728,199 +817,192 @@ static struct target *find_target(struct ss_autoscaler *a, const char *key) {
   return NULL;
 }
 
-static bool visit(struct ss_autoscaler *a, struct ctx *c, const char *display, int64_t now_ms,
-                  int64_t *next_ms) {
-  const char *ns = json_string_value(json_object_get(json_object_get(c->obj, "metadata"), "namespace"));
-  if (!ns)
-    ns = "default";
-  char key[KEY_MAX];
-  snprintf(key, sizeof key, "%s.%s", ns, display);
-  bool keda = c->cs->keda != NULL;
-  char *sig = json_dumps(c->spec_json, JSON_COMPACT | JSON_SORT_KEYS);
+/* The target of key, created when new; its activation flag taken. */
+static struct target *target_get(struct ss_autoscaler *a, const char *key, bool *activate) {
   pthread_mutex_lock(&a->mu);
   struct target *t = find_target(a, key);
   if (!t) {
     struct target **v = realloc(a->v, (a->n + 1) * sizeof *v);
     if (v) {
       a->v = v;
-      if ((t = calloc(1, sizeof *t)))
+      if ((t = calloc(1, sizeof *t))) {
+        snprintf(t->key, sizeof t->key, "%s", key);
         a->v[a->n++] = t;
+      }
     }
   }
-  bool activate = t && t->activate;
+  *activate = t && t->activate;
   if (t)
     t->activate = false;
   pthread_mutex_unlock(&a->mu);
-  if (!t) {
-    free(sig);
+  return t;
+}
+
+/* A new or changed spec starts the target's state afresh. */
+static void target_renew(struct ss_autoscaler *a, struct target *t, const struct ctx *c,
+                         const char *ns, const char *name, char *sig, int64_t now_ms) {
+  target_reset(t);
+  free(t->sig);
+  t->sig = sig;
+  t->keda = c->keda != NULL;
+  snprintf(t->ns, sizeof t->ns, "%s", ns);
+  snprintf(t->name, sizeof t->name, "%s", name);
+  const char *kind = c->keda ? c->keda->target_kind : c->hpa->target_kind;
+  const char *tname = c->keda ? c->keda->target_name : c->hpa->target_name;
+  pthread_mutex_lock(&a->mu); /* ss_autoscaler_activate reads rs */
+  if (!kind || strcmp(kind, "Deployment") == 0)
+    snprintf(t->rs, sizeof t->rs, "%s.%s", ns, tname ? tname : "");
+  else
+    t->rs[0] = '\0';
+  pthread_mutex_unlock(&a->mu);
+  memset(t->conds, 0, sizeof t->conds);
+  if (c->keda)
+    t->ks_init = ss_keda_state_init(&t->ks, c->keda, now_ms) == SS_EOK;
+  t->next_ms = now_ms;
+}
+
+/* A target that cannot be read: the conditions say why, as the HPA
+ * controller's FailedGetScale and KEDA's ScaledObjectCheckFailed do, and
+ * it is looked at again soon. */
+static void scale_missing(struct ss_autoscaler *a, struct target *t, struct ctx *c,
+                          const char *why, int64_t now_ms) {
+  if (t->keda)
+    set_cond(t, "Ready", "False", "ScaledObjectCheckFailed", why, now_ms);
+  else
+    set_cond(t, "AbleToScale", "False", "FailedGetScale", why, now_ms);
+  store_status(a, t, c, 0);
+}
+
+/* One sync of one autoscaler (when due, or woken by a request waiting at
+ * zero). True when it changed a scale. */
+static bool visit(struct ss_autoscaler *a, struct ctx *c, int64_t now_ms, int64_t *next_ms) {
+  const json_t *md = json_object_get(c->obj, "metadata");
+  const char *ns = json_string_value(json_object_get(md, "namespace"));
+  const char *name = json_string_value(json_object_get(md, "name"));
+  if (!ns || !name)
     return false;
-  }
+  char key[KEY_MAX];
+  snprintf(key, sizeof key, "%s|%s/%s", c->keda ? "so" : "hpa", ns, name);
+  bool activate;
+  struct target *t = target_get(a, key, &activate);
+  if (!t)
+    return false;
   t->seen = true;
-  int64_t period = sync_ms(a, c, keda);
-  bool fresh = !t->sig || keda != t->keda || (sig && strcmp(sig, t->sig) != 0);
-  if (fresh) {
-    target_reset(t);
-    free(t->sig);
-    t->sig = sig;
+  char *sig = json_dumps(json_object_get(c->obj, "spec"), JSON_COMPACT | JSON_SORT_KEYS);
+  if (!t->sig || (sig && strcmp(sig, t->sig) != 0)) {
+    target_renew(a, t, c, ns, name, sig, now_ms);
     sig = NULL;
-    t->keda = keda;
-    snprintf(t->key, sizeof t->key, "%s", key);
-    snprintf(t->ns, sizeof t->ns, "%s", ns);
-    snprintf(t->dep, sizeof t->dep, "%s", c->s->name ? c->s->name : "");
-    snprintf(t->name, sizeof t->name, "%s", display);
-    memset(t->conds, 0, sizeof t->conds);
-    if (keda)
-      t->ks_init = ss_keda_state_init(&t->ks, c->cs->keda, now_ms) == SS_EOK;
-    t->next_ms = now_ms;
   }
   free(sig);
-  bool due = now_ms >= t->next_ms;
-  bool changed = false;
-  bool wake = activate && keda &&
-              t->current <= (c->cs->keda->idle_replicas > 0 ? c->cs->keda->idle_replicas : 0);
+  bool due = now_ms >= t->next_ms, changed = false;
+  int32_t idle = c->keda && c->keda->idle_replicas > 0 ? c->keda->idle_replicas : 0;
+  bool wake = activate && c->keda && t->current <= idle;
   if (due || wake) {
-    /* the target's scale, as the HPA controller reads it each sync: what
-     * the SeldonDeployment controller created, a manual `kubectl scale`,
-     * or this loop's last decision; absent until the controller created it */
-    json_decref(c->scale_obj);
-    c->scale_obj = NULL;
-    if (ss_store_get(a->cfg.store, DEPLOYMENTS, ns, display, &c->scale_obj, NULL) != SS_EOK) {
+    const char *av = c->keda ? c->keda->target_api_version : c->hpa->target_api_version;
+    const char *kind = c->keda ? c->keda->target_kind : c->hpa->target_kind;
+    const char *tname = c->keda ? c->keda->target_name : c->hpa->target_name;
+    char why[SS_HPA_MSG_MAX];
+    if (!scale_read(a, ns, av, kind, tname ? tname : "", &c->sc, why, sizeof why)) {
+      scale_missing(a, t, c, why, now_ms);
       t->next_ms = now_ms + SS_AUTOSCALE_RETRY_MS;
-      if (next_ms && t->next_ms < *next_ms)
-        *next_ms = t->next_ms;
-      return false;
-    }
-    json_t *sr = json_object_get(json_object_get(c->scale_obj, "spec"), "replicas");
-    t->current = json_is_integer(sr) ? (int32_t)json_integer_value(sr) : 1;
-    struct pod_row *rows = calloc(MAX_PODS, sizeof *rows);
-    size_t n_rows = rows ? scan_pods(a, ns, display, rows) : 0;
-    if (rows) {
-      if (keda && t->ks_init)
+    } else {
+      t->current = c->sc.replicas;
+      struct pod_row *rows = calloc(MAX_PODS, sizeof *rows);
+      size_t n_rows = 0;
+      for (size_t g = 0; rows && g < c->sc.n_groups; g++)
+        n_rows += scan_pods(a, ns, &c->sc.groups[g], rows + n_rows, MAX_PODS - n_rows);
+      if (rows && c->keda && t->ks_init)
         changed = eval_keda(a, t, c, rows, n_rows, now_ms, due, activate);
-      else if (!keda)
+      else if (rows && !c->keda)
         changed = eval_hpa(a, t, c, rows, n_rows, now_ms);
-      json_t *spec = json_deep_copy(c->spec_json);
-      if (!keda) {
-        json_object_del(spec, "targetCPUUtilizationPercentage");
-        json_object_set_new(spec, "metrics", hpa_spec_metrics(c->cs->hpa));
-        json_object_set_new(spec, "maxReplicas", json_integer(c->cs->hpa->max_replicas));
-        json_object_set_new(spec, "scaleTargetRef",
-                            json_pack("{s:s, s:s, s:s}", "apiVersion", "apps/v1", "kind",
-                                      "Deployment", "name", display));
-        if (!json_object_get(spec, "minReplicas"))
-          json_object_set_new(spec, "minReplicas", json_integer(c->cs->hpa->min_replicas));
-      } else {
-        json_object_set_new(spec, "scaleTargetRef", json_pack("{s:s}", "name", display));
+      if (rows) {
+        store_status(a, t, c, (int32_t)n_rows);
+        if (c->keda)
+          store_keda_hpa(a, t, c, (int32_t)n_rows);
       }
-      store_object(a, t, c->obj, spec, (int32_t)n_rows);
-      if (keda)
-        store_keda_hpa(a, t, c, (int32_t)n_rows);
-      json_decref(spec);
+      free(rows);
+      if (due)
+        t->next_ms = now_ms + sync_ms(a, c);
     }
-    free(rows);
-    if (due)
-      t->next_ms = now_ms + period;
+    json_decref(c->sc.obj);
+    c->sc.obj = NULL;
   }
   if (next_ms && t->next_ms < *next_ms)
     *next_ms = t->next_ms;
   return changed;
 }
 
-/* The hpaSpec (or the predictor's hpaSpecs entry) or kedaSpec of a
- * componentSpec, as stored. */
-static json_t *spec_json_of(const json_t *obj, size_t pi, size_t ci,
-                            const struct ss_component_spec *cs, const struct ss_predictor *p) {
-  json_t *pj = json_array_get(json_object_get(json_object_get(obj, "spec"), "predictors"), pi);
-  json_t *csj = json_array_get(json_object_get(pj, "componentSpecs"), ci);
-  if (cs->keda)
-    return json_object_get(csj, "kedaSpec");
-  json_t *h = json_object_get(csj, "hpaSpec");
-  if (h)
-    return h;
-  for (size_t i = 0; i < p->n_hpa_specs; i++)
-    if (&p->hpa_specs[i] == cs->hpa)
-      return json_array_get(json_object_get(pj, "hpaSpecs"), i);
-  return NULL;
+/* Visits every stored autoscaler of kind k that decodes without errors.
+ * HPAs a ScaledObject owns are KEDA's: its controller writes them. */
+static bool visit_all(struct ss_autoscaler *a, struct ss_kind_ref k, bool keda, int64_t now_ms,
+                      int64_t *next_ms, json_t **items) {
+  uint64_t rv;
+  bool changed = false;
+  if (ss_store_list(a->cfg.store, k, NULL, items, &rv, NULL))
+    return false;
+  size_t i;
+  json_t *obj;
+  json_array_foreach(*items, i, obj) {
+    const char *okind = NULL;
+    if (!keda && ss_controller_uid(obj, &okind) && okind && strcmp(okind, "ScaledObject") == 0)
+      continue;
+    json_t *copy = json_deep_copy(obj); /* decoding fills in defaults */
+    struct ss_resource res = {0};
+    if (copy && ss_resource_decode(copy, NULL, "", NULL, &res) == SS_EOK &&
+        !res.diags.errors &&
+        res.kind == (keda ? SS_KIND_SCALEDOBJECT : SS_KIND_HPA)) {
+      struct ctx c = {.obj = res.obj,
+                      .hpa = keda ? NULL : &res.u.hpa,
+                      .keda = keda ? &res.u.keda : NULL,
+                      .annotations = json_object_get(json_object_get(res.obj, "metadata"),
+                                                     "annotations")};
+      if (visit(a, &c, now_ms, next_ms))
+        changed = true;
+    }
+    ss_resource_free(&res);
+    json_decref(copy);
+  }
+  return changed;
 }
 
-static void sweep_objects(struct ss_autoscaler *a, struct ss_kind_ref k, bool keda) {
-  json_t *items = NULL;
-  uint64_t rv;
-  if (ss_store_list(a->cfg.store, k, NULL, &items, &rv, NULL))
-    return;
-  size_t i;
-  json_t *it;
-  json_array_foreach(items, i, it) {
-    json_t *md = json_object_get(it, "metadata");
+/* The HPAs of ScaledObjects that are gone (garbage collection by owner). */
+static void sweep_keda_hpas(struct ss_autoscaler *a, const json_t *hpas, const json_t *sos) {
+  size_t i, j;
+  const json_t *h, *so;
+  json_array_foreach(hpas, i, h) {
+    const char *okind = NULL, *uid = ss_controller_uid(h, &okind);
+    if (!uid || !okind || strcmp(okind, "ScaledObject") != 0)
+      continue;
+    bool live = false;
+    json_array_foreach(sos, j, so) {
+      const char *su =
+          json_string_value(json_object_get(json_object_get(so, "metadata"), "uid"));
+      live = live || (su && strcmp(su, uid) == 0);
+    }
+    const json_t *md = json_object_get(h, "metadata");
     const char *ns = json_string_value(json_object_get(md, "namespace"));
     const char *name = json_string_value(json_object_get(md, "name"));
-    if (!ns || !name)
-      continue;
-    char key[KEY_MAX];
-    snprintf(key, sizeof key, "%s.%s", ns, name);
-    struct target *t = find_target(a, key);
-    if (!keda && !t && strncmp(name, "keda-hpa-", 9) == 0) {
-      /* the HPA a ScaledObject's target has: kept while that target is */
-      snprintf(key, sizeof key, "%s.%s", ns, name + 9);
-      const struct target *so = find_target(a, key);
-      if (so && so->keda)
-        continue;
-    }
-    if (!t || t->keda != keda)
-      ss_store_delete(a->cfg.store, k, ns, name, NULL, NULL);
+    if (!live && ns && name)
+      ss_store_delete(a->cfg.store, SS_AUTOSCALE_HPA_KIND, ns, name, NULL, NULL);
   }
-  json_decref(items);
 }
 
 bool ss_autoscaler_tick(struct ss_autoscaler *a, int64_t now_ms, int64_t *next_ms) {
-  json_t *items = NULL;
-  uint64_t rv;
-  bool changed = false;
   if (next_ms)
     *next_ms = INT64_MAX;
-  struct ss_kind_ref sk = {SS_SDEP_GROUP, "seldondeployments"};
-  if (ss_store_list(a->cfg.store, sk, NULL, &items, &rv, NULL))
-    return false;
   for (size_t i = 0; i < a->n; i++)
     a->v[i]->seen = false;
-  size_t i;
-  json_t *obj;
-  json_array_foreach(items, i, obj) {
-    struct ss_resource res = {0};
-    if (ss_resource_decode(obj, NULL, "", NULL, &res) == SS_EOK && !res.diags.errors &&
-        res.kind == SS_KIND_SDEP) {
-      const struct ss_sdep *s = &res.u.sdep;
-      for (size_t pi = 0; pi < s->n_predictors; pi++) {
-        const struct ss_predictor *p = &s->predictors[pi];
-        for (size_t ci = 0; ci < p->n_components; ci++) {
-          const struct ss_component_spec *cs = &p->components[ci];
-          if (!cs->keda && !cs->hpa)
-            continue;
-          for (size_t k = 0; k < cs->n_containers; k++) {
-            char display[160];
-            if (cs->n_containers == 1)
-              snprintf(display, sizeof display, "%s", cs->rs_name);
-            else
-              snprintf(display, sizeof display, "%s-%s", cs->rs_name,
-                       cs->containers[k].name ? cs->containers[k].name : "");
-            struct ctx c = {.obj = res.obj ? res.obj : obj,
-                            .s = s,
-                            .p = p,
-                            .cs = cs,
-                            .k = &cs->containers[k],
-                            .spec_json = spec_json_of(res.obj ? res.obj : obj, pi, ci, cs, p)};
-            if (visit(a, &c, display, now_ms, next_ms))
-              changed = true;
-            json_decref(c.scale_obj);
-          }
-        }
-      }
-    }
-    ss_resource_free(&res);
-  }
-  json_decref(items);
+  json_t *sos = NULL, *hpas = NULL;
+  bool changed = visit_all(a, SS_AUTOSCALE_SO_KIND, true, now_ms, next_ms, &sos);
+  if (visit_all(a, SS_AUTOSCALE_HPA_KIND, false, now_ms, next_ms, &hpas))
+    changed = true;
+  if (sos && hpas)
+    sweep_keda_hpas(a, hpas, sos);
+  bool listed = sos && hpas; /* a failed list forgets nothing */
+  json_decref(sos);
+  json_decref(hpas);
   pthread_mutex_lock(&a->mu);
-  for (size_t j = 0; j < a->n;) {
+  for (size_t j = 0; listed && j < a->n;) {
     if (a->v[j]->seen) {
       j++;
       continue;
@@ -929,7 +1011,5 @@ bool ss_autoscaler_tick(struct ss_autoscaler *a, int64_t now_ms, int64_t *next_m
     a->v[j] = a->v[--a->n];
   }
   pthread_mutex_unlock(&a->mu);
-  sweep_objects(a, (struct ss_kind_ref){SS_AUTOSCALE_HPA_GROUP, SS_AUTOSCALE_HPA_PLURAL}, false);
-  sweep_objects(a, (struct ss_kind_ref){SS_AUTOSCALE_SO_GROUP, SS_AUTOSCALE_SO_PLURAL}, true);
   return changed;
 }

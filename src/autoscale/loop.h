@@ -1,18 +1,23 @@
-/* loop.h: the autoscaling loop, the thin shell around hpa.h and keda.h.
+/* loop.h: the HPA controller and the KEDA controller, the thin shell
+ * around the pure cores hpa.h and keda.h.
  *
- * One target per componentSpec container that has an hpaSpec (or a
- * predictor hpaSpecs entry) or a kedaSpec (kedaSpec wins). Each tick reads
- * the stored SeldonDeployments; for each target whose poll is due it builds
- * the inputs (replicas, readiness and CPU/memory from the metrics window;
- * prometheus triggers from a Prometheus server over HTTP (promql/http.h),
- * or from the embedded source when the trigger names no serverAddress), evaluates from
- * the target Deployment's spec.replicas (its scale: whatever wrote it last,
- * a manual scale included), and writes a new size there and nowhere else,
- * as the HPA controller writes a target's /scale (with the resourceVersion
- * it read: a write in between wins, and the next sync works from it). The
- * status goes into a read-only HorizontalPodAutoscaler (autoscaling/v2) or
- * ScaledObject (keda.sh/v1alpha1) named after the Deployment. Scaling
- * events are recorded against the SeldonDeployment.
+ * The targets are the stored autoscalers: every autoscaling/v2
+ * HorizontalPodAutoscaler (but those a ScaledObject owns, which are KEDA's)
+ * and every keda.sh/v1alpha1 ScaledObject, whoever wrote them (the
+ * SeldonDeployment controller from an hpaSpec or kedaSpec, or a user).
+ * Each tick lists them; for each one whose sync is due it reads the target
+ * through its /scale, as the controllers on a cluster do: a Deployment
+ * (spec.replicas, the pods of its replica set) or a SeldonDeployment
+ * (spec.replicas as its /scale reads it, the pods of the Deployments it
+ * owns); the pods' readiness and CPU/memory come from the metrics window,
+ * each pod's request from its template (summed over containers, as
+ * Kubernetes sums them); prometheus triggers ask a Prometheus server over
+ * HTTP (promql/http.h), or the embedded source when the trigger names no
+ * serverAddress. The decision is written to the target's spec.replicas and
+ * nowhere else, with the resourceVersion it read (a write in between wins,
+ * and the next sync works from it). The status and events go to the
+ * autoscaler itself; a ScaledObject also gets the HPA KEDA makes for it
+ * (keda-hpa-<name>, owned by it, deleted with it).
  *
  * Every time here is wall-clock ms (the metrics window's clock).
  *
@@ -29,15 +34,14 @@
 
 /* kube-controller-manager --horizontal-pod-autoscaler-sync-period */
 #define SS_AUTOSCALE_DEFAULT_HPA_SYNC_MS 15000
-/* Per resource override of the sync period / pollingInterval, in ms. */
+/* Per autoscaler override of the sync period / pollingInterval, in ms (the
+ * SeldonDeployment controller copies it from the SeldonDeployment). */
 #define SS_AUTOSCALE_ANN_SYNC "servescale.io/sync-period-ms"
 /* A target whose Deployment is not stored yet is looked at again this soon. */
 #define SS_AUTOSCALE_RETRY_MS 200
 
-#define SS_AUTOSCALE_HPA_GROUP "autoscaling"
-#define SS_AUTOSCALE_HPA_PLURAL "horizontalpodautoscalers"
-#define SS_AUTOSCALE_SO_GROUP "keda.sh"
-#define SS_AUTOSCALE_SO_PLURAL "scaledobjects"
+#define SS_AUTOSCALE_HPA_KIND ((struct ss_kind_ref){"autoscaling", "horizontalpodautoscalers"})
+#define SS_AUTOSCALE_SO_KIND ((struct ss_kind_ref){"keda.sh", "scaledobjects"})
 
 struct ss_autoscaler_config {
   struct ss_store *store;     /* borrowed */
@@ -56,8 +60,8 @@ void ss_autoscaler_free(struct ss_autoscaler *a); /* accepts NULL */
 bool ss_autoscaler_tick(struct ss_autoscaler *a, int64_t now_ms, int64_t *next_ms);
 
 /* A request waits at zero replicas for replica set rs ("<namespace>.<name>",
- * the runtime's key): the next tick wakes that target at once. Thread-safe;
- * the caller wakes whoever calls tick. */
+ * the runtime's key): the next tick wakes the ScaledObject aimed at that
+ * Deployment at once. Thread-safe; the caller wakes whoever calls tick. */
 void ss_autoscaler_activate(struct ss_autoscaler *a, const char *rs);
 
 #endif

@@ -9,6 +9,7 @@
  * owner whose object and runs are what they were when its Deployments were
  * last written whole is not rendered again. */
 #include "control/deployments.h"
+#include "model/owners.h"
 #include "common/clock.h"
 
 #include <stdio.h>
@@ -169,11 +170,7 @@ static const json_t *find_named(const json_t *objs, const char *kind, const char
  * running spec_replicas. New reference. */
 static json_t *desired(const json_t *rendered, const json_t *obj, int spec_replicas) {
   json_t *d = json_deep_copy(rendered);
-  const json_t *md = json_object_get(obj, "metadata");
-  json_t *ref = json_pack("{s:O?, s:O?, s:O?, s:O?, s:b, s:b}", "apiVersion",
-                          json_object_get(obj, "apiVersion"), "kind", json_object_get(obj, "kind"),
-                          "name", json_object_get(md, "name"), "uid", json_object_get(md, "uid"),
-                          "controller", 1, "blockOwnerDeletion", 1);
+  json_t *ref = ss_controller_ref(obj);
   if (!d || !ref) {
     json_decref(d);
     json_decref(ref);
@@ -391,15 +388,6 @@ static bool ours(const json_t *memo, const char *rv) {
   return false;
 }
 
-/* The uid of the controller among obj's ownerReferences, or NULL. */
-static const char *owner_uid(const json_t *obj) {
-  size_t i;
-  const json_t *r;
-  json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i, r)
-    if (json_is_true(json_object_get(r, "controller")))
-      return json_string_value(json_object_get(r, "uid"));
-  return NULL;
-}
 
 /* Reads what the watch saw since it was last read: a Deployment someone
  * else wrote has its memo marked stale, and the index of what is stored
@@ -427,7 +415,7 @@ static void watch_read(struct ss_deployments *d) {
     json_t *memo = json_object_get(d->written, key);
     if (memo && !ours(memo, rv_of(o)))
       json_object_set_new(memo, "stale", json_true());
-    const char *uid = owner_uid(o);
+    const char *uid = ss_controller_uid(o, NULL);
     if (type == SS_WATCH_DELETED)
       json_object_del(d->stored, key);
     else if (json_object_set_new(d->stored, key, uid ? json_string(uid) : json_null()))
@@ -535,7 +523,7 @@ static bool index_list(struct ss_deployments *d) {
     const json_t *md = json_object_get(o, "metadata");
     const char *ns = json_string_value(json_object_get(md, "namespace"));
     const char *name = json_string_value(json_object_get(md, "name"));
-    const char *uid = owner_uid(o);
+    const char *uid = ss_controller_uid(o, NULL);
     if (!ns || !name)
       continue;
     char key[300];

@@ -18,6 +18,7 @@
 #include "control/control.h"
 #include "common/clock.h"
 #include "control/deployments.h"
+#include "control/scalers.h"
 #include "control/ownership.h"
 #include "control/gauges.h"
 #include "common/strmap.h"
@@ -52,6 +53,7 @@ struct ss_control {
   uint64_t route_sig, last_route_sig; /* what the gateway was last given */
   bool published;
   struct ss_deployments *deployments; /* the apps/v1 Deployments it stores */
+  struct ss_scalers *scalers;         /* its HPAs and ScaledObjects; who aims at what */
   pthread_mutex_t mu;
   struct owned **owned;      /* each allocated on its own: owned_by points at them */
   size_t n_owned;
@@ -106,7 +108,8 @@ struct ss_control *ss_control_new(const struct ss_control_config *cfg) {
     return NULL;
   c->cfg = *cfg;
   if ((cfg->metrics && !(c->gauges = ss__gauges_new(cfg->metrics))) ||
-      !(c->deployments = ss_deployments_new(cfg->store))) {
+      !(c->deployments = ss_deployments_new(cfg->store)) ||
+      !(c->scalers = ss_scalers_new(cfg->store))) {
     ss__gauges_free(c->gauges);
     free(c);
     return NULL;
@@ -130,6 +133,7 @@ void ss_control_free(struct ss_control *c) {
   ss_watch_close(c->watch);
   ss__gauges_free(c->gauges);
   ss_deployments_free(c->deployments);
+  ss_scalers_free(c->scalers);
   free(c->failing);
   pthread_mutex_destroy(&c->mu);
   free(c);
@@ -659,7 +663,10 @@ static enum ss_err sdeps_sync(struct ss_control *c, struct ss_error *err) {
 static int desired_replicas(struct ss_control *c, const char *ns, const struct ss_sdep *s,
                             const struct ss_predictor *p, const struct ss_component_spec *cs,
                             struct rs_plan *plan) {
-  struct ss_replicas_in in = {ss_component_replicas(s, p, cs), cs->keda || cs->hpa, -1};
+  struct ss_replicas_in in = {ss_component_replicas(s, p, cs),
+                              cs->keda || cs->hpa ||
+                                  ss_scalers_aim_at(c->scalers, ns, "Deployment", plan->display),
+                              -1};
   plan->autoscaled = in.autoscaled;
   plan->expect_rv[0] = '\0';
   json_t *d = NULL;
@@ -1013,8 +1020,13 @@ static void reconcile_sdep(struct ss_control *c, struct sdep *e) {
   if (!e->derived && !sdep_derive(c, e)) {
     /* not even decoded (out of memory): what it owns stays as it is */
     ss_deployments_keep_owner(c->deployments, meta_str(e->obj, "uid"));
+    ss_scalers_keep_owner(c->scalers, meta_str(e->obj, "uid"));
     return;
   }
+  struct ss_error serr = {0};
+  if (ss_scalers_sync(c->scalers, e->obj, &e->res->res, &serr))
+    fprintf(stderr, "event=autoscaler_write_failed sdep=%s/%s error=\"%s\"\n",
+            meta_str(e->obj, "namespace"), meta_str(e->obj, "name"), serr.msg);
   const struct ss_sdep *s = &e->res->res.u.sdep;
   const char *ns = ss_resource_namespace(&e->res->res);
   const char *name = s->name;
@@ -1131,11 +1143,13 @@ void ss_control_tick(struct ss_control *c, int64_t now_ms) {
   pthread_mutex_unlock(&c->mu);
   ss__gauges_begin(c->gauges);
   c->route_sig = 0;
+  ss_scalers_begin(c->scalers);
   for (size_t i = 0; i < c->n_sdeps; i++)
     reconcile_sdep(c, c->sdeps[i]);
   ss__gauges_end(c->gauges);
   failing_sweep(c);
   ss_deployments_collect(c->deployments);
+  ss_scalers_collect(c->scalers);
   /* a table only when something the gateway routes by changed (publishing
    * wakes every gateway worker) */
   if (c->cfg.gateway &&

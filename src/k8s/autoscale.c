@@ -141,7 +141,8 @@ static json_t *scaled_object(const json_t *keda_json, const char *name, const ch
      * which KEDA's map[string]string would */
     json_t *md = json_object_get(t, "metadata");
     const char *type = json_string_value(json_object_get(t, "type"));
-    if (type && strcmp(type, "prometheus") == 0 && md && !json_object_get(md, "serverAddress")) {
+    if (prometheus_url && type && strcmp(type, "prometheus") == 0 && md &&
+        !json_object_get(md, "serverAddress")) {
       /* Locally the embedded metrics source answers; a cluster needs a real
        * Prometheus, and the annotation below says which one was assumed. */
       json_object_set_new(md, "serverAddress", json_string(prometheus_url));

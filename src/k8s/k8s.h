@@ -48,7 +48,8 @@ enum ss_err ss_k8s_render(const struct ss_resource_set *set, const struct ss_ren
  * its HorizontalPodAutoscaler or ScaledObject, appended to objs in that
  * order. The same objects render prints and the SeldonDeployment
  * controller (src/control) stores, so what runs on one machine is what
- * runs on a cluster. prometheus_url fills triggers without serverAddress.
+ * runs on a cluster. prometheus_url fills triggers without serverAddress
+ * (NULL leaves them without: servescale's embedded metrics answer them).
  * SS_ENOMEM is the only failure. */
 enum ss_err ss_k8s_sdep_objects(const struct ss_resource *r, const char *prometheus_url,
                                 json_t *objs);

@@ -645,7 +645,24 @@ static void reject_scaling_modifiers(struct ss__dec *d, const json_t *adv) {
           "advanced.scalingModifiers, or combine the metrics in one prometheus query)");
 }
 
-void ss__keda_decode(struct ss__dec *d, json_t *obj, struct ss_keda_spec *out) {
+/* A ScaledObject's scaleTargetRef: name required, KEDA's defaults for the
+ * rest (an apps/v1 Deployment). */
+static void keda_target(struct ss__dec *d, json_t *obj, struct ss_keda_spec *out) {
+  json_t *ref = ss__obj(d, obj, "scaleTargetRef", true);
+  if (!ref)
+    return;
+  size_t s = ss_path_key(&d->path, "scaleTargetRef");
+  ss__known_fields(d, ref, (const char *const[]){"apiVersion", "kind", "name",
+                                                 "envSourceContainerName", NULL});
+  ss__str(d, ref, "name", true, &out->target_name);
+  out->target_kind = "Deployment";
+  out->target_api_version = "apps/v1";
+  ss__str(d, ref, "kind", false, &out->target_kind);
+  ss__str(d, ref, "apiVersion", false, &out->target_api_version);
+  ss_path_pop(&d->path, s);
+}
+
+void ss__keda_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss_keda_spec *out) {
   memset(out, 0, sizeof *out);
   out->polling_interval = SS_KEDA_DEFAULT_POLLING_INTERVAL;
   out->cooldown_period = SS_KEDA_DEFAULT_COOLDOWN_PERIOD;
@@ -656,7 +673,10 @@ void ss__keda_decode(struct ss__dec *d, json_t *obj, struct ss_keda_spec *out) {
                    (const char *const[]){"pollingInterval", "cooldownPeriod",
                                          "initialCooldownPeriod", "minReplicaCount",
                                          "maxReplicaCount", "idleReplicaCount", "fallback",
-                                         "advanced", "triggers", NULL});
+                                         "advanced", "triggers",
+                                         with_target ? "scaleTargetRef" : NULL, NULL});
+  if (with_target)
+    keda_target(d, obj, out);
   if (ss__int32(d, obj, "pollingInterval", false, &out->polling_interval) &&
       out->polling_interval < 1)
     ss__err(d, "pollingInterval", "must be at least 1 second");

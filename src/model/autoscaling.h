@@ -137,6 +137,9 @@ struct ss_keda_spec {
   bool has_behavior;
   struct ss_trigger *triggers;
   size_t n_triggers;
+  /* a ScaledObject's scaleTargetRef (KEDA's defaults: apps/v1, Deployment);
+   * NULL in a kedaSpec, which always scales its componentSpec */
+  const char *target_name, *target_kind, *target_api_version;
 };
 
 struct ss__dec;
@@ -144,7 +147,7 @@ struct ss__dec;
  * scaleTargetRef is expected (hpaSpecs on a predictor) or not (hpaSpec in a
  * componentSpec). obj may get default fields inserted. */
 void ss__hpa_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss_hpa_spec *out);
-void ss__keda_decode(struct ss__dec *d, json_t *obj, struct ss_keda_spec *out);
+void ss__keda_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss_keda_spec *out);
 
 /* Reads a spec.fallback.behavior value; NULL or "" is "static". Returns 0,
  * or -1 for a value KEDA rejects or servescale does not support

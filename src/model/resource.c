@@ -48,6 +48,38 @@ static void resolve_positions(struct ss_resource *r) {
   }
 }
 
+/* An HorizontalPodAutoscaler (autoscaling/v2) or a ScaledObject
+ * (keda.sh/v1alpha1): the spec the autoscaler runs, checked as the API
+ * server and KEDA's webhook check it. */
+static void decode_scaler(struct ss__dec *d, json_t *obj, const char *kind, const char *av,
+                          struct ss_resource *r) {
+  bool hpa = kind[0] == 'H';
+  const char *want = hpa ? "autoscaling/v2" : "keda.sh/v1alpha1";
+  if (strcmp(av, want) != 0) {
+    ss__err(d, "apiVersion", "a %s's apiVersion must be %s, not \"%.100s\"", kind, want, av);
+    return;
+  }
+  r->kind = hpa ? SS_KIND_HPA : SS_KIND_SCALEDOBJECT;
+  ss__known_fields(d, obj, (const char *const[]){"apiVersion", "kind", "metadata", "spec",
+                                                 "status", NULL});
+  json_t *spec = ss__obj(d, obj, "spec", true);
+  if (!spec)
+    return;
+  size_t s = ss_path_key(&d->path, "spec");
+  if (hpa) {
+    ss__hpa_decode(d, spec, true, &r->u.hpa);
+    if (json_is_object(json_object_get(spec, "scaleTargetRef")) && !r->u.hpa.target_kind) {
+      size_t s2 = ss_path_key(&d->path, "scaleTargetRef");
+      ss__err(d, "kind", "required: the kind of the object to scale (Deployment, "
+                         "SeldonDeployment)");
+      ss_path_pop(&d->path, s2);
+    }
+  } else {
+    ss__keda_decode(d, spec, true, &r->u.keda);
+  }
+  ss_path_pop(&d->path, s);
+}
+
 enum ss_err ss_resource_decode(json_t *obj, const struct ss_doc *doc, const char *base,
                                const char *default_ns, struct ss_resource *r) {
   memset(r, 0, sizeof *r);
@@ -106,6 +138,8 @@ enum ss_err ss_resource_decode(json_t *obj, const struct ss_doc *doc, const char
       r->kind = SS_KIND_SERVER;
       ss__server_decode(&d, obj, &r->u.server);
     }
+  } else if (strcmp(kind, "HorizontalPodAutoscaler") == 0 || strcmp(kind, "ScaledObject") == 0) {
+    decode_scaler(&d, obj, kind, av, r);
   } else {
     r->kind = SS_KIND_OTHER;
     ss__warn(&d, "kind",

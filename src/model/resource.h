@@ -10,11 +10,19 @@
 #include "common/arena.h"
 #include "common/diag.h"
 #include "common/err.h"
+#include "model/autoscaling.h"
 #include "model/core2.h"
 #include "model/doc.h"
 #include "model/sdep.h"
 
-enum ss_kind { SS_KIND_OTHER, SS_KIND_SDEP, SS_KIND_MODEL, SS_KIND_SERVER };
+enum ss_kind {
+  SS_KIND_OTHER,
+  SS_KIND_SDEP,
+  SS_KIND_MODEL,
+  SS_KIND_SERVER,
+  SS_KIND_HPA,         /* autoscaling/v2 HorizontalPodAutoscaler */
+  SS_KIND_SCALEDOBJECT /* keda.sh/v1alpha1 ScaledObject */
+};
 
 struct ss_resource {
   enum ss_kind kind;
@@ -28,6 +36,8 @@ struct ss_resource {
     struct ss_sdep sdep;
     struct ss_model model;
     struct ss_server server;
+    struct ss_hpa_spec hpa;   /* with its scaleTargetRef */
+    struct ss_keda_spec keda; /* with its scaleTargetRef */
   } u;
 };
 

@@ -226,7 +226,7 @@ static void decode_component(struct ss__dec *d, json_t *cs, struct ss_component_
     out->keda = ss_arena_alloc(d->arena, sizeof *out->keda);
     size_t s = ss_path_key(&d->path, "kedaSpec");
     if (out->keda)
-      ss__keda_decode(d, keda, out->keda);
+      ss__keda_decode(d, keda, false, out->keda);
     ss_path_pop(&d->path, s);
   }
 }
@@ -729,4 +729,15 @@ void ss__sdep_decode(struct ss__dec *d, json_t *root, struct ss_sdep *out) {
     ss_path_pop(&d->path, s2);
   }
   ss_path_pop(&d->path, s);
+}
+
+int32_t ss_sdep_scale_replicas(const json_t *obj) {
+  const json_t *spec = json_object_get(obj, "spec");
+  const json_t *v = json_object_get(spec, "replicas");
+  if (json_is_integer(v))
+    return (int32_t)json_integer_value(v);
+  v = json_object_get(json_array_get(json_object_get(spec, "predictors"), 0), "replicas");
+  if (json_is_integer(v))
+    return (int32_t)json_integer_value(v);
+  return 1;
 }

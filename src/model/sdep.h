@@ -107,4 +107,9 @@ void ss_rs_name(const char *sdep, const char *predictor, size_t index,
 struct ss__dec;
 void ss__sdep_decode(struct ss__dec *d, json_t *root, struct ss_sdep *out);
 
+/* The spec.replicas of a SeldonDeployment's /scale: spec.replicas, else
+ * what its first predictor sets, else 1 (what runs when neither is
+ * written). The one reading the scale subresource and the autoscaler share. */
+int32_t ss_sdep_scale_replicas(const json_t *obj);
+
 #endif

@@ -88,7 +88,7 @@ def main():
               5 in seq and seq == sorted(seq[:seq.index(5) + 1]) + sorted(seq[seq.index(5) + 1:],
                                                                            reverse=True), seq)
         rc, out, err = d.kubectl("get", "events", "-n", A.NS)
-        check("SuccessfulRescale events are recorded against the SeldonDeployment",
+        check("SuccessfulRescale events are recorded against the ScaledObject, as KEDA records them",
               "SuccessfulRescale" in out and "New size: 5" in out, out + err)
         rc, out, err = d.kubectl("describe", "scaledobject", A.RS, "-n", A.NS)
         check("kubectl describe scaledobject works", rc == 0 and "desiredReplicas" in out.replace(

@@ -1,7 +1,9 @@
-/* test_loop.c: the autoscaling loop (src/autoscale/loop.c) over a real
- * store and metrics window, with the embedded metrics source and a clock
- * the test moves: targets become ScaledObjects whose status carries the
- * decision, activation from zero, clean-up when the deployment goes. */
+/* test_loop.c: the HPA and KEDA controllers (src/autoscale/loop.c) over a
+ * real store and metrics window, with the embedded metrics source and a
+ * clock the test moves: stored ScaledObjects and HPAs are the targets, the
+ * decision goes to the target's scale (a Deployment's or a
+ * SeldonDeployment's) and to their status, activation from zero, the HPA
+ * KEDA makes and its clean-up, a target that cannot be scaled. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +31,7 @@ struct fix {
 
 static const struct ss_kind_ref SDEP = {"machinelearning.seldon.io", "seldondeployments"};
 static const struct ss_kind_ref SO = {"keda.sh", "scaledobjects"};
+static const struct ss_kind_ref HPA = {"autoscaling", "horizontalpodautoscalers"};
 static const struct ss_kind_ref DEPLOY = {"apps", "deployments"};
 
 static int setup(void **state) {
@@ -65,26 +68,26 @@ static int teardown(void **state) {
   return 0;
 }
 
-static void create_sdep(struct fix *f, int min_replicas) {
+/* A Deployment RS at 1 replica and a ScaledObject aimed at it (as the
+ * SeldonDeployment controller stores them for a kedaSpec, or a user). */
+static void create_scaled(struct fix *f, int min_replicas) {
+  json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:i}}", "apiVersion", "apps/v1", "kind",
+                          "Deployment", "metadata", "name", RS, "namespace", "ns", "spec",
+                          "replicas", 1);
+  assert_int_equal(ss_store_create(f->st, DEPLOY, obj, NULL, NULL), SS_EOK);
+  json_decref(obj);
   char buf[2048];
   snprintf(buf, sizeof buf,
-           "{\"apiVersion\":\"machinelearning.seldon.io/v1\",\"kind\":\"SeldonDeployment\","
-           "\"metadata\":{\"name\":\"m\",\"namespace\":\"ns\"},"
-           "\"spec\":{\"predictors\":[{\"name\":\"p\",\"graph\":{\"name\":\"c\",\"type\":\"MODEL\"},"
-           "\"componentSpecs\":[{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x:1\"}]},"
-           "\"kedaSpec\":{\"pollingInterval\":1,\"cooldownPeriod\":5,\"minReplicaCount\":%d,"
+           "{\"apiVersion\":\"keda.sh/v1alpha1\",\"kind\":\"ScaledObject\","
+           "\"metadata\":{\"name\":\"" RS "\",\"namespace\":\"ns\"},"
+           "\"spec\":{\"scaleTargetRef\":{\"name\":\"" RS "\"},"
+           "\"pollingInterval\":1,\"cooldownPeriod\":5,\"minReplicaCount\":%d,"
            "\"maxReplicaCount\":5,\"triggers\":[{\"type\":\"prometheus\",\"metadata\":{"
-           "\"threshold\":\"10\",\"query\":\"rate(test_requests_total[1m])\"}}]}}]}]}}",
+           "\"threshold\":\"10\",\"query\":\"rate(test_requests_total[1m])\"}}]}}",
            min_replicas);
-  json_t *obj = json_loads(buf, 0, NULL);
+  obj = json_loads(buf, 0, NULL);
   assert_non_null(obj);
-  assert_int_equal(ss_store_create(f->st, SDEP, obj, NULL, NULL), SS_EOK);
-  json_decref(obj);
-  /* its Deployment, as the SeldonDeployment controller creates it for a
-   * kedaSpec: spec.replicas 1 (Kubernetes' default), the autoscaler's from then on */
-  obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:i}}", "apiVersion", "apps/v1", "kind",
-                  "Deployment", "metadata", "name", RS, "namespace", "ns", "spec", "replicas", 1);
-  assert_int_equal(ss_store_create(f->st, DEPLOY, obj, NULL, NULL), SS_EOK);
+  assert_int_equal(ss_store_create(f->st, SO, obj, NULL, NULL), SS_EOK);
   json_decref(obj);
 }
 
@@ -121,20 +124,27 @@ static const char *cond(json_t *o, const char *type) {
   return NULL;
 }
 
-static void test_a_kedaSpec_target_is_stored_as_a_scaled_object_with_its_spec(void **state) {
+static void test_a_scaled_object_gets_its_status_and_the_hpa_keda_makes(void **state) {
   struct fix *f = *state;
-  create_sdep(f, 1);
+  create_scaled(f, 1);
   ss_autoscaler_tick(f->a, T0, NULL);
   json_t *o = scaled_object(f);
   assert_non_null(o);
-  json_t *spec = json_object_get(o, "spec");
-  assert_string_equal(json_string_value(json_object_get(json_object_get(spec, "scaleTargetRef"), "name")), RS);
-  assert_int_equal(json_integer_value(json_object_get(spec, "maxReplicaCount")), 5);
   assert_string_equal(cond(o, "Ready"), "True");
   assert_string_equal(cond(o, "Active"), "False");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(o, "status"),
+                                                        "scaleTargetKind")),
+                      "apps/v1.Deployment");
   json_decref(o);
   assert_int_equal(desired(f), 1); /* no traffic: stays at minReplicaCount */
-  assert_int_equal(scale_of(f), 1); /* written to the Deployment's scale */
+  assert_int_equal(scale_of(f), 1);
+  json_t *h = NULL;
+  assert_int_equal(ss_store_get(f->st, HPA, "ns", "keda-hpa-" RS, &h, NULL), SS_EOK);
+  json_t *ref = json_array_get(json_object_get(json_object_get(h, "metadata"), "ownerReferences"), 0);
+  assert_string_equal(json_string_value(json_object_get(ref, "kind")), "ScaledObject");
+  json_t *tr = json_object_get(json_object_get(h, "spec"), "scaleTargetRef");
+  assert_string_equal(json_string_value(json_object_get(tr, "name")), RS);
+  json_decref(h);
 }
 
 static void test_a_rate_above_threshold_scales_up_by_the_hpa_policy(void **state) {
@@ -144,7 +154,7 @@ static void test_a_rate_above_threshold_scales_up_by_the_hpa_policy(void **state
     ss_series_inc(f->counter, s ? 300 : 0);
     ss_metrics_sample(f->m, T0 - 60000 + s * 1000);
   }
-  create_sdep(f, 1);
+  create_scaled(f, 1);
   int64_t next = 0;
   assert_true(ss_autoscaler_tick(f->a, T0, &next));
   /* ceil(60/10) = 6, capped at maxReplicaCount; the kedaSpec sets no
@@ -163,7 +173,7 @@ static void test_a_rate_above_threshold_scales_up_by_the_hpa_policy(void **state
 static void test_idle_goes_to_zero_and_a_waiting_request_wakes_it_at_once(void **state) {
   struct fix *f = *state;
   ss_metrics_sample(f->m, T0 - 1000);
-  create_sdep(f, 0);
+  create_scaled(f, 0);
   ss_autoscaler_tick(f->a, T0, NULL);
   ss_autoscaler_tick(f->a, T0 + 6000, NULL); /* past cooldownPeriod 5 */
   assert_int_equal(desired(f), 0);
@@ -175,24 +185,92 @@ static void test_idle_goes_to_zero_and_a_waiting_request_wakes_it_at_once(void *
   assert_int_equal(scale_of(f), 1); /* written to the Deployment's scale */
 }
 
-static void test_a_deleted_deployment_takes_its_scaled_object_along(void **state) {
+static void test_a_deleted_scaled_object_takes_its_hpa_along(void **state) {
   struct fix *f = *state;
-  create_sdep(f, 1);
+  create_scaled(f, 1);
   ss_autoscaler_tick(f->a, T0, NULL);
-  json_t *o = scaled_object(f);
-  assert_non_null(o);
-  json_decref(o);
-  assert_int_equal(ss_store_delete(f->st, SDEP, "ns", "m", NULL, NULL), SS_EOK);
+  json_t *h = NULL;
+  assert_int_equal(ss_store_get(f->st, HPA, "ns", "keda-hpa-" RS, &h, NULL), SS_EOK);
+  json_decref(h);
+  h = NULL;
+  assert_int_equal(ss_store_delete(f->st, SO, "ns", RS, NULL, NULL), SS_EOK);
   ss_autoscaler_tick(f->a, T0 + 1000, NULL);
-  assert_null(scaled_object(f));
+  assert_int_equal(ss_store_get(f->st, HPA, "ns", "keda-hpa-" RS, &h, NULL), SS_ENOTFOUND);
+  assert_int_equal(scale_of(f), 1); /* the Deployment is not the autoscaler's to delete */
+}
+
+static void create_hpa(struct fix *f, const char *kind, const char *api_version) {
+  json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:{s:s, s:s, s:s}, s:i, s:i}}",
+                          "apiVersion", "autoscaling/v2", "kind", "HorizontalPodAutoscaler",
+                          "metadata", "name", "h", "namespace", "ns", "spec", "scaleTargetRef",
+                          "apiVersion", api_version, "kind", kind, "name", "m", "minReplicas", 3,
+                          "maxReplicas", 6);
+  assert_int_equal(ss_store_create(f->st, HPA, obj, NULL, NULL), SS_EOK);
+  json_decref(obj);
+}
+
+static const char *hpa_cond(struct fix *f, const char *type, char *reason, size_t size) {
+  static char status[16];
+  json_t *o = NULL;
+  ss_store_get(f->st, HPA, "ns", "h", &o, NULL);
+  size_t i;
+  json_t *c;
+  status[0] = reason[0] = '\0';
+  json_array_foreach(json_object_get(json_object_get(o, "status"), "conditions"), i, c)
+    if (strcmp(json_string_value(json_object_get(c, "type")), type) == 0) {
+      snprintf(status, sizeof status, "%s", json_string_value(json_object_get(c, "status")));
+      snprintf(reason, size, "%s", json_string_value(json_object_get(c, "reason")));
+    }
+  json_decref(o);
+  return status;
+}
+
+static void test_an_hpa_aimed_at_a_seldon_deployment_writes_its_scale(void **state) {
+  struct fix *f = *state;
+  json_t *obj = json_loads(
+      "{\"apiVersion\":\"machinelearning.seldon.io/v1\",\"kind\":\"SeldonDeployment\","
+      "\"metadata\":{\"name\":\"m\",\"namespace\":\"ns\"},\"spec\":{\"replicas\":1,"
+      "\"predictors\":[{\"name\":\"p\",\"graph\":{\"name\":\"c\"}}]}}",
+      0, NULL);
+  assert_int_equal(ss_store_create(f->st, SDEP, obj, NULL, NULL), SS_EOK);
+  json_decref(obj);
+  create_hpa(f, "SeldonDeployment", "machinelearning.seldon.io/v1");
+  ss_autoscaler_tick(f->a, T0, NULL);
+  /* below minReplicas: brought into range through the SeldonDeployment's
+   * /scale (spec.replicas), as on a cluster */
+  json_t *o = NULL;
+  assert_int_equal(ss_store_get(f->st, SDEP, "ns", "m", &o, NULL), SS_EOK);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "spec"), "replicas")), 3);
+  json_decref(o);
+  char reason[64];
+  assert_string_equal(hpa_cond(f, "AbleToScale", reason, sizeof reason), "True");
+}
+
+static void test_an_hpa_aimed_at_what_has_no_scale_says_so(void **state) {
+  struct fix *f = *state;
+  create_hpa(f, "Model", "mlops.seldon.io/v1alpha1");
+  ss_autoscaler_tick(f->a, T0, NULL);
+  char reason[64];
+  assert_string_equal(hpa_cond(f, "AbleToScale", reason, sizeof reason), "False");
+  assert_string_equal(reason, "FailedGetScale");
+  /* and a Deployment that is not there yet */
+  json_t *o = NULL;
+  ss_store_delete(f->st, HPA, "ns", "h", NULL, NULL);
+  create_hpa(f, "Deployment", "apps/v1");
+  ss_autoscaler_tick(f->a, T0 + 1000, NULL);
+  assert_string_equal(hpa_cond(f, "AbleToScale", reason, sizeof reason), "False");
+  assert_string_equal(reason, "FailedGetScale");
+  json_decref(o);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_a_kedaSpec_target_is_stored_as_a_scaled_object_with_its_spec, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_a_scaled_object_gets_its_status_and_the_hpa_keda_makes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_a_rate_above_threshold_scales_up_by_the_hpa_policy, setup, teardown),
       cmocka_unit_test_setup_teardown(test_idle_goes_to_zero_and_a_waiting_request_wakes_it_at_once, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_a_deleted_deployment_takes_its_scaled_object_along, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_a_deleted_scaled_object_takes_its_hpa_along, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_an_hpa_aimed_at_a_seldon_deployment_writes_its_scale, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_an_hpa_aimed_at_what_has_no_scale_says_so, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
