@@ -85,7 +85,8 @@ const struct ss_api_kind ss_api_kinds[] = {
      .writable = true,
      .validated = true},
     /* The SeldonDeployment controller's Deployments (src/control/deployments.c),
-     * one per componentSpec container, as Seldon's operator creates them. */
+     * one per componentSpec container, as Seldon's operator creates them,
+     * and users' own (src/control/workloads.c runs them). */
     {.group = "apps",
      .versions = {"v1"},
      .plural = "deployments",
@@ -96,6 +97,8 @@ const struct ss_api_kind ss_api_kinds[] = {
      .namespaced = true,
      .has_status = true,
      .has_scale = true,
+     .writable = true,
+     .validated = true,
      .in_all = true},
     /* The Prometheus operator's scrape objects (the seed applies a
      * PodMonitor): stored as written; `servescale prometheus-config` reads

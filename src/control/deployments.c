@@ -184,7 +184,7 @@ static json_t *desired(const json_t *rendered, const json_t *obj, int spec_repli
 /* Kubernetes' pod-template-hash: FNV-1a (32 bits) of the pod template,
  * its decimal digits spelled in the alphabet of rand.SafeEncodeString (no
  * vowels, no look-alikes), so a label value never spells a word. */
-static void template_hash(const json_t *tmpl, char out[16]) {
+void ss_deployment_template_hash(const json_t *tmpl, char out[16]) {
   static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
   char *text = json_dumps(tmpl, JSON_COMPACT | JSON_SORT_KEYS);
   uint32_t h = 2166136261u;
@@ -271,7 +271,7 @@ static enum ss_err write_one(struct ss_deployments *d, const char *ns, json_t *w
     const char *uid = json_string_value(json_object_get(json_object_get(stored, "metadata"), "uid"));
     const char *old_uid = json_string_value(json_object_get(memo, "uid"));
     char hash[16];
-    template_hash(json_object_get(json_object_get(want, "spec"), "template"), hash);
+    ss_deployment_template_hash(json_object_get(json_object_get(want, "spec"), "template"), hash);
     json_object_set_new(d->written, key,
                         json_pack("{s:s, s:I, s:O, s:s, s:s, s:O?}", "fp", fp, "gen", gen,
                                   "status", status, "uid", uid ? uid : old_uid ? old_uid : "",

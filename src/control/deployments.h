@@ -59,6 +59,10 @@ int ss_deployments_collect(struct ss_deployments *d);
 bool ss_deployments_identity(struct ss_deployments *d, const char *ns, const char *name,
                              char uid[64], char hash[16]);
 
+/* Kubernetes' pod-template-hash of a Deployment's spec.template: the label
+ * its pods carry. */
+void ss_deployment_template_hash(const json_t *tmpl, char out[16]);
+
 /* The Deployment status for a run (pure; exposed for tests): replicas,
  * updatedReplicas, readyReplicas, availableReplicas, unavailableReplicas,
  * observedGeneration and the Available and Progressing conditions, their

@@ -19,13 +19,13 @@
 #include "common/clock.h"
 #include "control/deployments.h"
 #include "control/scalers.h"
+#include "control/template.h"
+#include "control/workloads.h"
 #include "control/ownership.h"
 #include "control/gauges.h"
 #include "common/strmap.h"
 #include "model/resource.h"
 
-#define SS_DEFAULT_PROBE_PATH "/health/ping"
-#define SS_DEFAULT_READINESS_PERIOD_MS 10
 #define SS_MAX_OWNED 4096
 #define SS_CONTROL_MAX_ROUTED 1024 /* replicas of one replica set the gateway sees */
 /* The same failed status write is logged again at most this often. */
@@ -38,6 +38,7 @@ struct owned {
   json_t *owner;   /* {apiVersion, kind, metadata{name, namespace, uid}} for events */
   char container[64], image[256];
   char deploy_uid[64], tmpl_hash[16]; /* its Deployment's: what its pods carry */
+  json_t *pod_labels; /* a user's Deployment's template labels; NULL: Seldon's */
   int desired;     /* -1 before the first pass that set it */
   bool seen;       /* wanted by the current pass */
   bool failed;
@@ -54,6 +55,7 @@ struct ss_control {
   bool published;
   struct ss_deployments *deployments; /* the apps/v1 Deployments it stores */
   struct ss_scalers *scalers;         /* its HPAs and ScaledObjects; who aims at what */
+  struct ss_workloads *workloads;     /* the Deployments no SeldonDeployment controls */
   pthread_mutex_t mu;
   struct owned **owned;      /* each allocated on its own: owned_by points at them */
   size_t n_owned;
@@ -109,8 +111,12 @@ struct ss_control *ss_control_new(const struct ss_control_config *cfg) {
   c->cfg = *cfg;
   if ((cfg->metrics && !(c->gauges = ss__gauges_new(cfg->metrics))) ||
       !(c->deployments = ss_deployments_new(cfg->store)) ||
-      !(c->scalers = ss_scalers_new(cfg->store))) {
+      !(c->scalers = ss_scalers_new(cfg->store)) ||
+      !(c->workloads = ss_workloads_new(cfg->store, cfg->images))) {
     ss__gauges_free(c->gauges);
+    ss_deployments_free(c->deployments);
+    ss_scalers_free(c->scalers);
+    ss_workloads_free(c->workloads);
     free(c);
     return NULL;
   }
@@ -123,6 +129,7 @@ void ss_control_free(struct ss_control *c) {
     return;
   for (size_t i = 0; i < c->n_owned; i++) {
     json_decref(c->owned[i]->owner);
+    json_decref(c->owned[i]->pod_labels);
     free(c->owned[i]);
   }
   free(c->owned);
@@ -134,6 +141,7 @@ void ss_control_free(struct ss_control *c) {
   ss__gauges_free(c->gauges);
   ss_deployments_free(c->deployments);
   ss_scalers_free(c->scalers);
+  ss_workloads_free(c->workloads);
   free(c->failing);
   pthread_mutex_destroy(&c->mu);
   free(c);
@@ -231,92 +239,18 @@ void ss_control_runtime_event(void *ctx, const char *rs, const char *type, const
 
 /* ---- templates ---- */
 
-static char **str_vec(json_t *arr) {
-  size_t n = json_array_size(arr);
-  char **v = calloc(n + 1, sizeof *v);
-  for (size_t i = 0; v && i < n; i++)
-    v[i] = strdup(json_string_value(json_array_get(arr, i)) ? json_string_value(json_array_get(arr, i)) : "");
-  return v;
-}
-
-static void free_vec(char **v) {
-  for (size_t i = 0; v && v[i]; i++)
-    free(v[i]);
-  free(v);
-}
-
-/* A container port number named or numbered in a probe maps to the
- * replica's own port (0), since every replica listens on its own port. */
-static int probe_port(const json_t *port) {
-  (void)port;
-  return 0;
-}
-
-static void read_probe(const json_t *p, struct ss_probe *out, bool liveness) {
-  memset(out, 0, sizeof *out);
-  if (!json_is_object(p)) {
-    /* Seldon's health endpoint, checked often: local processes start fast */
-    out->type = SS_PROBE_HTTP;
-    snprintf(out->path, sizeof out->path, "%s", SS_DEFAULT_PROBE_PATH);
-    out->period_s = liveness ? 5 : 1;
-    /* a local process is ready in milliseconds: look often until it is */
-    out->period_ms = liveness ? 0 : SS_DEFAULT_READINESS_PERIOD_MS;
-    out->failure_threshold = liveness ? 3 : 1;
-    out->timeout_s = 1;
-    out->initial_delay_s = liveness ? 5 : 0;
-    return;
-  }
-  json_t *http = json_object_get(p, "httpGet"), *tcp = json_object_get(p, "tcpSocket"),
-         *ex = json_object_get(p, "exec");
-  if (json_is_object(http)) {
-    out->type = SS_PROBE_HTTP;
-    const char *path = json_string_value(json_object_get(http, "path"));
-    snprintf(out->path, sizeof out->path, "%s", path ? path : "/");
-    out->port = probe_port(json_object_get(http, "port"));
-  } else if (json_is_object(tcp)) {
-    out->type = SS_PROBE_TCP;
-    out->port = probe_port(json_object_get(tcp, "port"));
-  } else if (json_is_object(ex) && json_is_array(json_object_get(ex, "command"))) {
-    out->type = SS_PROBE_EXEC;
-    out->exec_argv = str_vec(json_object_get(ex, "command"));
-  }
-  out->initial_delay_s = (int)json_integer_value(json_object_get(p, "initialDelaySeconds"));
-  out->period_s = (int)json_integer_value(json_object_get(p, "periodSeconds"));
-  out->timeout_s = (int)json_integer_value(json_object_get(p, "timeoutSeconds"));
-  out->success_threshold = (int)json_integer_value(json_object_get(p, "successThreshold"));
-  out->failure_threshold = (int)json_integer_value(json_object_get(p, "failureThreshold"));
-}
-
-static char **build_env(const struct ss_sdep *s, const struct ss_predictor *p,
-                        const struct ss_container *k, const json_t *container_json) {
-  json_t *env = json_array();
-  char buf[4096];
+/* The environment Seldon's operator gives a model container: its unit,
+ * image, predictor, deployment and the graph node's parameters. */
+static json_t *seldon_env(const struct ss_sdep *s, const struct ss_predictor *p,
+                          const struct ss_container *k) {
   const struct ss_graph_node *node = ss_graph_find(&p->graph, k->name);
   char *params = node && node->parameters ? json_dumps(node->parameters, JSON_COMPACT) : NULL;
-  snprintf(buf, sizeof buf, "PREDICTIVE_UNIT_ID=%s", k->name);
-  json_array_append_new(env, json_string(buf));
-  snprintf(buf, sizeof buf, "PREDICTIVE_UNIT_IMAGE=%s", k->image ? k->image : "");
-  json_array_append_new(env, json_string(buf));
-  snprintf(buf, sizeof buf, "PREDICTOR_ID=%s", p->name);
-  json_array_append_new(env, json_string(buf));
-  snprintf(buf, sizeof buf, "SELDON_DEPLOYMENT_ID=%s", s->name);
-  json_array_append_new(env, json_string(buf));
-  snprintf(buf, sizeof buf, "PREDICTIVE_UNIT_PARAMETERS=%s", params ? params : "[]");
-  json_array_append_new(env, json_string(buf));
+  json_t *env = json_pack("[s+, s+, s+, s+, s+]", "PREDICTIVE_UNIT_ID=", k->name,
+                          "PREDICTIVE_UNIT_IMAGE=", k->image ? k->image : "",
+                          "PREDICTOR_ID=", p->name, "SELDON_DEPLOYMENT_ID=", s->name,
+                          "PREDICTIVE_UNIT_PARAMETERS=", params ? params : "[]");
   free(params);
-  size_t i;
-  json_t *e;
-  json_array_foreach(json_object_get(container_json, "env"), i, e) {
-    const char *name = json_string_value(json_object_get(e, "name"));
-    const char *value = json_string_value(json_object_get(e, "value"));
-    if (name && value) {
-      snprintf(buf, sizeof buf, "%s=%s", name, value);
-      json_array_append_new(env, json_string(buf));
-    }
-  }
-  char **v = str_vec(env);
-  json_decref(env);
-  return v;
+  return env;
 }
 
 struct rs_plan {
@@ -392,13 +326,6 @@ struct sdep {
   bool seen;                /* in the list being applied */
 };
 
-static void free_template(struct ss_rs_template *t) {
-  free_vec(t->argv);
-  free_vec(t->env);
-  free_vec(t->readiness.exec_argv);
-  free_vec(t->liveness.exec_argv);
-  memset(t, 0, sizeof *t);
-}
 
 static void status_forget(struct sdep *e) {
   e->status_memo = false;
@@ -409,7 +336,7 @@ static void status_forget(struct sdep *e) {
 /* Forgets what was worked out from obj (a new version came). */
 static void sdep_underive(struct sdep *e) {
   for (size_t i = 0; i < e->n_cont; i++) {
-    free_template(&e->cont[i].t);
+    ss__template_free(&e->cont[i].t);
     free(e->cont[i].gr);
   }
   free(e->cont);
@@ -451,30 +378,15 @@ static void derive_container(struct ss_control *c, const struct sdep *e,
   /* Names are unique per namespace, as in Kubernetes; namespaces and names
    * are DNS labels, so the dot cannot be part of either. */
   snprintf(k->name, sizeof k->name, "%s.%s", ns ? ns : "default", k->display);
-  json_t *argv = ss_image_map_resolve(c->cfg.images, kc->image);
-  if (!argv) {
-    k->no_command = true;
-    snprintf(k->message, sizeof k->message,
-             "image \"%s\" of container \"%s\" has no command: add it to the image map "
-             "(serve --image-map FILE)",
-             kc->image ? kc->image : "", kc->name ? kc->name : "");
-    return;
+  json_t *env = seldon_env(s, p, kc);
+  if (!env || !ss__template_build(c->cfg.images, cont_json, env,
+                                  (int)cs->termination_grace_seconds, &k->t, k->message,
+                                  sizeof k->message)) {
+    /* out of memory is tried again; an image without a command is a status */
+    k->t_nomem = !env || strcmp(k->message, "out of memory") == 0;
+    k->no_command = !k->t_nomem;
   }
-  /* container command/args after the mapped command, as a Dockerfile's CMD would be */
-  size_t i;
-  json_t *a;
-  json_array_foreach(json_object_get(cont_json, "args"), i, a) if (json_is_string(a))
-      json_array_append(argv, a);
-  struct ss_rs_template *t = &k->t;
-  t->argv = str_vec(argv);
-  json_decref(argv);
-  t->env = build_env(s, p, kc, cont_json);
-  read_probe(json_object_get(cont_json, "readinessProbe"), &t->readiness, false);
-  read_probe(json_object_get(cont_json, "livenessProbe"), &t->liveness, true);
-  t->grace_seconds = (int)cs->termination_grace_seconds;
-  t->cpu_request_milli = kc->has_cpu_request ? kc->cpu_request.milli : 0;
-  t->memory_request_bytes = kc->has_memory_request ? kc->memory_request.milli / 1000 : 0;
-  k->t_nomem = !t->argv || !t->env;
+  json_decref(env);
 }
 
 /* Decodes e->obj and works out its containers; false when out of memory
@@ -1085,6 +997,43 @@ static void reconcile_sdep(struct ss_control *c, struct sdep *e) {
   sync_deployments(c, e);
 }
 
+/* The Deployment controller's part of a pass, for one Deployment no
+ * SeldonDeployment controls: the runtime runs its template, its pods are
+ * known (with the template's labels), its status written. */
+static void run_workload(void *ctx, const struct ss_workload *wl) {
+  struct ss_control *c = ctx;
+  int rc = wl->t ? ss_runtime_set(c->cfg.runtime, wl->rs, wl->t, wl->replicas) : SS_EINVALID;
+  int before = -1;
+  pthread_mutex_lock(&c->mu);
+  struct owned *o = find_owned(c, wl->rs);
+  if (!o && rc == SS_EOK)
+    o = add_owned(c, wl->rs);
+  if (o && rc == SS_EOK) {
+    const char *uid = json_string_value(json_object_get(json_object_get(o->owner, "metadata"), "uid"));
+    before = uid && strcmp(uid, wl->uid) == 0 ? o->desired : -1;
+    o->seen = true;
+    snprintf(o->ns, sizeof o->ns, "%s", wl->ns);
+    snprintf(o->name, sizeof o->name, "%s", wl->name);
+    snprintf(o->container, sizeof o->container, "%s", wl->container ? wl->container : "");
+    snprintf(o->image, sizeof o->image, "%s", wl->image ? wl->image : "");
+    snprintf(o->deploy_uid, sizeof o->deploy_uid, "%s", wl->uid);
+    snprintf(o->tmpl_hash, sizeof o->tmpl_hash, "%s", wl->hash);
+    json_decref(o->owner);
+    o->owner = owner_ref(wl->obj);
+    json_decref(o->pod_labels);
+    o->pod_labels = wl->pod_labels ? json_deep_copy(wl->pod_labels) : json_object();
+    o->desired = wl->replicas;
+    o->failed = false;
+  }
+  pthread_mutex_unlock(&c->mu);
+  if (rc == SS_EOK && before != wl->replicas)
+    event(c, wl->obj, "Normal", "ScalingReplicaSet", "Scaled %s replica set %s to %d",
+          before < 0 || wl->replicas > before ? "up" : "down", wl->name, wl->replicas);
+  struct ss_rs_status st;
+  bool known = ss_runtime_status(c->cfg.runtime, wl->rs, &st);
+  ss_workloads_status(c->workloads, wl, known ? &st : NULL);
+}
+
 /* The routing table of this pass, from what it routed; *whole false when
  * part of it could not be added (out of memory: built again next pass). */
 static struct ss_gw_table *build_table(struct ss_control *c, bool *whole) {
@@ -1146,6 +1095,7 @@ void ss_control_tick(struct ss_control *c, int64_t now_ms) {
   ss_scalers_begin(c->scalers);
   for (size_t i = 0; i < c->n_sdeps; i++)
     reconcile_sdep(c, c->sdeps[i]);
+  ss_workloads_each(c->workloads, run_workload, c);
   ss__gauges_end(c->gauges);
   failing_sweep(c);
   ss_deployments_collect(c->deployments);
@@ -1177,6 +1127,7 @@ void ss_control_tick(struct ss_control *c, int64_t now_ms) {
     if (!c->owned[j]->seen && !ss_runtime_status(c->cfg.runtime, c->owned[j]->rs, &st)) {
       ss_strmap_del(&c->owned_by, c->owned[j]->rs);
       json_decref(c->owned[j]->owner);
+      json_decref(c->owned[j]->pod_labels);
       free(c->owned[j]);
       c->owned[j] = c->owned[--c->n_owned];
     } else {
@@ -1235,6 +1186,9 @@ json_t *ss_control_pods(struct ss_control *c, const char *ns) {
           o->container, "image", o->image, "status", "phase", phase_name(ri[j].phase), "podIP",
           "127.0.0.1", "containerStatuses", "name", o->container, "image", o->image, "imageID", "", "ready", ready,
           "restartCount", ri[j].restarts, "started", ri[j].pid != 0, "state", state);
+      if (o->pod_labels) /* a user's Deployment: its template's labels */
+        json_object_set_new(json_object_get(pod, "metadata"), "labels",
+                            json_deep_copy(o->pod_labels));
       if (o->deploy_uid[0]) { /* owned by its Deployment, as through a ReplicaSet */
         json_t *md = json_object_get(pod, "metadata");
         json_object_set_new(json_object_get(md, "labels"), "pod-template-hash",

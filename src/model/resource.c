@@ -51,6 +51,8 @@ static void resolve_positions(struct ss_resource *r) {
 /* An HorizontalPodAutoscaler (autoscaling/v2) or a ScaledObject
  * (keda.sh/v1alpha1): the spec the autoscaler runs, checked as the API
  * server and KEDA's webhook check it. */
+void ss__deployment_decode(struct ss__dec *d, json_t *obj); /* deployment.c */
+
 static void decode_scaler(struct ss__dec *d, json_t *obj, const char *kind, const char *av,
                           struct ss_resource *r) {
   bool hpa = kind[0] == 'H';
@@ -138,6 +140,9 @@ enum ss_err ss_resource_decode(json_t *obj, const struct ss_doc *doc, const char
       r->kind = SS_KIND_SERVER;
       ss__server_decode(&d, obj, &r->u.server);
     }
+  } else if (strcmp(kind, "Deployment") == 0 && strcmp(av, "apps/v1") == 0) {
+    r->kind = SS_KIND_DEPLOYMENT;
+    ss__deployment_decode(&d, obj);
   } else if (strcmp(kind, "HorizontalPodAutoscaler") == 0 || strcmp(kind, "ScaledObject") == 0) {
     decode_scaler(&d, obj, kind, av, r);
   } else {

@@ -21,7 +21,8 @@ enum ss_kind {
   SS_KIND_MODEL,
   SS_KIND_SERVER,
   SS_KIND_HPA,         /* autoscaling/v2 HorizontalPodAutoscaler */
-  SS_KIND_SCALEDOBJECT /* keda.sh/v1alpha1 ScaledObject */
+  SS_KIND_SCALEDOBJECT, /* keda.sh/v1alpha1 ScaledObject */
+  SS_KIND_DEPLOYMENT    /* apps/v1 Deployment: checked, not typed */
 };
 
 struct ss_resource {
