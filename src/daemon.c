@@ -546,6 +546,22 @@ static enum ss_err start_runtime(struct daemon *d, struct ss_error *err) {
   return SS_EOK;
 }
 
+/* Where the CLI finds the gateway (paths.h): its URL in the state
+ * directory. A failure only costs the CLI its default. */
+static void write_gateway_file(const struct daemon *d) {
+  char path[1200], tmp[1210];
+  snprintf(path, sizeof path, "%s/%s", d->s.state_dir, SS_GATEWAY_FILE);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  bool ok = f && fprintf(f, "%s\n", d->gateway_base) >= 0;
+  if (f && fclose(f) != 0)
+    ok = false;
+  if (!ok || rename(tmp, path) != 0) {
+    fprintf(stderr, "servescale: warning: cannot write %s: %s\n", path, strerror(errno));
+    unlink(tmp);
+  }
+}
+
 /* The control API, its kubeconfig and the default namespace; then says
  * where everything answers. */
 static enum ss_err start_api(struct daemon *d, struct ss_error *err) {
@@ -573,6 +589,7 @@ static enum ss_err start_api(struct daemon *d, struct ss_error *err) {
   snprintf(kubeconfig, sizeof kubeconfig, "%s/kubeconfig", d->s.state_dir);
   if (write_kubeconfig(kubeconfig, d->s.api_addr, ss_api_port(d->api), d->token, d->cert))
     return ss_error_set(err, SS_EIO, 0, 0, "cannot write %s: %s", kubeconfig, strerror(errno));
+  write_gateway_file(d);
   char report[8192];
   ss_api_apply(d->api, default_ns, strlen(default_ns), NULL, report, sizeof report);
   printf("servescale: control API on https://%s:%d (kubeconfig %s)\n", d->s.api_addr,

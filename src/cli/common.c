@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "common/paths.h"
 #include "model/resource.h"
 
 enum arg { NONE, REQUIRED, OPTIONAL };
@@ -32,6 +33,8 @@ static const struct opt_row {
     {'v', "validate", 0, OPTIONAL, "true (default) checks files before sending; false sends them as they are"},
     {'i', "ignore-not-found", 0, NONE, "a missing object is not an error"},
     {'k', "kubeconfig", 0, REQUIRED, "kubeconfig file (default: $KUBECONFIG, servescale's state dir, ~/.kube/config)"},
+    {'g', "gateway", 0, REQUIRED, "the daemon's gateway URL (default: $SERVESCALE_GATEWAY, the daemon's state dir, " SS_DEFAULT_GATEWAY_URL ")"},
+    {'I', "interval", 0, REQUIRED, "scrape and discovery interval: 5s, 500ms, 1m (default 5s)"},
 };
 #define N_ROWS (sizeof rows / sizeof *rows)
 
@@ -117,6 +120,8 @@ int ss_cli_parse(int argc, char **argv, const char *accepted, const char *synops
     case 'n': o->ns = optarg; break;
     case 'A': o->all_ns = true; break;
     case 'k': o->kubeconfig = optarg; break;
+    case 'g': o->gateway = optarg; break;
+    case 'I': o->interval = optarg; break;
     case 'o': o->output = optarg; break;
     case 'l': o->selector = optarg; break;
     case 'F': o->for_ = optarg; break;

@@ -25,6 +25,8 @@ struct ss_cli_opts {
   const char *ns;           /* -n, NULL when not given */
   bool all_ns;              /* -A */
   const char *kubeconfig;   /* --kubeconfig */
+  const char *gateway;      /* --gateway, NULL when not given (see ss_gateway_url) */
+  const char *interval;     /* --interval, NULL when not given */
   const char *files[SS_CLI_MAX_FILES];
   size_t n_files;           /* -f */
   const char *output;       /* -o */

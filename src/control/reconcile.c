@@ -1179,9 +1179,9 @@ json_t *ss_control_pods(struct ss_control *c, const char *ns) {
           "{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}}, s:{s:[{s:s, s:s}]},"
           " s:{s:s, s:s, s:[{s:s, s:s, s:s, s:b, s:i, s:b, s:{s:{}}}]}}",
           "apiVersion", "v1", "kind", "Pod", "metadata", "name", pod_name, "namespace", o->ns,
-          "creationTimestamp", created, "labels", "seldon-deployment-id", o->name, "app",
+          "creationTimestamp", created, "labels", SS_LABEL_SDEP_ID, o->name, "app",
           o->rs + strlen(o->ns) + 1,
-          "seldon.io/model", "true", "annotations", "servescale.io/port", port, "spec",
+          SS_LABEL_MODEL, "true", "annotations", "servescale.io/port", port, "spec",
           "containers", "name",
           o->container, "image", o->image, "status", "phase", phase_name(ri[j].phase), "podIP",
           "127.0.0.1", "containerStatuses", "name", o->container, "image", o->image, "imageID", "", "ready", ready,

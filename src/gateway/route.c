@@ -2,6 +2,7 @@
  * feedback paths (after the deployment's OAuth check), the token endpoint,
  * health, metrics and Prometheus service discovery. The walk itself is
  * call.c's. */
+#include <ctype.h>
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -75,6 +76,39 @@ static void handle_token(struct ss__gw_conn *c) {
   OPENSSL_cleanse(body, sizeof body);
 }
 
+/* The rest of a name after "<namespace>.", as the pod's name or its
+ * replica set's has it. */
+static const char *unqualified(const char *id, const char *ns) {
+  size_t l = strlen(ns);
+  return strncmp(id, ns, l) == 0 && id[l] == '.' ? id + l + 1 : id;
+}
+
+/* The meta labels of a replica for relabelling (dropped after it, as
+ * Prometheus drops every __meta_ label): its namespace, pod name and the
+ * pod's labels, named as Kubernetes service discovery names them
+ * (__meta_servescale_pod_label_<label, non-alphanumerics as _>), so that a
+ * PodMonitor's selector becomes keep rules (servescale prometheus-config). */
+static void sd_meta(json_t *labels, const struct ss__gw_dep *d, const struct ss__gw_target *tg,
+                    const struct ss__gw_ep *ep) {
+  static const char *const pod_labels[][2] = {{SS_LABEL_SDEP_ID, NULL},
+                                              {SS_LABEL_MODEL, "true"},
+                                              {"app", NULL}};
+  json_object_set_new(labels, "__meta_servescale_namespace", json_string(d->ns));
+  json_object_set_new(labels, "__meta_servescale_pod_name",
+                      json_string(unqualified(ep->id, d->ns)));
+  for (size_t i = 0; i < sizeof pod_labels / sizeof *pod_labels; i++) {
+    char name[96] = "__meta_servescale_pod_label_";
+    size_t n = strlen(name);
+    for (const char *p = pod_labels[i][0]; *p && n + 1 < sizeof name; p++)
+      name[n++] = isalnum((unsigned char)*p) ? *p : '_';
+    name[n] = '\0';
+    const char *v = pod_labels[i][1] ? pod_labels[i][1]
+                    : i == 0       ? d->name
+                                   : unqualified(tg->rs, d->ns);
+    json_object_set_new(labels, name, json_string(v));
+  }
+}
+
 static void handle_sd(struct ss__gw_conn *c) {
   json_t *groups = json_array();
   const struct ss_gw_table *t = c->w->table;
@@ -91,10 +125,12 @@ static void handle_sd(struct ss__gw_conn *c) {
             inet_ntop(AF_INET, &ia, ip, sizeof ip);
           }
           snprintf(addr, sizeof addr, "%s:%d", ip, tg->eps[e]->port);
-          json_array_append_new(
-              groups, json_pack("{s:[s], s:{s:s, s:s, s:s, s:s}}", "targets", addr, "labels",
+          json_t *g = json_pack("{s:[s], s:{s:s, s:s, s:s, s:s}}", "targets", addr, "labels",
                                 "namespace", d->ns, "seldon_deployment_id", d->name,
-                                "replica_set", tg->rs, "replica", tg->eps[e]->id));
+                                "replica_set", tg->rs, "replica", tg->eps[e]->id);
+          if (g)
+            sd_meta(json_object_get(g, "labels"), d, tg, tg->eps[e]);
+          json_array_append_new(groups, g);
         }
       }
   }

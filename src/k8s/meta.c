@@ -19,7 +19,7 @@ json_t *ss__k8s_meta(const char *name, const char *ns, json_t *labels) {
 
 json_t *ss__k8s_sdep_labels(const char *sdep) {
   return json_pack("{s:s, s:s}", "app.kubernetes.io/managed-by", SS_K8S_MANAGED_BY,
-                   "seldon-deployment-id", sdep);
+                   SS_LABEL_SDEP_ID, sdep);
 }
 
 json_t *ss__k8s_copy_object(const json_t *v) {

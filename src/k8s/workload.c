@@ -111,9 +111,9 @@ static json_t *pod_labels(const struct ss_sdep *s, const struct ss_predictor *p,
   json_object_set_new(l, "app", json_string(name));
   json_object_set_new(l, "app.kubernetes.io/managed-by", json_string(SS_K8S_MANAGED_BY));
   json_object_set_new(l, "seldon-app", json_string(svc));
-  json_object_set_new(l, "seldon-deployment-id", json_string(s->name));
+  json_object_set_new(l, SS_LABEL_SDEP_ID, json_string(s->name));
   /* what the seed's PodMonitor selects */
-  json_object_set_new(l, "seldon.io/model", json_string("true"));
+  json_object_set_new(l, SS_LABEL_MODEL, json_string("true"));
   return l;
 }
 
@@ -138,7 +138,7 @@ json_t *ss__k8s_deployment(const struct ss_sdep *s, const struct ss_predictor *p
     json_object_set_new(spec, "replicas", json_integer(replicas));
   json_object_set_new(spec, "selector",
                       json_pack("{s:{s:s, s:s}}", "matchLabels", "app", name,
-                                "seldon-deployment-id", s->name));
+                                SS_LABEL_SDEP_ID, s->name));
   json_object_set_new(spec, "template", json_pack("{s:o, s:o}", "metadata", tmeta, "spec", pod));
   json_t *labels = ss__k8s_sdep_labels(s->name);
   json_object_set_new(labels, "seldon-app", json_string(svc));
@@ -159,7 +159,7 @@ json_t *ss__k8s_predictor_service(const struct ss_sdep *s, const struct ss_predi
   return json_pack(
       "{s:s, s:s, s:o, s:{s:{s:s, s:s}, s:[{s:s, s:i, s:s, s:s}, {s:s, s:i, s:s, s:s}]}}",
       "apiVersion", "v1", "kind", "Service", "metadata", ss__k8s_meta(svc, ns, labels), "spec",
-      "selector", "seldon-app", svc, "seldon-deployment-id", s->name, "ports", "name", "http",
+      "selector", "seldon-app", svc, SS_LABEL_SDEP_ID, s->name, "ports", "name", "http",
       "port", SS_K8S_GATEWAY_PORT, "targetPort", "http", "protocol", "TCP", "name", "metrics",
       "port", SS_K8S_MODEL_METRICS_PORT, "targetPort", "metrics", "protocol", "TCP");
 }
@@ -170,7 +170,7 @@ static json_t *gateway_labels(bool pod) {
   /* The gateway serves Seldon's executor metrics (the seed's KEDA query
    * reads seldon_api_executor_*), so the seed's PodMonitor must select it. */
   if (l && pod)
-    json_object_set_new(l, "seldon.io/model", json_string("true"));
+    json_object_set_new(l, SS_LABEL_MODEL, json_string("true"));
   return l;
 }
 
@@ -244,6 +244,6 @@ json_t *ss__k8s_podmonitor(const char *ns) {
   return json_pack("{s:s, s:s, s:o, s:{s:{s:{s:s}}, s:[{s:s, s:s}]}}", "apiVersion",
                    "monitoring.coreos.com/v1", "kind", "PodMonitor", "metadata",
                    ss__k8s_meta(SS_K8S_PODMONITOR_NAME, ns, labels), "spec", "selector",
-                   "matchLabels", "seldon.io/model", "true", "podMetricsEndpoints", "port",
+                   "matchLabels", SS_LABEL_MODEL, "true", "podMetricsEndpoints", "port",
                    "metrics", "path", "/prometheus");
 }

@@ -15,6 +15,11 @@
 
 #define SS_SDEP_GROUP "machinelearning.seldon.io"
 #define SS_SDEP_KIND "SeldonDeployment"
+/* The labels Seldon's operator puts on a SeldonDeployment's pods (and
+ * servescale on its replicas): which deployment, and that it is a model
+ * (what the seed's PodMonitor selects). */
+#define SS_LABEL_SDEP_ID "seldon-deployment-id"
+#define SS_LABEL_MODEL "seldon.io/model"
 /* Seldon's operator: a predictor without replicas gets spec.replicas, else 1. */
 #define SS_SDEP_DEFAULT_REPLICAS 1
 #define SS_RS_NAME_MAX 63 /* a Kubernetes object name used as a DNS label */

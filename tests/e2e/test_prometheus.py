@@ -109,6 +109,42 @@ class Prometheus:
             return ""
 
 
+def pod_monitor(d, prom, cfg_path):
+    """The seed's PodMonitor, applied, becomes the replicas' scrape job, as
+    the Prometheus operator makes it on a cluster; the gateway's address
+    comes from the daemon's state directory (no --gateway)."""
+    rc, out, err = d.kubectl("apply", "-f", os.path.join(EXAMPLES, "pod-monitor.yaml"))
+    check("kubectl apply -f pod-monitor.yaml", rc == 0, out + err)
+    env = dict(os.environ)
+    env.pop("SERVESCALE_GATEWAY", None)
+    cfg = subprocess.run([BINARY, "prometheus-config", "--kubeconfig", d.kubeconfig,
+                          "--interval", "1s"], capture_output=True, timeout=30, env=env)
+    text = cfg.stdout.decode("utf-8", "replace")
+    check("prometheus-config reads it: job podMonitor/seldon-monitoring/seldon-podmonitor/0, "
+          "the gateway %s found in the daemon's state directory" % d.gateway,
+          cfg.returncode == 0 and 'job_name: "podMonitor/seldon-monitoring/seldon-podmonitor/0"'
+          in text and d.gateway.split("//")[1] in text and "job_name: servescale-replicas" not in text,
+          text + cfg.stderr.decode())
+    with open(cfg_path, "wb") as f:
+        f.write(cfg.stdout)
+    pc = subprocess.run([PROMTOOL, "check", "config", cfg_path], capture_output=True, timeout=30)
+    check("promtool check config accepts it", pc.returncode == 0,
+          (pc.stdout + pc.stderr).decode("utf-8", "replace"))
+    prom.proc.send_signal(1)  # SIGHUP: Prometheus reloads its configuration
+    job = 'up{job="seldon-monitoring/seldon-podmonitor"}'
+    up = wait_until(lambda: prom.value(job) == 1.0, 20, 0.25)
+    series = prom.query(job) or []
+    labels = series[0]["metric"] if series else {}
+    check("the replica is scraped by the PodMonitor's job, labelled as the operator labels it "
+          "(namespace, pod, endpoint): %s" % labels,
+          up and labels.get("namespace") == NS and labels.get("pod", "").startswith(
+              "seldon-model-example-0-classifier-") and labels.get("endpoint") == "metrics",
+          prom.query("up"))
+    q = 'mock_classifier_predictions_total{job="seldon-monitoring/seldon-podmonitor"}'
+    got = wait_until(lambda: prom.value(q) == float(N), 15, 0.25)
+    check("its /prometheus through the PodMonitor's path: %s == %d" % (q, N), got, prom.query(q))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="ss-prom-")
     d = Daemon(BINARY, backoff_base_ms=200)
@@ -191,6 +227,8 @@ def main():
         rep = wait_until(lambda: prom.value(q) == float(N), 15, 0.25)
         check("the replica's own /prometheus, scraped through http_sd: %s == %d (got %s)"
               % (q, N, prom.value(q)), rep, prom.query('up{job="servescale-replicas"}'))
+
+        pod_monitor(d, prom, cfg_path)
 
         st, text = http_get(d.gateway + "/prometheus")
         pm = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True,
