@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "api/schemas.h"
 
 #ifndef SS_VERSION
 #define SS_VERSION "0.1.0"
@@ -175,29 +176,7 @@ bool ss__api_discovery(struct ss_api *api, const struct ss_api_req *req,
   return true;
 }
 
-/* ---- OpenAPI ---- */
-
-static void schema_name(const struct ss_api_kind *k, const char *version, char *buf,
-                        size_t size) {
-  /* Kubernetes names CRD schemas by reversed group: io.seldon.machinelearning.v1.SeldonDeployment */
-  char rev[128] = "";
-  const char *g = k->group;
-  if (!*g)
-    g = "io.k8s.api.core";
-  else {
-    const char *end = g + strlen(g);
-    while (end > g) {
-      const char *dot = end;
-      while (dot > g && dot[-1] != '.')
-        dot--;
-      size_t l = strlen(rev);
-      snprintf(rev + l, sizeof rev - l, "%s%.*s", l ? "." : "", (int)(end - dot), dot);
-      end = dot > g ? dot - 1 : g;
-    }
-    g = rev;
-  }
-  snprintf(buf, size, "%s.%s.%s", g, version, k->kind);
-}
+/* ---- OpenAPI (the schemas are schemas.c's) ---- */
 
 static json_t *gvk_ext(const struct ss_api_kind *k, const char *version) {
   return json_pack("{s:s, s:s, s:s}", "group", k->group, "version", version, "kind", k->kind);
@@ -251,33 +230,17 @@ static json_t *op(const struct ss_api_kind *k, const char *version, const char *
   return o;
 }
 
-/* A permissive schema: objects keep unknown fields (the validator, not the
- * schema, decides); the top-level shape is described for kubectl explain. */
-static json_t *kind_schema(const struct ss_api_kind *k, const char *version) {
-  json_t *props = json_pack(
-      "{s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s, s:b}, s:{s:s, s:s, s:b}, s:{s:s, s:s, s:b}}",
-      "apiVersion", "type", "string", "description", "APIVersion of this object", "kind",
-      "type", "string", "description", "Kind of this object", "metadata", "type", "object",
-      "description", "Standard object metadata", "x-kubernetes-preserve-unknown-fields", true,
-      "spec", "type", "object", "description",
-      k->validated ? "Desired state, as Seldon defines it (validated by servescale)"
-                   : "Desired state",
-      "x-kubernetes-preserve-unknown-fields", true, "status", "type", "object", "description",
-      "Observed state, written by servescale", "x-kubernetes-preserve-unknown-fields", true);
-  return json_pack("{s:s, s:s, s:o, s:[o]}", "type", "object", "description", k->kind,
-                   "properties", props, "x-kubernetes-group-version-kind", gvk_ext(k, version));
-}
-
+/* The kinds' schemas and what they reference (schemas.c); kubectl explain
+ * reads them. Validation stays the server's (fieldValidation). */
 static json_t *gv_document(const char *group, const char *version) {
-  json_t *paths = json_object(), *schemas = json_object();
+  json_t *paths = json_object(), *schemas = ss_api_schemas_for(group, version);
   for (size_t i = 0; i < ss_api_n_kinds; i++) {
     const struct ss_api_kind *k = &ss_api_kinds[i];
     if (strcmp(k->group, group) != 0 || !ss_api_kind_has_version(k, version))
       continue;
     char name[256], ref[300], base[256], id[256];
-    schema_name(k, version, name, sizeof name);
+    ss_api_schema_name(k, version, name, sizeof name);
     snprintf(ref, sizeof ref, "#/components/schemas/%s", name);
-    json_object_set_new(schemas, name, kind_schema(k, version));
     if (*group)
       snprintf(base, sizeof base, "/apis/%s/%s%s/%s", group, version,
                k->namespaced ? "/namespaces/{namespace}" : "", k->plural);
@@ -330,6 +293,20 @@ static json_t *gv_document(const char *group, const char *version) {
                    schemas);
 }
 
+/* The hash a document's URL carries, of what is served (kubectl caches
+ * documents by URL): FNV-1a 64 of its compact JSON, as server.c sends it. */
+#define SS_OPENAPI_HASH_SIZE 17
+static void doc_hash(const char *group, const char *version, char out[SS_OPENAPI_HASH_SIZE]) {
+  json_t *doc = gv_document(group, version);
+  char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+  uint64_t h = 14695981039346656037u; /* FNV-1a 64 offset basis and prime */
+  for (const char *c = s ? s : ""; *c; c++)
+    h = (h ^ (unsigned char)*c) * 1099511628211u;
+  snprintf(out, SS_OPENAPI_HASH_SIZE, "%016llX", (unsigned long long)h);
+  free(s);
+  json_decref(doc);
+}
+
 bool ss__api_openapi(struct ss_api *api, const struct ss_api_req *req,
                      struct ss_api_resp *resp) {
   (void)api;
@@ -346,7 +323,9 @@ bool ss__api_openapi(struct ss_api *api, const struct ss_api_req *req,
           snprintf(key, sizeof key, "apis/%s/%s", k->group, k->versions[v]);
         else
           snprintf(key, sizeof key, "api/%s", k->versions[v]);
-        snprintf(url, sizeof url, "/openapi/v3/%s?hash=" SS_VERSION, key);
+        char hash[SS_OPENAPI_HASH_SIZE];
+        doc_hash(k->group, k->versions[v], hash);
+        snprintf(url, sizeof url, "/openapi/v3/%s?hash=%s", key, hash);
         json_object_set_new(paths, key, json_pack("{s:s}", "serverRelativeURL", url));
       }
     }
@@ -380,21 +359,10 @@ bool ss__api_openapi(struct ss_api *api, const struct ss_api_req *req,
       resp->code = 200;
       return true;
     }
-    json_t *defs = json_object(), *paths = json_object();
-    for (size_t i = 0; i < ss_api_n_kinds; i++) {
-      const struct ss_api_kind *k = &ss_api_kinds[i];
-      char name[256];
-      schema_name(k, k->versions[0], name, sizeof name);
-      json_t *s = kind_schema(k, k->versions[0]);
-      json_t *props = json_object_get(s, "properties");
-      const char *key;
-      json_t *v;
-      json_object_foreach(props, key, v) json_object_del(v, "x-kubernetes-preserve-unknown-fields");
-      json_object_set_new(defs, name, s);
-    }
-    resp->body = json_pack("{s:s, s:{s:s, s:s}, s:o, s:o}", "swagger", "2.0", "info", "title",
-                           "servescale", "version", SS_VERSION, "paths", paths, "definitions",
-                           defs);
+    /* The same schemas as /openapi/v3, in Swagger 2.0 form. */
+    resp->body = json_pack("{s:s, s:{s:s, s:s}, s:o, s:o*}", "swagger", "2.0", "info", "title",
+                           "servescale", "version", SS_VERSION, "paths", json_object(),
+                           "definitions", ss_api_schemas_v2());
   } else {
     return false;
   }
