@@ -110,18 +110,21 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
-/* "<server>/api/v1/query?query=<escaped>", malloc'ed; NULL when out of memory. */
-static char *query_url(CURL *h, const char *server, const char *query) {
+/* "<server>/api/v1/<endpoint>?<param>=<escaped query><extra>" (param
+ * "query", or "match[]" for series), malloc'ed; NULL when out of memory. */
+static char *query_url(CURL *h, const char *server, const char *endpoint, const char *query,
+                       const char *extra) {
   char *q = curl_easy_escape(h, query, 0);
   if (!q)
     return NULL;
   size_t sl = strlen(server);
   while (sl && server[sl - 1] == '/')
     sl--;
-  size_t size = strlen(server) + strlen(q) + 32;
+  size_t size = strlen(server) + strlen(q) + strlen(extra) + strlen(endpoint) + 48;
   char *url = malloc(size);
   if (url)
-    snprintf(url, size, "%.*s/api/v1/query?query=%s", (int)sl, server, q);
+    snprintf(url, size, "%.*s/api/v1/%s?%s=%s%s", (int)sl, server, endpoint,
+             strcmp(endpoint, "series") == 0 ? "match%5B%5D" : "query", q, extra);
   curl_free(q);
   return url;
 }
@@ -157,26 +160,21 @@ static bool add_headers(const struct ss_prom_http_request *req, struct curl_slis
   return true;
 }
 
-enum ss_err ss_prom_http_query(const struct ss_prom_http_request *req, double *out,
-                               struct ss_error *err) {
-  enum ss_err rc;
-  struct body b = {0};
+/* GETs url with req's headers, auth and timeout into *b (a 2xx answer);
+ * the errors of ss_prom_http_query. */
+static enum ss_err fetch(CURL *h, const struct ss_prom_http_request *req, const char *url,
+                         struct body *b, struct ss_error *err) {
   struct curl_slist *hdrs = NULL;
-  char *url = NULL;
-  CURL *h = NULL;
-  if (!req || !out || !req->server || !req->query || req->timeout_ms <= 0)
-    return ss_error_set(err, SS_EINVALID, 0, 0,
-                        "a prometheus query needs a server, a query and a timeout");
-  if (!(h = curl_easy_init()) || !(url = query_url(h, req->server, req->query)) ||
-      !add_headers(req, &hdrs)) {
-    rc = ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
-    goto out;
+  enum ss_err rc = SS_EOK;
+  if (!add_headers(req, &hdrs)) {
+    curl_slist_free_all(hdrs);
+    return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
   }
   curl_easy_setopt(h, CURLOPT_URL, url);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   if (!req->bearer_token && req->username) {
     curl_easy_setopt(h, CURLOPT_USERNAME, req->username);
@@ -184,22 +182,74 @@ enum ss_err ss_prom_http_query(const struct ss_prom_http_request *req, double *o
   }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
   CURLcode cc = curl_easy_perform(h);
-  if (cc != CURLE_OK) {
-    rc = ss_error_set(err, b.over ? SS_ELIMIT : SS_EIO, 0, 0, "prometheus query failed: %s",
-                      b.over ? "answer too large" : curl_easy_strerror(cc));
-    goto out;
-  }
   long code = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-  if (code < 200 || code > 299) {
+  if (cc == CURLE_OK)
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+  if (cc != CURLE_OK)
+    rc = ss_error_set(err, b->over ? SS_ELIMIT : SS_EIO, 0, 0, "prometheus query failed: %s",
+                      b->over ? "answer too large" : curl_easy_strerror(cc));
+  else if (code < 200 || code > 299)
     rc = ss_error_set(err, SS_EIO, 0, 0,
                       "prometheus query api returned error. status: %ld response: %.120s", code,
-                      b.p ? b.p : "");
+                      b->p ? b->p : "");
+  curl_slist_free_all(hdrs);
+  return rc;
+}
+
+enum ss_err ss_prom_http_query(const struct ss_prom_http_request *req, double *out,
+                               struct ss_error *err) {
+  enum ss_err rc;
+  struct body b = {0};
+  char *url = NULL;
+  CURL *h = NULL;
+  if (!req || !out || !req->server || !req->query || req->timeout_ms <= 0)
+    return ss_error_set(err, SS_EINVALID, 0, 0,
+                        "a prometheus query needs a server, a query and a timeout");
+  if (!(h = curl_easy_init()) || !(url = query_url(h, req->server, "query", req->query, ""))) {
+    rc = ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
     goto out;
   }
-  rc = ss_prom_http_parse(b.p, b.n, req->query, req->ignore_null_values, out, err);
+  if (!(rc = fetch(h, req, url, &b, err)))
+    rc = ss_prom_http_parse(b.p, b.n, req->query, req->ignore_null_values, out, err);
 out:
-  curl_slist_free_all(hdrs);
+  if (h)
+    curl_easy_cleanup(h);
+  free(url);
+  free(b.p);
+  return rc;
+}
+
+enum ss_err ss_prom_http_api(const struct ss_prom_http_request *req, const char *endpoint,
+                             const char *extra, json_t **data, struct ss_error *err) {
+  enum ss_err rc;
+  struct body b = {0};
+  char *url = NULL;
+  CURL *h = NULL;
+  *data = NULL;
+  if (!req || !req->server || !req->query || req->timeout_ms <= 0)
+    return ss_error_set(err, SS_EINVALID, 0, 0,
+                        "a prometheus query needs a server, a query and a timeout");
+  if (!(h = curl_easy_init()) ||
+      !(url = query_url(h, req->server, endpoint, req->query, extra ? extra : ""))) {
+    rc = ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
+    goto out;
+  }
+  if ((rc = fetch(h, req, url, &b, err)))
+    goto out;
+  json_t *root = json_loadb(b.p ? b.p : "", b.n, 0, NULL);
+  const char *status = json_string_value(json_object_get(root, "status"));
+  if (!root)
+    rc = ss_error_set(err, SS_ESYNTAX, 0, 0, "prometheus answered without a success status");
+  else if (!status || strcmp(status, "success") != 0)
+    rc = ss_error_set(err, SS_EIO, 0, 0, "prometheus answered %s: %.200s",
+                      status ? status : "without a status",
+                      json_string_value(json_object_get(root, "error"))
+                          ? json_string_value(json_object_get(root, "error"))
+                          : "");
+  else
+    *data = json_incref(json_object_get(root, "data"));
+  json_decref(root);
+out:
   if (h)
     curl_easy_cleanup(h);
   free(url);

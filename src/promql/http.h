@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "common/err.h"
 
 #define SS_PROM_HTTP_BODY_MAX ((size_t)1 << 20) /* bytes of one answer */
@@ -68,6 +70,16 @@ enum ss_err ss_prom_http_global_init(void);
  *   and what ss_prom_http_parse returns for a 2xx answer. */
 enum ss_err ss_prom_http_query(const struct ss_prom_http_request *req, double *out,
                                struct ss_error *err);
+
+/* Another endpoint of the HTTP API: GET <server>/api/v1/<endpoint> with
+ * req->query as query= (endpoint "query") or match[]= (endpoint "series"),
+ * and extra ("&start=..."; may be NULL) appended as it is. *data gets a new
+ * reference to the answer's "data" when its status is success; the errors
+ * are those above, and SS_ESYNTAX or SS_EIO for an answer that is not a
+ * success. The caller reads data (prometheus-adapter's way: a vector's
+ * elements with their labels, or the series' label sets). */
+enum ss_err ss_prom_http_api(const struct ss_prom_http_request *req, const char *endpoint,
+                             const char *extra, json_t **data, struct ss_error *err);
 
 /* Reads an /api/v1/query answer of len bytes at body (NULL with 0: an empty
  * answer; a NUL byte ends it) into *out by the rules above; query only
