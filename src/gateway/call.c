@@ -178,7 +178,8 @@ static void observe_client(struct ss__gw_worker *w, struct ss__gw_call *call, in
     snprintf(tag, sizeof tag, "latest");
   }
   const char *v[] = {r->dep->name, r->pred->p->name ? r->pred->p->name : "", "", call->path,
-                     "post", code, call->node->name ? call->node->name : "", repo, tag};
+                     "post", code, call->node->name ? call->node->name : "", repo, tag,
+                     r->dep->ns};
   struct ss_series *s = ss_metrics_series(m, "seldon_api_executor_client_requests_seconds", v);
   if (s)
     ss_series_observe(s, secs);
@@ -294,7 +295,7 @@ static void request_finish(struct ss__gw_request *r) {
       char code[8];
       snprintf(code, sizeof code, "%d", status);
       const char *v[] = {r->dep->name, r->pred->p->name ? r->pred->p->name : "", "",
-                         k ? "feedback" : "predictions", "post", code};
+                         k ? "feedback" : "predictions", "post", code, r->dep->ns};
       struct ss_series *s = ss_metrics_series(m, "seldon_api_executor_server_requests_seconds", v);
       if (s)
         ss_series_observe(s, secs);

@@ -329,7 +329,7 @@ void ss__gw_table_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
     for (size_t j = 0; j < d->n_preds; j++) {
       struct ss__gw_pred *p = &d->preds[j];
       const char *pname = p->p->name ? p->p->name : "";
-      const char *sv[] = {d->name, pname, "", "predictions", "post", "200"};
+      const char *sv[] = {d->name, pname, "", "predictions", "post", "200", d->ns};
       p->server_ok[0] = ss_metrics_series(m, "seldon_api_executor_server_requests_seconds", sv);
       sv[3] = "feedback";
       p->server_ok[1] = ss_metrics_series(m, "seldon_api_executor_server_requests_seconds", sv);
@@ -340,7 +340,7 @@ void ss__gw_table_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
           split_image(tg->image, repo, sizeof repo, tag, sizeof tag);
           const char *model = node_name(&p->p->graph, (int)c, (int)k);
           const char *cv[] = {d->name, pname, "", "/predict", "post", "200",
-                              model ? model : "", repo, tag};
+                              model ? model : "", repo, tag, d->ns};
           tg->client_ok =
               ss_metrics_series(m, "seldon_api_executor_client_requests_seconds", cv);
         }

@@ -230,17 +230,20 @@ enum ss_err ss_gateway_start(const struct ss_gateway_config *cfg, struct ss_gate
     return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
   }
   if (cfg->metrics) {
+    /* Seldon's executor labels, and the namespace a PodMonitor's scrape
+     * adds on a cluster (prometheus-adapter rules select by it) */
     static const char *const server_labels[] = {"deployment_name", "predictor_name",
-                                                "predictor_version", "service", "method", "code"};
+                                                "predictor_version", "service", "method", "code",
+                                                "namespace"};
     static const char *const client_labels[] = {
         "deployment_name", "predictor_name", "predictor_version", "service", "method",
-        "code",            "model_name",     "model_image",       "model_version"};
+        "code",            "model_name",     "model_image",       "model_version", "namespace"};
     ss_metrics_family(cfg->metrics, "seldon_api_executor_server_requests_seconds",
                       SS_METRIC_HISTOGRAM, "Requests served by the gateway, in seconds",
-                      server_labels, 6, NULL, 0);
+                      server_labels, 7, NULL, 0);
     ss_metrics_family(cfg->metrics, "seldon_api_executor_client_requests_seconds",
                       SS_METRIC_HISTOGRAM, "Calls from the gateway to graph nodes, in seconds",
-                      client_labels, 9, NULL, 0);
+                      client_labels, 10, NULL, 0);
   }
   int port = cfg->port;
   for (int i = 0; i < gw->n_workers; i++) {

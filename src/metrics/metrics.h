@@ -5,9 +5,9 @@
  *
  * The names and labels the gateway registers are Seldon's executor's:
  *   seldon_api_executor_server_requests_seconds{deployment_name,
- *     predictor_name, predictor_version, service, method, code}
+ *     predictor_name, predictor_version, service, method, code, namespace}
  *   seldon_api_executor_client_requests_seconds{... , model_name,
- *     model_image, model_version}
+ *     model_image, model_version, namespace}
  * with the executor's buckets (SS_METRICS_SELDON_BUCKETS).
  *
  * metrics/ records and answers; it decides nothing. */

@@ -384,8 +384,8 @@ void ss__hpa_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss_
   out->component = -1;
   out->min_replicas = SS_HPA_DEFAULT_MIN_REPLICAS;
   ss__known_fields(d, obj,
-                   (const char *const[]){"minReplicas", "maxReplicas", "metrics", "behavior",
-                                         "scaleTargetRef", NULL});
+                   (const char *const[]){"minReplicas", "maxReplicas", "metrics", "metricsv2",
+                                         "behavior", "scaleTargetRef", NULL});
   bool have_min = ss__int32(d, obj, "minReplicas", false, &out->min_replicas);
   if (have_min && out->min_replicas < 1)
     ss__err(d, "minReplicas", "must be greater than or equal to 1");
@@ -413,7 +413,12 @@ void ss__hpa_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss_
     ss__warn(d, "scaleTargetRef",
              "ignored: an hpaSpec inside a componentSpec always scales that componentSpec");
   }
-  json_t *metrics = ss__arr(d, obj, "metrics", false);
+  /* Seldon 1.15+ hpaSpec: metricsv2 holds autoscaling/v2 MetricSpecs and,
+   * when it has any, Seldon's operator uses them instead of metrics */
+  const char *mkey = json_array_size(json_object_get(obj, "metricsv2")) ? "metricsv2" : "metrics";
+  if (mkey[7] && json_array_size(json_object_get(obj, "metrics")))
+    ss__warn(d, "metrics", "ignored: metricsv2 is given, and Seldon uses it instead");
+  json_t *metrics = ss__arr(d, obj, mkey, false);
   size_t n = metrics ? json_array_size(metrics) : 0;
   if (n == 0 && !(json_object_get(obj, "metrics") && !metrics)) {
     /* No metrics: the HPA controller scales on 80% average CPU utilization. */
@@ -434,7 +439,7 @@ void ss__hpa_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss_
   } else if (n) {
     out->n_metrics = n;
     out->metrics = ss_arena_calloc(d->arena, n, sizeof *out->metrics);
-    size_t s = ss_path_key(&d->path, "metrics");
+    size_t s = ss_path_key(&d->path, mkey);
     for (size_t i = 0; out->metrics && i < n; i++) {
       size_t s2 = ss_path_index(&d->path, i);
       decode_metric(d, json_array_get(metrics, i), &out->metrics[i]);
