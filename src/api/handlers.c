@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/hpa_v1.h"
 #include "api/internal.h"
 #include "api/patch.h"
+#include "api/protobuf.h"
 #include "api/selector.h"
 #include "model/doc.h"
 #include "model/names.h"
@@ -319,7 +321,7 @@ static void do_delete_pod(struct ss_api *api, const struct route *r, struct ss_a
     api->cfg.hooks.changed(api->cfg.hooks.ctx);
 }
 
-/* Reads the request body (JSON or YAML, one document). */
+/* Reads the request body (JSON or YAML, one document; or protobuf). */
 static json_t *read_body(const struct ss_api_req *req, struct ss_api_resp *resp) {
   struct ss_docs docs = {0};
   struct ss_error err = {0};
@@ -327,6 +329,8 @@ static json_t *read_body(const struct ss_api_req *req, struct ss_api_resp *resp)
     ss__api_status(resp, 400, "BadRequest", "the request has no body");
     return NULL;
   }
+  if (ss_api_pb_is_protobuf(req->content_type)) /* kubectl's built-in kinds */
+    return ss__api_pb_body(req->body, req->body_len, resp);
   if (ss_docs_parse(req->body, req->body_len, &docs, &err)) {
     /* only size is 413; the other limits (depth, values, a long literal)
      * make a small body undecodable: 400 */
@@ -949,6 +953,8 @@ void ss__api_handle(struct ss_api *api, const struct ss_api_req *req,
     return;
   }
   if (ss__api_discovery(api, req, resp) || ss__api_openapi(api, req, resp))
+    return;
+  if (ss__api_hpa_v1(api, req, resp)) /* kubectl autoscale's autoscaling/v1 */
     return;
   if (!route(req->path, &r)) {
     ss__api_status(resp, 404, "NotFound", "the server could not find the requested resource");
