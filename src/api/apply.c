@@ -867,6 +867,8 @@ enum ss_err ss_apply(const json_t *live, const json_t *config, const struct ss_a
       set_union_into(owned, m.v[i].set);
     prune(merged, last, owned, &root);
   }
+  if (op->defaults)
+    op->defaults(merged, op->ctx);
   compare_objects(live, merged, op->reset_status, &c);
   json_t *changed = json_deep_copy(c.added);
   set_union_into(changed, c.modified);

@@ -32,6 +32,11 @@ struct ss_apply_op {
   const char *now;         /* RFC 3339 time of the write */
   bool force;              /* Apply: take the fields other managers own */
   bool reset_status;       /* status is its subresource's: never owned here */
+  /* Apply: what admission adds to an object (defaults), run on the merged
+   * object before it is compared with the live one, so that a default the
+   * live object holds is no change (and no conflict). May be NULL. */
+  void (*defaults)(json_t *obj, void *ctx);
+  void *ctx;
 };
 
 /* Applies config (borrowed) to live (borrowed; NULL: the object does not

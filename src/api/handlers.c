@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/apply.h"
 #include "api/hpa_v1.h"
 #include "api/internal.h"
 #include "api/patch.h"
 #include "api/protobuf.h"
 #include "api/selector.h"
+#include "common/clock.h"
 #include "model/doc.h"
 #include "model/names.h"
 #include "model/replicas.h"
@@ -357,6 +359,57 @@ static bool dry_run(const struct ss_api_req *req) {
   return req->q_dryrun && strcmp(req->q_dryrun, "All") == 0;
 }
 
+/* ---- managed fields (apply.h) ---- */
+
+/* 422 for a request option, as the API server validates them
+ * ("PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: ..."). */
+static void options_invalid(struct ss_api_resp *resp, const char *opts, const char *field,
+                            const char *reason, const char *msg) {
+  ss__api_status(resp, 422, "Invalid", "%s.meta.k8s.io \"\" is invalid: %s: %s", opts, field, msg);
+  json_object_set_new(resp->body, "details",
+                      json_pack("{s:s, s:s, s:s, s:[{s:s, s:s, s:s}]}", "name", "", "group",
+                                "meta.k8s.io", "kind", opts, "causes", "reason", reason,
+                                "message", msg, "field", field));
+}
+
+/* The write's field manager into buf: fieldManager, else the User-Agent's
+ * (apply: required); false with the answer set when refused. */
+static bool field_manager(const struct ss_api_req *req, const char *opts, bool apply, char *buf,
+                          size_t size, struct ss_api_resp *resp) {
+  char why[256];
+  const char *fm = req->q_field_manager && *req->q_field_manager ? req->q_field_manager : NULL;
+  if (apply && !fm) {
+    options_invalid(resp, opts, "fieldManager", "FieldValueRequired",
+                    "Required value: is required for apply patch");
+    return false;
+  }
+  if (fm && ss_apply_check_manager(fm, why, sizeof why)) {
+    options_invalid(resp, opts, "fieldManager", "FieldValueInvalid", why);
+    return false;
+  }
+  if (fm)
+    snprintf(buf, size, "%s", fm);
+  else
+    ss_apply_default_manager(req->user_agent, buf, size);
+  return true;
+}
+
+static const char *group_version(const struct route *r, char *buf, size_t size) {
+  snprintf(buf, size, "%s%s%s", r->kind->group, *r->kind->group ? "/" : "", r->version);
+  return buf;
+}
+
+/* Records an ordinary write of next (over live, NULL for a create) as an
+ * Update of manager in next's managedFields. */
+static void track(const struct route *r, const json_t *live, json_t *next, const char *manager,
+                  const char *sub) {
+  char now[32], gv[128];
+  ss_rfc3339_now(now, sizeof now);
+  struct ss_apply_op op = {.manager = manager, .api_version = group_version(r, gv, sizeof gv),
+                           .subresource = sub, .now = now, .reset_status = r->kind->has_status};
+  ss_apply_record_update(live, next, &op);
+}
+
 /* Checks apiVersion, kind, name and namespace of a body against the path,
  * fills what is missing, and validates. True when it may be stored. */
 static bool admit(struct ss_api *api, const struct ss_api_req *req, const struct route *r,
@@ -482,14 +535,12 @@ static void ensure_namespace(struct ss_api *api, const char *ns) {
   json_decref(n);
 }
 
-static void do_create(struct ss_api *api, const struct ss_api_req *req, const struct route *r,
-                      struct ss_api_resp *resp) {
+/* Stores obj (admitted; borrowed) as a new object: 201, or the store's
+ * error (SS_EEXISTS when the name is taken). */
+static enum ss_err create_object(struct ss_api *api, const struct ss_api_req *req,
+                                 const struct route *r, json_t *obj, struct ss_api_resp *resp) {
   struct ss_error err = {0};
-  json_t *obj = read_body(req, resp), *stored = NULL;
-  if (!obj)
-    return;
-  if (!admit(api, req, r, obj, NULL, resp))
-    goto out;
+  json_t *stored = NULL;
   if (r->kind->has_status && strcmp(r->kind->plural, "namespaces") != 0)
     json_object_del(obj, "status"); /* status is the status subresource's */
   if (strcmp(r->kind->plural, "namespaces") == 0)
@@ -498,20 +549,34 @@ static void do_create(struct ss_api *api, const struct ss_api_req *req, const st
   if (dry_run(req)) {
     resp->code = 201;
     resp->body = json_incref(obj);
-    goto out;
+    return SS_EOK;
   }
   if (r->kind->namespaced)
     ensure_namespace(api, r->ns);
   enum ss_err rc = ss_store_create(api->cfg.store, ref_of(r->kind), obj, &stored, &err);
   if (rc) {
     store_error(resp, r, rc, &err, name ? name : "");
-    goto out;
+    return rc;
   }
   ss__api_set_version(stored, r->kind, r->version);
   resp->code = 201;
   resp->body = stored;
   changed(api);
-out:
+  return SS_EOK;
+}
+
+static void do_create(struct ss_api *api, const struct ss_api_req *req, const struct route *r,
+                      struct ss_api_resp *resp) {
+  char mgr[SS_APPLY_MAX_MANAGER + 1];
+  if (!field_manager(req, "CreateOptions", false, mgr, sizeof mgr, resp))
+    return;
+  json_t *obj = read_body(req, resp);
+  if (!obj)
+    return;
+  if (admit(api, req, r, obj, NULL, resp)) {
+    track(r, NULL, obj, mgr, NULL);
+    create_object(api, req, r, obj, resp);
+  }
   json_decref(obj);
 }
 
@@ -540,10 +605,17 @@ static enum ss_err put_object(struct ss_api *api, const struct ss_api_req *req,
 
 static void do_update(struct ss_api *api, const struct ss_api_req *req, const struct route *r,
                       struct ss_api_resp *resp) {
+  char mgr[SS_APPLY_MAX_MANAGER + 1];
+  if (!field_manager(req, "UpdateOptions", false, mgr, sizeof mgr, resp))
+    return;
   json_t *obj = read_body(req, resp);
   if (!obj)
     return;
   if (admit(api, req, r, obj, r->name, resp)) {
+    json_t *live = NULL;
+    if (ss_store_get(api->cfg.store, ref_of(r->kind), r->ns, r->name, &live, NULL) == SS_EOK)
+      track(r, live, obj, mgr, NULL);
+    json_decref(live);
     if (put_object(api, req, r, obj, resp) == SS_ECONFLICT) {
       struct ss_error err = {0};
       store_error(resp, r, SS_ECONFLICT, &err, r->name);
@@ -602,8 +674,113 @@ static json_t *apply_patch(const struct ss_api_req *req, const json_t *cur,
   return out;
 }
 
+/* Admission's defaults (the model's decoder fills them in place). */
+static void admission_defaults(json_t *obj, void *ctx) {
+  const struct route *r = ctx;
+  struct ss_resource res;
+  if (!r->kind->validated)
+    return;
+  ss_resource_decode(obj, NULL, "", NULL, &res);
+  ss_resource_free(&res);
+}
+
+/* One server-side apply of cfg over live (NULL: absent, cfg creates it);
+ * true when the store moved underneath and the caller should try again. */
+static bool apply_once(struct ss_api *api, const struct ss_api_req *req, const struct route *r,
+                       const json_t *live, const json_t *cfg, bool force,
+                       struct ss_api_resp *resp) {
+  char now[32], gv[128];
+  ss_rfc3339_now(now, sizeof now);
+  struct ss_apply_op op = {.manager = req->q_field_manager,
+                           .api_version = group_version(r, gv, sizeof gv), .now = now,
+                           .force = force, .reset_status = r->kind->has_status,
+                           .defaults = admission_defaults, .ctx = (void *)r};
+  json_t *obj = NULL, *conflicts = NULL;
+  struct ss_error err = {0};
+  bool retry = false;
+  enum ss_err rc = ss_apply(live, cfg, &op, &obj, &conflicts, &err);
+  if (rc == SS_ECONFLICT) {
+    json_decref(resp->body);
+    resp->code = 409;
+    resp->body = ss_apply_conflict_status(conflicts);
+  } else if (rc == SS_EUSAGE) {
+    ss__api_status(resp, 400, "BadRequest", "%s", err.msg);
+  } else if (rc) {
+    ss__api_status(resp, rc == SS_EINVALID ? 422 : 500, rc == SS_EINVALID ? "Invalid" : "InternalError",
+                   "%s.%s \"%s\" is invalid: %s", r->kind->kind, r->kind->group, r->name, err.msg);
+  } else if (admit(api, req, r, obj, r->name, resp)) {
+    bool pinned = json_object_get(json_object_get(cfg, "metadata"), "resourceVersion") != NULL;
+    rc = live ? put_object(api, req, r, obj, resp) : create_object(api, req, r, obj, resp);
+    retry = (rc == SS_ECONFLICT && !pinned) || rc == SS_EEXISTS;
+    if (rc == SS_ECONFLICT && pinned)
+      store_error(resp, r, SS_ECONFLICT, &err, r->name);
+  }
+  json_decref(obj);
+  json_decref(conflicts);
+  return retry;
+}
+
+static bool is_apply(const struct ss_api_req *req) {
+  return req->content_type && strncmp(req->content_type, "application/apply-patch+yaml", 28) == 0;
+}
+
+/* PATCH application/apply-patch+yaml: server-side apply (apply.h), which
+ * creates the object when it is absent. */
+static void do_apply(struct ss_api *api, const struct ss_api_req *req, const struct route *r,
+                     struct ss_api_resp *resp) {
+  char mgr[SS_APPLY_MAX_MANAGER + 1], gv[128];
+  bool force;
+  if (!field_manager(req, "PatchOptions", true, mgr, sizeof mgr, resp) ||
+      !ss__api_query_bool("force", req->q_force, &force, resp))
+    return;
+  json_t *cfg = read_body(req, resp);
+  if (!cfg)
+    return;
+  const char *av = json_string_value(json_object_get(cfg, "apiVersion"));
+  if (!av || strcmp(av, group_version(r, gv, sizeof gv)) != 0) {
+    ss__api_status(resp, 400, "BadRequest", "Incorrect version specified in apply patch. "
+                   "Specified patch version: %s, expected: %s", av ? av : "", gv);
+    goto out;
+  }
+  if (!json_is_string(json_object_get(cfg, "kind"))) {
+    ss__api_status(resp, 400, "BadRequest", "Object 'Kind' is missing in the apply patch");
+    goto out;
+  }
+  for (int attempt = 0; attempt < SS_API_PATCH_RETRIES; attempt++) {
+    json_t *live = NULL;
+    struct ss_error err = {0};
+    enum ss_err rc = ss_store_get(api->cfg.store, ref_of(r->kind), r->ns, r->name, &live, &err);
+    if (rc && rc != SS_ENOTFOUND) {
+      store_error(resp, r, rc, &err, r->name);
+      goto out;
+    }
+    if (live)
+      ss__api_set_version(live, r->kind, r->version);
+    bool retry = apply_once(api, req, r, live, cfg, force, resp);
+    json_decref(live);
+    if (!retry)
+      goto out;
+  }
+  struct ss_error err = {0};
+  store_error(resp, r, SS_ECONFLICT, &err, r->name);
+out:
+  json_decref(cfg);
+}
+
 static void do_patch(struct ss_api *api, const struct ss_api_req *req, const struct route *r,
                      struct ss_api_resp *resp) {
+  char mgr[SS_APPLY_MAX_MANAGER + 1];
+  if (is_apply(req)) {
+    do_apply(api, req, r, resp);
+    return;
+  }
+  if (req->q_force) {
+    options_invalid(resp, "PatchOptions", "force", "FieldValueForbidden",
+                    "Forbidden: may not be specified for non-apply patch");
+    return;
+  }
+  if (!field_manager(req, "PatchOptions", false, mgr, sizeof mgr, resp))
+    return;
   for (int attempt = 0; attempt < SS_API_PATCH_RETRIES; attempt++) {
     json_t *cur = get_object(api, r, resp);
     if (!cur)
@@ -614,15 +791,19 @@ static void do_patch(struct ss_api *api, const struct ss_api_req *req, const str
     snprintf(rv, sizeof rv, "%s", cur_rv ? cur_rv : "");
     ss__api_set_version(cur, r->kind, r->version);
     json_t *obj = apply_patch(req, cur, resp);
-    json_decref(cur);
-    if (!obj)
+    if (!obj) {
+      json_decref(cur);
       return;
+    }
     const char *prv =
         json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
     bool pinned = prv && strcmp(prv, rv) != 0; /* the patch itself set a resourceVersion */
     enum ss_err rc = SS_EOK;
-    if (admit(api, req, r, obj, r->name, resp))
+    if (admit(api, req, r, obj, r->name, resp)) {
+      track(r, cur, obj, mgr, NULL);
       rc = put_object(api, req, r, obj, resp);
+    }
+    json_decref(cur);
     json_decref(obj);
     if (rc != SS_ECONFLICT)
       return;
@@ -820,6 +1001,11 @@ static void scale_unheeded(struct ss_api *api, const json_t *obj, struct ss_api_
 
 static void do_scale(struct ss_api *api, const struct ss_api_req *req, const struct route *r,
                      struct ss_api_resp *resp) {
+  char mgr[SS_APPLY_MAX_MANAGER + 1];
+  if (strcmp(req->method, "GET") != 0 &&
+      !field_manager(req, strcmp(req->method, "PUT") == 0 ? "UpdateOptions" : "PatchOptions",
+                     false, mgr, sizeof mgr, resp))
+    return;
   for (int attempt = 0; attempt < SS_API_PATCH_RETRIES; attempt++) {
     json_t *cur = get_object(api, r, resp);
     if (!cur)
@@ -875,8 +1061,11 @@ static void do_scale(struct ss_api *api, const struct ss_api_req *req, const str
       spec = json_object();
       json_object_set_new(cur, "spec", spec);
     }
+    json_t *before = json_deep_copy(cur);
     json_object_set(spec, "replicas", rj);
     json_decref(next);
+    track(r, before, cur, mgr, "scale");
+    json_decref(before);
     /* the object as it would be stored passes the same validation as a
      * create or an update (replicas that fit 32 bits and the replica
      * limit among it); what is stored is not the client's to warn about */
@@ -1062,7 +1251,8 @@ int ss_api_apply(struct ss_api *api, const char *buf, size_t len, const char *ns
     snprintf(r.ns, sizeof r.ns, "%s", k->namespaced ? (ons ? ons : ns ? ns : "default") : "");
     snprintf(r.name, sizeof r.name, "%s", name ? name : "");
     char *body = json_dumps(obj, JSON_COMPACT);
-    struct ss_api_req req = {.body = body, .body_len = body ? strlen(body) : 0};
+    struct ss_api_req req = {.body = body, .body_len = body ? strlen(body) : 0,
+                             .user_agent = "servescale"};
     struct ss_api_resp resp = {0};
     json_t *cur = NULL;
     bool exists = name && ss_store_get(api->cfg.store, ref_of(k), r.ns, name, &cur, NULL) == SS_EOK;

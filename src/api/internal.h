@@ -22,6 +22,8 @@ struct ss_api_req {
   /* query parameters (NULL when absent) */
   const char *q_watch, *q_rv, *q_label, *q_field, *q_timeout, *q_bookmarks;
   const char *q_dryrun, *q_field_validation, *q_container, *q_tail, *q_follow;
+  const char *q_field_manager, *q_force; /* server-side apply (apply.h) */
+  const char *user_agent;                /* may be NULL: the default field manager */
 };
 
 /* A boolean query parameter as the Kubernetes API server reads it (Go's

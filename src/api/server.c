@@ -489,6 +489,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .q_container = arg(c, "container"),
         .q_tail = arg(c, "tailLines"),
         .q_follow = arg(c, "follow"),
+        .q_field_manager = arg(c, "fieldManager"),
+        .q_force = arg(c, "force"),
+        .user_agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent"),
     };
     ss__api_handle(api, &req, &resp);
   }
