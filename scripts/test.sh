@@ -66,4 +66,7 @@ if command -v clang >/dev/null && [ "$fuzz_seconds" -gt 0 ]; then
   # fuzz_api: the control API's request handling, in process, on a store in
   # a temporary directory
   fuzz fuzz_api tests/fuzz/corpus_api
+  # fuzz_protobuf: protobuf request bodies (kubectl's built-in kinds) and
+  # the autoscaling/v1 conversions after them
+  fuzz fuzz_protobuf tests/fuzz/corpus_protobuf
 fi

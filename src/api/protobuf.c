@@ -553,25 +553,6 @@ static enum ss_err nested(struct pb_dec *d, const struct pb_field *f, struct pb_
   return json_object_set_new(obj, f->name, v) ? fail(d, at, SS_ENOMEM, "out of memory") : SS_EOK;
 }
 
-/* Repeated varints packed in one length-delimited value. */
-static enum ss_err packed(struct pb_dec *d, const struct pb_field *f, struct pb_cur *c,
-                          json_t *obj, const uint8_t *at) {
-  struct pb_cur s;
-  enum ss_err rc = get_bytes(d, c, &s);
-  while (!rc && s.p < s.end) {
-    uint64_t v;
-    json_t *j = NULL;
-    rc = get_varint(d, &s, &v);
-    if (!rc)
-      rc = make_scalar(d, f->type, v, at, &j);
-    if (!rc)
-      rc = place(d, f, obj, j, at);
-    else
-      json_decref(j);
-  }
-  return rc;
-}
-
 static bool is_varint_type(enum pb_type t) {
   return t == PB_INT32 || t == PB_INT64 || t == PB_BOOL;
 }
@@ -620,9 +601,7 @@ static enum ss_err decode_field(struct pb_dec *d, const struct pb_field *f, unsi
   bool varint = is_varint_type(f->type);
   size_t mark = (f->flags & PB_INLINE) ? d->path_len : path_key(d, f->name);
   enum ss_err rc;
-  if (varint && wire == 2 && (f->flags & PB_REP)) {
-    rc = packed(d, f, c, obj, at);
-  } else if (varint != (wire == 0) || (!varint && wire != 2)) {
+  if (varint != (wire == 0) || (!varint && wire != 2)) {
     rc = fail(d, at, SS_ESYNTAX, "wire type %s where %s is expected", wire_name(wire),
               wire_name(varint ? 0 : 2));
   } else if (varint) {
