@@ -130,6 +130,8 @@ static void parse_query(char *query, struct ss_api_req *req) {
       {"container", offsetof(struct ss_api_req, q_container)},
       {"tailLines", offsetof(struct ss_api_req, q_tail)},
       {"follow", offsetof(struct ss_api_req, q_follow)},
+      {"fieldManager", offsetof(struct ss_api_req, q_field_manager)},
+      {"force", offsetof(struct ss_api_req, q_force)},
   };
   char *save = NULL;
   for (char *kv = strtok_r(query, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
