@@ -2,6 +2,7 @@
  * /apis, /apis/{group}[/{version}], /version, and the OpenAPI documents
  * (/openapi/v3 with one document per group version, /openapi/v2 as JSON).
  * Everything is generated from the kinds table. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +308,30 @@ static void doc_hash(const char *group, const char *version, char out[SS_OPENAPI
   json_decref(doc);
 }
 
+/* /openapi/v3: each document's URL. The documents are functions of the
+ * kinds table and schemas.c, fixed while the process runs, so the list
+ * (and its hashes) is built once. */
+static json_t *v3_root;
+static pthread_once_t v3_root_once = PTHREAD_ONCE_INIT;
+
+static void build_v3_root(void) {
+  json_t *paths = json_object();
+  for (size_t i = 0; i < ss_api_n_kinds; i++) {
+    const struct ss_api_kind *k = &ss_api_kinds[i];
+    for (int v = 0; k->versions[v]; v++) {
+      char key[160], url[240], hash[SS_OPENAPI_HASH_SIZE];
+      if (*k->group)
+        snprintf(key, sizeof key, "apis/%s/%s", k->group, k->versions[v]);
+      else
+        snprintf(key, sizeof key, "api/%s", k->versions[v]);
+      doc_hash(k->group, k->versions[v], hash);
+      snprintf(url, sizeof url, "/openapi/v3/%s?hash=%s", key, hash);
+      json_object_set_new(paths, key, json_pack("{s:s}", "serverRelativeURL", url));
+    }
+  }
+  v3_root = json_pack("{s:o*}", "paths", paths);
+}
+
 bool ss__api_openapi(struct ss_api *api, const struct ss_api_req *req,
                      struct ss_api_resp *resp) {
   (void)api;
@@ -314,22 +339,8 @@ bool ss__api_openapi(struct ss_api *api, const struct ss_api_req *req,
   if (strcmp(req->method, "GET") != 0 || strncmp(p, "/openapi/", 9) != 0)
     return false;
   if (strcmp(p, "/openapi/v3") == 0 || strcmp(p, "/openapi/v3/") == 0) {
-    json_t *paths = json_object();
-    for (size_t i = 0; i < ss_api_n_kinds; i++) {
-      const struct ss_api_kind *k = &ss_api_kinds[i];
-      for (int v = 0; k->versions[v]; v++) {
-        char key[160], url[240];
-        if (*k->group)
-          snprintf(key, sizeof key, "apis/%s/%s", k->group, k->versions[v]);
-        else
-          snprintf(key, sizeof key, "api/%s", k->versions[v]);
-        char hash[SS_OPENAPI_HASH_SIZE];
-        doc_hash(k->group, k->versions[v], hash);
-        snprintf(url, sizeof url, "/openapi/v3/%s?hash=%s", key, hash);
-        json_object_set_new(paths, key, json_pack("{s:s}", "serverRelativeURL", url));
-      }
-    }
-    resp->body = json_pack("{s:o}", "paths", paths);
+    pthread_once(&v3_root_once, build_v3_root);
+    resp->body = json_deep_copy(v3_root);
   } else if (strncmp(p, "/openapi/v3/apis/", 17) == 0 || strncmp(p, "/openapi/v3/api/", 16) == 0) {
     char group[128] = "", version[64] = "";
     if (p[12] == 'a' && p[15] == 's') {
