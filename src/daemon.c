@@ -27,6 +27,7 @@
 #include "control/images.h"
 #include "gateway/gateway.h"
 #include "metrics/metrics.h"
+#include "adapter/adapter.h"
 #include "model/doc.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
@@ -53,6 +54,8 @@ struct settings {
   int api_idle_timeout_s;
   int queue_timeout_ms;
   int autoscale_sync_ms;
+  char adapter_config[1024];
+  char prometheus_url[1024];
 };
 
 enum opt_type { OPT_STR, OPT_INT };
@@ -106,6 +109,12 @@ static const struct option_row {
     {"autoscale-sync-ms", OPT_INT, offsetof(struct settings, autoscale_sync_ms), 0, 0, 3600000,
      "poll every autoscaled target this often (default 0: an HPA's 15 s sync period, a "
      "ScaledObject's pollingInterval; annotation servescale.io/sync-period-ms overrides)"},
+    {"adapter-config", OPT_STR, offsetof(struct settings, adapter_config), 1024, 0, 0,
+     "prometheus-adapter configuration (its config.yaml, or the ConfigMap that wraps it) for "
+     "the custom and external metrics HPAs read (default: Seldon's metrics, "
+     "docs/autoscaling.md)"},
+    {"prometheus-url", OPT_STR, offsetof(struct settings, prometheus_url), 1024, 0, 0,
+     "Prometheus server the metrics adapter asks (default: none, servescale's own metrics)"},
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -172,6 +181,7 @@ struct loop {
   bool dirty;
   struct ss_control *control;
   struct ss_gateway *gateway;
+  struct ss_adapter *adapter; /* borrowed; set before the API starts, freed after it stops */
   /* the autoscaler runs on its own thread, since a prometheus query may
    * wait for its timeout; guarded by mu */
   struct ss_autoscaler *autoscaler;
@@ -249,6 +259,31 @@ static void runtime_event(void *ctx, const char *rs, const char *type, const cha
   struct loop *l = ctx;
   if (l->control)
     ss_control_runtime_event(l->control, rs, type, reason, message);
+}
+
+/* The API's metrics hook: the custom and external metrics APIs from the
+ * adapter. */
+static json_t *metrics_hook(void *ctx, const struct ss_api_metrics_query *q, int *code,
+                            char *why, size_t why_size) {
+  struct loop *l = ctx;
+  json_t *out = NULL;
+  struct ss_error err = {0};
+  enum ss_err rc;
+  if (q->discovery)
+    return ss_adapter_discovery(l->adapter, q->external, wall_ms());
+  if (q->external) {
+    rc = ss_adapter_external(l->adapter, q->ns, q->metric, q->selector, wall_ms(), &out, &err);
+  } else {
+    struct ss_adapter_gr gr;
+    ss_adapter_gr_of(q->group, q->resource, &gr);
+    rc = ss_adapter_custom(l->adapter, &gr, q->ns, q->names, q->n_names, q->metric, q->selector,
+                           wall_ms(), &out, &err);
+  }
+  if (rc) {
+    *code = rc == SS_ENOTFOUND ? 404 : rc == SS_EINVALID ? 400 : 503;
+    snprintf(why, why_size, "%s", err.msg);
+  }
+  return out;
 }
 
 static json_t *pods_hook(void *ctx, const char *ns) {
@@ -383,6 +418,7 @@ struct daemon {
   struct ss_runtime *rt;
   struct ss_control *control;
   struct ss_api *api;
+  struct ss_adapter *adapter; /* the metrics adapter: the API's and the autoscaler's */
   struct ss_autoscaler *autoscaler;
   pthread_t as_thread;
   bool as_started;
@@ -582,7 +618,8 @@ static enum ss_err start_api(struct daemon *d, struct ss_error *err) {
                                        .changed = on_changed,
                                        .pods = pods_hook,
                                        .pod_log = log_hook,
-                                       .delete_pod = delete_pod_hook}};
+                                       .delete_pod = delete_pod_hook,
+                                       .metrics = metrics_hook}};
   if ((rc = ss_api_start(&ac, &d->api, &e)))
     return ss_error_set(err, rc, 0, 0, "control API: %s", e.msg);
   char kubeconfig[1200];
@@ -620,10 +657,42 @@ static enum ss_err apply_files(struct daemon *d, struct ss_error *err) {
   return SS_EOK;
 }
 
+/* The metrics adapter: --adapter-config's rules or the default ones, over
+ * --prometheus-url or the embedded window. A bad rule stops the start,
+ * naming it. */
+static enum ss_err start_adapter(struct daemon *d, struct ss_error *err) {
+  struct ss_adapter_config *cfg = NULL;
+  enum ss_err rc;
+  if (d->s.adapter_config[0]) {
+    char *buf = NULL;
+    size_t len = 0;
+    if ((rc = ss_read_file(d->s.adapter_config, &buf, &len, err)))
+      return rc;
+    rc = ss_adapter_config_parse(buf, len, &cfg, err);
+    free(buf);
+    if (rc) {
+      char msg[sizeof err->msg];
+      snprintf(msg, sizeof msg, "%s", err->msg);
+      return ss_error_set(err, rc, 0, 0, "%s: %s", d->s.adapter_config, msg);
+    }
+  } else if ((rc = ss_adapter_config_default(&cfg, err))) {
+    return rc;
+  }
+  struct ss_adapter_source src = {
+      .prometheus_url = d->s.prometheus_url[0] ? d->s.prometheus_url : NULL,
+      .metrics = d->metrics};
+  if (!(d->adapter = ss_adapter_new(cfg, &src)))
+    return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
+  d->loop.adapter = d->adapter;
+  return SS_EOK;
+}
+
 /* The autoscaler, on its own thread. */
 static enum ss_err start_autoscaler(struct daemon *d, struct ss_error *err) {
-  struct ss_autoscaler_config asc = {
-      .store = d->store, .metrics = d->metrics, .sync_ms = d->s.autoscale_sync_ms};
+  struct ss_autoscaler_config asc = {.store = d->store,
+                                     .metrics = d->metrics,
+                                     .adapter = d->adapter,
+                                     .sync_ms = d->s.autoscale_sync_ms};
   if (!(d->autoscaler = ss_autoscaler_new(&asc)))
     return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
   pthread_mutex_lock(&d->loop.mu);
@@ -690,6 +759,7 @@ static void stop(struct daemon *d) {
   l->autoscaler = NULL;
   pthread_mutex_unlock(&l->mu);
   ss_autoscaler_free(d->autoscaler);
+  ss_adapter_free(d->adapter); /* after the API and the autoscaler that ask it */
   ss_runtime_free(d->rt); /* may still report events to control */
   ss_control_free(d->control);
   ss_metrics_free(d->metrics);
@@ -715,7 +785,8 @@ int ss_cmd_serve(int argc, char **argv) {
   install_signals();
   d.fd_limit = ss_fd_limit_raise();
   if (open_state(&d, &err) || start_gateway(&d, &err) || start_runtime(&d, &err) ||
-      start_api(&d, &err) || apply_files(&d, &err) || start_autoscaler(&d, &err)) {
+      start_adapter(&d, &err) || start_api(&d, &err) || apply_files(&d, &err) ||
+      start_autoscaler(&d, &err)) {
     fprintf(stderr, "servescale serve: %s\n", err.msg);
     goto out;
   }

@@ -34,6 +34,18 @@
  * watch stream restarts it with every event it sends). */
 #define SS_API_IDLE_TIMEOUT_S 600
 
+/* A request of the custom.metrics.k8s.io or external.metrics.k8s.io API. */
+struct ss_api_metrics_query {
+  bool external;               /* external.metrics.k8s.io */
+  bool discovery;              /* the APIResourceList, nothing below */
+  const char *group, *resource; /* custom: "" and "pods", or the group of "x.group" */
+  const char *ns;              /* NULL: a root-scoped object (custom), or none */
+  const char *const *names;    /* the objects (custom); NULL with 0: every one */
+  size_t n_names;
+  const char *metric;
+  const char *selector;        /* metricLabelSelector (custom) or labelSelector (external) */
+};
+
 struct ss_api_hooks {
   void *ctx;
   /* A stored object changed (create, update, patch, delete, scale). */
@@ -44,6 +56,11 @@ struct ss_api_hooks {
   int (*pod_log)(void *ctx, const char *ns, const char *pod, char *buf, size_t size);
   /* Deletes a pod (its Deployment replaces it); 0 when it was there. */
   int (*delete_pod)(void *ctx, const char *ns, const char *pod);
+  /* The custom and external metrics APIs (the metrics adapter): the
+   * answer to q (src/api/metrics_api.c parses the paths), or NULL with
+   * *code (404, 400, 503) and why. NULL hook: those APIs are not served. */
+  json_t *(*metrics)(void *ctx, const struct ss_api_metrics_query *q, int *code, char *why,
+                     size_t why_size);
 };
 
 struct ss_api_config {

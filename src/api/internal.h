@@ -22,6 +22,7 @@ struct ss_api_req {
   /* query parameters (NULL when absent) */
   const char *q_watch, *q_rv, *q_label, *q_field, *q_timeout, *q_bookmarks;
   const char *q_dryrun, *q_field_validation, *q_container, *q_tail, *q_follow;
+  const char *q_metric_label;    /* metricLabelSelector (custom metrics) */
   const char *q_field_manager, *q_force; /* server-side apply (apply.h) */
   const char *user_agent;                /* may be NULL: the default field manager */
 };
@@ -139,5 +140,9 @@ bool ss__api_wants_table(const struct ss_api_req *req);
 /* Sets apiVersion to group/version (objects are stored in the preferred
  * version; every served version has the same schema). */
 void ss__api_set_version(json_t *obj, const struct ss_api_kind *k, const char *version);
+
+/* The custom and external metrics APIs (metrics_api.c): true when the
+ * request was theirs and resp is set. */
+bool ss__api_metrics(struct ss_api *api, const struct ss_api_req *req, struct ss_api_resp *resp);
 
 #endif

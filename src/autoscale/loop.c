@@ -15,7 +15,9 @@
 
 #include "autoscale/hpa.h"
 #include "autoscale/keda.h"
+#include "adapter/adapter.h"
 #include "model/names.h"
+#include "model/quantity.h"
 #include "model/owners.h"
 #include "model/resource.h"
 #include "promql/http.h"
@@ -505,6 +507,7 @@ static bool write_scale(struct ss_autoscaler *a, const struct scale *sc, int32_t
 
 struct ctx {
   const json_t *obj;               /* the HPA or ScaledObject */
+  const json_t *claims;            /* "<ns>/<Kind>/<name>" -> the autoscalers aiming there */
   const struct ss_hpa_spec *hpa;   /* one of the two */
   const struct ss_keda_spec *keda;
   const json_t *annotations;
@@ -647,6 +650,80 @@ static void pods_of(const struct pod_row *rows, size_t n, struct ss_hpa_pod *pod
                                   .name = rows[i].replica};
 }
 
+#define MAX_VALUES 256 /* series of one Object or External metric */
+
+/* The object an Object metric describes, as a group-resource. */
+static void described_gr(const struct ss_metric_spec *ms, struct ss_adapter_gr *gr) {
+  char group[128] = "";
+  const char *av = ms->object_api_version ? ms->object_api_version : "";
+  const char *slash = strchr(av, '/');
+  if (slash)
+    snprintf(group, sizeof group, "%.*s", (int)(slash - av), av);
+  ss_adapter_gr_of(group, ms->object_kind ? ms->object_kind : "", gr);
+}
+
+/* A Pods, Object or External metric through the adapter (the custom and
+ * external metrics APIs, as the HPA controller reads them): per-pod
+ * samples, or the values of the series. False with why when it failed. */
+static bool adapter_metric(struct ss_autoscaler *a, const struct ss_metric_spec *ms,
+                           const char *ns, const struct pod_row *rows, size_t n_rows,
+                           int64_t now_ms, struct ss_hpa_sample *samples, int64_t *values,
+                           size_t *n_values, char *why, size_t why_size) {
+  char sel[1024];
+  ss_adapter_selector_string(ms->selector, sel, sizeof sel);
+  struct ss_error err = {0};
+  json_t *out = NULL;
+  enum ss_err rc;
+  if (!a->cfg.adapter) {
+    snprintf(why, why_size, "no metrics adapter");
+    return false;
+  }
+  if (ms->source == SS_METRIC_PODS) {
+    const char *names[MAX_PODS];
+    struct ss_adapter_gr pods;
+    ss_adapter_gr_of(NULL, "pods", &pods);
+    for (size_t i = 0; i < n_rows; i++)
+      names[i] = rows[i].replica;
+    rc = ss_adapter_custom(a->cfg.adapter, &pods, ns, names, n_rows, ms->name, sel, now_ms,
+                           &out, &err);
+  } else if (ms->source == SS_METRIC_OBJECT) {
+    struct ss_adapter_gr gr;
+    described_gr(ms, &gr);
+    const char *name = ms->object_name ? ms->object_name : "";
+    rc = ss_adapter_custom(a->cfg.adapter, &gr, ns, &name, 1, ms->name, sel, now_ms, &out, &err);
+  } else {
+    rc = ss_adapter_external(a->cfg.adapter, ns, ms->name, sel, now_ms, &out, &err);
+  }
+  if (rc) {
+    snprintf(why, why_size, "%s", err.msg);
+    return false;
+  }
+  size_t i;
+  const json_t *it;
+  *n_values = 0;
+  json_array_foreach(json_object_get(out, "items"), i, it) {
+    struct ss_quantity q;
+    if (!ss_quantity_from_json(json_object_get(it, "value"), &q, NULL))
+      continue;
+    const char *obj =
+        json_string_value(json_object_get(json_object_get(it, "describedObject"), "name"));
+    if (ms->source != SS_METRIC_PODS) {
+      if (*n_values < MAX_VALUES)
+        values[(*n_values)++] = q.milli;
+      continue;
+    }
+    for (size_t p = 0; obj && p < n_rows; p++)
+      if (strcmp(rows[p].replica, obj) == 0)
+        samples[p] = (struct ss_hpa_sample){.present = true, .value = q.milli, .at_ms = now_ms};
+  }
+  json_decref(out);
+  if (ms->source != SS_METRIC_PODS && *n_values == 0) {
+    snprintf(why, why_size, "no value for metric %s (the query returned nothing)", ms->name);
+    return false;
+  }
+  return true;
+}
+
 /* One HPA sync: metrics from the rows, the decision from hpa.h, the scale
  * written. True when the scale changed. */
 static bool eval_hpa(struct ss_autoscaler *a, struct target *t, struct ctx *c,
@@ -655,6 +732,8 @@ static bool eval_hpa(struct ss_autoscaler *a, struct target *t, struct ctx *c,
   const struct ss_hpa_settings set = SS_HPA_SETTINGS_DEFAULT;
   struct ss_hpa_pod pods[MAX_PODS];
   static __thread struct ss_hpa_sample samples[SS_HPA_MAX_METRICS][MAX_PODS];
+  static __thread int64_t values[SS_HPA_MAX_METRICS][MAX_VALUES];
+  static __thread char why[SS_HPA_MAX_METRICS][SS_HPA_MSG_MAX];
   struct ss_hpa_metric_input in_m[SS_HPA_MAX_METRICS];
   size_t nm = spec->n_metrics < SS_HPA_MAX_METRICS ? spec->n_metrics : SS_HPA_MAX_METRICS;
   pods_of(rows, n_rows, pods);
@@ -664,9 +743,21 @@ static bool eval_hpa(struct ss_autoscaler *a, struct target *t, struct ctx *c,
     bool res = ms->source == SS_METRIC_RESOURCE || ms->source == SS_METRIC_CONTAINER_RESOURCE;
     bool cpu = ms->name && strcmp(ms->name, "cpu") == 0;
     bool mem = ms->name && strcmp(ms->name, "memory") == 0;
-    if (!res || (!cpu && !mem)) {
+    if (!res) {
+      memset(samples[m], 0, sizeof samples[m]);
+      size_t nv = 0;
+      bool ok = adapter_metric(a, ms, t->ns, rows, n_rows, now_ms, samples[m], values[m], &nv,
+                               why[m], sizeof why[m]);
+      in_m[m].failed = !ok;
+      in_m[m].error = ok ? NULL : why[m];
+      in_m[m].samples = samples[m];
+      in_m[m].values = values[m];
+      in_m[m].n_values = nv;
+      continue;
+    }
+    if (!cpu && !mem) {
       in_m[m].failed = true;
-      in_m[m].error = "servescale has no source for this metric (only cpu and memory)";
+      in_m[m].error = "servescale has no source for this resource (only cpu and memory)";
       continue;
     }
     for (size_t i = 0; i < n_rows; i++)
@@ -873,6 +964,50 @@ static void scale_missing(struct ss_autoscaler *a, struct target *t, struct ctx 
   store_status(a, t, c, 0);
 }
 
+/* The key of what an autoscaler aims at, as claims holds it. */
+static void claim_key(const char *ns, const char *kind, const char *name, char *buf,
+                      size_t size) {
+  snprintf(buf, size, "%s/%s/%s", ns, kind ? kind : "Deployment", name ? name : "");
+}
+
+/* Whether another autoscaler aims at the same target: the HPA controller
+ * then refuses to scale ("pods by selector ... are controlled by multiple
+ * HPAs"), and KEDA's admission refuses a second ScaledObject; why names them. */
+static bool ambiguous(const struct ctx *c, const char *ns, const char *kind, const char *name,
+                      char *why, size_t size) {
+  char key[KEY_MAX];
+  claim_key(ns, kind, name, key, sizeof key);
+  const json_t *who = json_object_get(c->claims, key);
+  if (json_array_size(who) < 2)
+    return false;
+  size_t n = (size_t)snprintf(why, size, "%s %s/%s is controlled by multiple autoscalers: [",
+                              kind ? kind : "Deployment", ns, name ? name : "");
+  size_t i;
+  const json_t *w;
+  json_array_foreach(who, i, w) if (n < size) n += (size_t)snprintf(
+      why + n, size - n, "%s%s", i ? " " : "", json_string_value(w));
+  if (n < size)
+    snprintf(why + n, size - n, "]");
+  return true;
+}
+
+/* An autoscaler that shares its target: the condition (AmbiguousSelector,
+ * as the HPA controller reports it) and a warning event, no scale. */
+static void shared_target(struct ss_autoscaler *a, struct target *t, struct ctx *c,
+                          const char *why, int64_t now_ms) {
+  bool was = false;
+  for (size_t i = 0; i < MAX_CONDS; i++)
+    was = was || (strcmp(t->conds[i].reason, "AmbiguousSelector") == 0 ||
+                  strcmp(t->conds[i].reason, "ScaledObjectCheckFailed") == 0);
+  if (t->keda)
+    set_cond(t, "Ready", "False", "ScaledObjectCheckFailed", why, now_ms);
+  else
+    set_cond(t, "ScalingActive", "False", "AmbiguousSelector", why, now_ms);
+  if (!was)
+    event(a, c->obj, true, t->keda ? "ScaledObjectCheckFailed" : "AmbiguousSelector", "%s", why);
+  store_status(a, t, c, 0);
+}
+
 /* One sync of one autoscaler (when due, or woken by a request waiting at
  * zero). True when it changed a scale. */
 static bool visit(struct ss_autoscaler *a, struct ctx *c, int64_t now_ms, int64_t *next_ms) {
@@ -902,7 +1037,10 @@ static bool visit(struct ss_autoscaler *a, struct ctx *c, int64_t now_ms, int64_
     const char *kind = c->keda ? c->keda->target_kind : c->hpa->target_kind;
     const char *tname = c->keda ? c->keda->target_name : c->hpa->target_name;
     char why[SS_HPA_MSG_MAX];
-    if (!scale_read(a, ns, av, kind, tname ? tname : "", &c->sc, why, sizeof why)) {
+    if (ambiguous(c, ns, kind, tname, why, sizeof why)) {
+      shared_target(a, t, c, why, now_ms);
+      t->next_ms = now_ms + sync_ms(a, c);
+    } else if (!scale_read(a, ns, av, kind, tname ? tname : "", &c->sc, why, sizeof why)) {
       scale_missing(a, t, c, why, now_ms);
       t->next_ms = now_ms + SS_AUTOSCALE_RETRY_MS;
     } else {
@@ -934,17 +1072,49 @@ static bool visit(struct ss_autoscaler *a, struct ctx *c, int64_t now_ms, int64_
 
 /* Visits every stored autoscaler of kind k that decodes without errors.
  * HPAs a ScaledObject owns are KEDA's: its controller writes them. */
-static bool visit_all(struct ss_autoscaler *a, struct ss_kind_ref k, bool keda, int64_t now_ms,
-                      int64_t *next_ms, json_t **items) {
-  uint64_t rv;
+static bool keda_owned(const json_t *obj) {
+  const char *okind = NULL;
+  return ss_controller_uid(obj, &okind) && okind && strcmp(okind, "ScaledObject") == 0;
+}
+
+/* Who aims at what: "<ns>/<Kind>/<name>" -> ["HorizontalPodAutoscaler/x", ...]
+ * over the stored HPAs (a ScaledObject's own one counted as its ScaledObject)
+ * and ScaledObjects. */
+static json_t *claims_of(const json_t *hpas, const json_t *sos) {
+  json_t *claims = json_object();
+  const json_t *lists[2] = {hpas, sos};
+  for (int l = 0; l < 2; l++) {
+    size_t i;
+    const json_t *o;
+    json_array_foreach(lists[l], i, o) {
+      if (l == 0 && keda_owned(o))
+        continue;
+      const json_t *md = json_object_get(o, "metadata");
+      const json_t *ref = json_object_get(json_object_get(o, "spec"), "scaleTargetRef");
+      const char *ns = json_string_value(json_object_get(md, "namespace"));
+      const char *name = json_string_value(json_object_get(md, "name"));
+      if (!ns || !name)
+        continue;
+      char key[KEY_MAX], who[KEY_MAX];
+      claim_key(ns, json_string_value(json_object_get(ref, "kind")),
+                json_string_value(json_object_get(ref, "name")), key, sizeof key);
+      snprintf(who, sizeof who, "%s/%s", l ? "ScaledObject" : "HorizontalPodAutoscaler", name);
+      json_t *arr = json_object_get(claims, key);
+      if (!arr)
+        json_object_set_new(claims, key, arr = json_array());
+      json_array_append_new(arr, json_string(who));
+    }
+  }
+  return claims;
+}
+
+static bool visit_all(struct ss_autoscaler *a, const json_t *items, bool keda,
+                      const json_t *claims, int64_t now_ms, int64_t *next_ms) {
   bool changed = false;
-  if (ss_store_list(a->cfg.store, k, NULL, items, &rv, NULL))
-    return false;
   size_t i;
   json_t *obj;
-  json_array_foreach(*items, i, obj) {
-    const char *okind = NULL;
-    if (!keda && ss_controller_uid(obj, &okind) && okind && strcmp(okind, "ScaledObject") == 0)
+  json_array_foreach(items, i, obj) {
+    if (!keda && keda_owned(obj))
       continue;
     json_t *copy = json_deep_copy(obj); /* decoding fills in defaults */
     struct ss_resource res = {0};
@@ -952,6 +1122,7 @@ static bool visit_all(struct ss_autoscaler *a, struct ss_kind_ref k, bool keda, 
         !res.diags.errors &&
         res.kind == (keda ? SS_KIND_SCALEDOBJECT : SS_KIND_HPA)) {
       struct ctx c = {.obj = res.obj,
+                      .claims = claims,
                       .hpa = keda ? NULL : &res.u.hpa,
                       .keda = keda ? &res.u.keda : NULL,
                       .annotations = json_object_get(json_object_get(res.obj, "metadata"),
@@ -993,12 +1164,18 @@ bool ss_autoscaler_tick(struct ss_autoscaler *a, int64_t now_ms, int64_t *next_m
   for (size_t i = 0; i < a->n; i++)
     a->v[i]->seen = false;
   json_t *sos = NULL, *hpas = NULL;
-  bool changed = visit_all(a, SS_AUTOSCALE_SO_KIND, true, now_ms, next_ms, &sos);
-  if (visit_all(a, SS_AUTOSCALE_HPA_KIND, false, now_ms, next_ms, &hpas))
-    changed = true;
-  if (sos && hpas)
+  uint64_t rv;
+  bool listed = !ss_store_list(a->cfg.store, SS_AUTOSCALE_SO_KIND, NULL, &sos, &rv, NULL) &&
+                !ss_store_list(a->cfg.store, SS_AUTOSCALE_HPA_KIND, NULL, &hpas, &rv, NULL);
+  bool changed = false;
+  if (listed) { /* a failed list forgets nothing */
+    json_t *claims = claims_of(hpas, sos);
+    changed = visit_all(a, sos, true, claims, now_ms, next_ms);
+    if (visit_all(a, hpas, false, claims, now_ms, next_ms))
+      changed = true;
     sweep_keda_hpas(a, hpas, sos);
-  bool listed = sos && hpas; /* a failed list forgets nothing */
+    json_decref(claims);
+  }
   json_decref(sos);
   json_decref(hpas);
   pthread_mutex_lock(&a->mu);

@@ -43,9 +43,12 @@
 #define SS_AUTOSCALE_HPA_KIND ((struct ss_kind_ref){"autoscaling", "horizontalpodautoscalers"})
 #define SS_AUTOSCALE_SO_KIND ((struct ss_kind_ref){"keda.sh", "scaledobjects"})
 
+struct ss_adapter;
+
 struct ss_autoscaler_config {
   struct ss_store *store;     /* borrowed */
   struct ss_metrics *metrics; /* borrowed: the window (cpu, memory, embedded source) */
+  struct ss_adapter *adapter; /* borrowed: Pods, Object and External metrics; may be NULL */
   int sync_ms;                /* > 0: every target polls this often (--autoscale-sync-ms) */
 };
 
