@@ -947,6 +947,9 @@ static const struct def sdep_defs[] = {
          {"maxReplicas", "int32!", "The upper limit for the number of replicas."},
          {"metrics", "[]sd.MetricSpec",
           "The metrics the desired replica count is calculated from (the highest wins)."},
+         {"metricsv2", "[]as.MetricSpec",
+          "The metrics as autoscaling/v2 MetricSpecs; when given, used instead of metrics "
+          "(Seldon 1.15+)."},
          {"behavior", "as.HorizontalPodAutoscalerBehavior",
           "servescale: the HPA's scaling behavior, as in autoscaling/v2."},
          {"scaleTargetRef", "as.CrossVersionObjectReference",

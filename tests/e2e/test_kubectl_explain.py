@@ -39,7 +39,7 @@ CASES = [
     ("sdep.spec.predictors.componentSpecs.hpaSpec", "machinelearning.seldon.io",
      "SeldonDeployment", "v1", "FIELD: hpaSpec <SeldonHpaSpec>",
      ["maxReplicas\t<integer> -required-", "minReplicas\t<integer>",
-      "metrics\t<[]MetricSpec>", "upper limit"]),
+      "metrics\t<[]MetricSpec>", "metricsv2\t<[]MetricSpec>", "upper limit"]),
     ("sdep.spec.predictors.componentSpecs.kedaSpec.triggers", "machinelearning.seldon.io",
      "SeldonDeployment", "v1", "FIELD: triggers <[]ScaleTriggers>",
      ["type\t<string> -required-", "metadata\t<map[string]string> -required-",
