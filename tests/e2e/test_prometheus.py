@@ -19,94 +19,26 @@ Usage: test_prometheus.py SERVESCALE_BINARY SOURCE_DIR
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, _remember, args_or_default, predict, stop_all, \
-    stop_process, wait_until  # noqa: E402
+from ss_e2e import Checks, Daemon, args_or_default, predict, stop_all, wait_until  # noqa: E402
+from ss_prometheus import Prometheus, http_get  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
 EXAMPLES = os.path.join(SOURCE, "examples")
 NS, NAME = "seldon", "seldon-model"
 N = 50
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 COUNT = 'seldon_api_executor_client_requests_seconds_count{model_name="classifier"}'
 SEED_QUERY = 'rate(seldon_api_executor_client_requests_seconds_count{model_name="classifier"}[1m])'
 
 checks = Checks()
 check = checks.check
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def http_get(url, timeout=5):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, r.read()
-
-
-class Prometheus:
-    def __init__(self, config_path, workdir):
-        self.config = config_path
-        self.dir = workdir
-        self.port = None
-        self.proc = None
-        self.log = None
-
-    def start(self, attempts=3):
-        for _ in range(attempts):
-            self.port = free_port()
-            self.log = open(os.path.join(self.dir, "prometheus.log"), "ab")
-            self.proc = _remember(subprocess.Popen(
-                [PROMETHEUS, "--config.file=" + self.config,
-                 "--storage.tsdb.path=" + os.path.join(self.dir, "tsdb"),
-                 "--web.listen-address=127.0.0.1:%d" % self.port,
-                 "--log.level=warn"],
-                stdout=self.log, stderr=self.log, cwd=self.dir))
-            if wait_until(lambda: self.proc.poll() is None and
-                          http_get(self.url("/-/ready"))[0] == 200, 30, 0.2):
-                return True
-            stop_process(self.proc)  # the port was taken after all, or it failed
-        return False
-
-    def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def query(self, q):
-        """The result list of an instant query, or None."""
-        st, body = http_get(self.url("/api/v1/query?" + urllib.parse.urlencode({"query": q})))
-        o = json.loads(body)
-        return o["data"]["result"] if st == 200 and o.get("status") == "success" else None
-
-    def value(self, q):
-        """The single value of an instant query, or None when empty."""
-        r = self.query(q)
-        return float(r[0]["value"][1]) if r else None
-
-    def stop(self):
-        stop_process(self.proc)
-        if self.log:
-            self.log.close()
-
-    def logs(self):
-        try:
-            with open(os.path.join(self.dir, "prometheus.log"), "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
 
 
 def pod_monitor(d, prom, cfg_path):
