@@ -25,5 +25,6 @@ int ss_cmd_render(int argc, char **argv);
 int ss_cmd_gateway(int argc, char **argv);
 int ss_cmd_prometheus_config(int argc, char **argv);
 int ss_cmd_top(int argc, char **argv);
+int ss_cmd_loadtest(int argc, char **argv);
 
 #endif

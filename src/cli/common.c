@@ -35,6 +35,12 @@ static const struct opt_row {
     {'k', "kubeconfig", 0, REQUIRED, "kubeconfig file (default: $KUBECONFIG, servescale's state dir, ~/.kube/config)"},
     {'g', "gateway", 0, REQUIRED, "the daemon's gateway URL (default: $SERVESCALE_GATEWAY, the daemon's state dir, " SS_DEFAULT_GATEWAY_URL ")"},
     {'I', "interval", 0, REQUIRED, "scrape and discovery interval: 5s, 500ms, 1m (default 5s)"},
+    {'u', "users", 'u', REQUIRED, "concurrent users (loadtest; default 1)"},
+    {'R', "spawn-rate", 0, REQUIRED, "users started per second (loadtest; default: all at once)"},
+    {'d', "duration", 0, REQUIRED, "how long to run: 60s, 2m (loadtest; default 60s)"},
+    {'q', "rps", 0, REQUIRED, "total requests per second (loadtest; default: as fast as answered)"},
+    {'2', "v2", 0, NONE, "send the V2 inference protocol's body instead of a Seldon message"},
+    {'s', "since", 0, REQUIRED, "how far back: 10m, 90s (default 10m)"},
 };
 #define N_ROWS (sizeof rows / sizeof *rows)
 
@@ -67,6 +73,36 @@ static bool truthy(const char *s, bool *out) {
   return false;
 }
 
+/* The numeric rows (--users, --spawn-rate, --rps, --duration, --since),
+ * each checked against its bounds; false after saying which is wrong. */
+static bool number_opt(const struct opt_row *row, const char *arg, struct ss_cli_opts *o) {
+  char *end;
+  if (row->letter == 'd' || row->letter == 's') {
+    int ms = ss_cli_duration_ms(arg);
+    if (ms <= 0) {
+      fprintf(stderr, "error: invalid --%s \"%s\": give a duration like 30s, 2m or 1h\n",
+              row->name, arg);
+      return false;
+    }
+    *(row->letter == 'd' ? &o->duration_ms : &o->since_ms) = ms;
+    return true;
+  }
+  double v = strtod(arg, &end);
+  bool whole = row->letter == 'u';
+  if (end == arg || *end || !(v > 0) || v > 1e6 || (whole && v != (double)(int)v)) {
+    fprintf(stderr, "error: --%s must be a%s number above 0, not \"%s\"\n", row->name,
+            whole ? " whole" : "", arg);
+    return false;
+  }
+  if (row->letter == 'u')
+    o->users = (int)v;
+  else if (row->letter == 'R')
+    o->spawn_rate = v;
+  else
+    o->rps = v;
+  return true;
+}
+
 int ss_cli_parse(int argc, char **argv, const char *accepted, const char *synopsis,
                  const char *about, struct ss_cli_opts *o) {
   struct option longopts[N_ROWS + 2];
@@ -77,6 +113,8 @@ int ss_cli_parse(int argc, char **argv, const char *accepted, const char *synops
   o->timeout_ms = -1;
   o->replicas = -1;
   o->validate = true;
+  o->duration_ms = -1;
+  o->since_ms = -1;
   for (size_t i = 0; i < N_ROWS; i++) {
     /* --kubeconfig is every API command's */
     if (!strchr(accepted, rows[i].letter) && rows[i].letter != 'k')
@@ -150,6 +188,11 @@ int ss_cli_parse(int argc, char **argv, const char *accepted, const char *synops
       }
       break;
     }
+    case 'u': case 'R': case 'q': case 'd': case 's':
+      if (!number_opt(row, optarg, o))
+        return SS_EXIT_FAIL;
+      break;
+    case '2': o->v2 = true; break;
     case 'v':
       if (!truthy(optarg, &o->validate)) {
         fprintf(stderr, "error: --validate must be true or false, not \"%s\"\n", optarg);

@@ -37,6 +37,12 @@ struct ss_cli_opts {
   bool watch;               /* -w */
   bool validate;            /* --validate (default true) */
   bool ignore_not_found;    /* --ignore-not-found */
+  int users;                /* --users; 0 when not given */
+  double spawn_rate;        /* --spawn-rate; 0 when not given */
+  int duration_ms;          /* --duration; -1 when not given */
+  double rps;               /* --rps; 0 when not given (as fast as answered) */
+  bool v2;                  /* --v2: the V2 inference protocol's body */
+  int since_ms;             /* --since; -1 when not given */
   char *args[SS_CLI_MAX_ARGS];
   int n_args;               /* positional arguments */
 };

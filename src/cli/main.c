@@ -29,6 +29,7 @@ static const struct {
     {"events", ss_cmd_events, "Print events, or watch them (--watch)"},
     {"get", ss_cmd_get, "List or show resources"},
     {"kubeconfig", ss_cmd_kubeconfig, "Print the kubeconfig path the commands use"},
+    {"loadtest", ss_cmd_loadtest, "Send predictions from N users, with progress and a summary"},
     {"logs", ss_cmd_logs, "Print a replica's log"},
     {"mock-classifier", ss_mock_classifier_main, "Run the built-in mock classifier model server (used by replicas)"},
     {"scale", ss_cmd_scale, "Set a resource's replicas"},
