@@ -52,11 +52,14 @@ struct ss__gauges *ss__gauges_new(struct ss_metrics *m) {
     return NULL;
   g->m = m;
   static const char *const rs_labels[] = {"namespace", "deployment", "replica_set"};
-  static const char *const rep_labels[] = {"namespace", "deployment", "replica_set", "replica"};
+  /* pod: the replica's name again, under the label a PodMonitor's scrape
+   * gives a pod's series on a cluster (prometheus-adapter rules select by it) */
+  static const char *const rep_labels[] = {"namespace", "deployment", "replica_set", "replica",
+                                           "pod"};
   for (int i = 0; i < RS_GAUGES; i++)
     ss_metrics_family(m, rs_names[i], SS_METRIC_GAUGE, rs_help[i], rs_labels, 3, NULL, 0);
   for (int i = 0; i < REPLICA_GAUGES; i++)
-    ss_metrics_family(m, rep_names[i], SS_METRIC_GAUGE, rep_help[i], rep_labels, 4, NULL, 0);
+    ss_metrics_family(m, rep_names[i], SS_METRIC_GAUGE, rep_help[i], rep_labels, 5, NULL, 0);
   return g;
 }
 
@@ -138,7 +141,7 @@ void ss__gauges_replica(struct ss__gauges *g, const char *ns, const char *dep, c
     return;
   char key[512];
   snprintf(key, sizeof key, "replica\t%s\t%s\t%s\t%s", ns, dep, rs, replica);
-  const char *labels[] = {ns, dep, rs, replica};
+  const char *labels[] = {ns, dep, rs, replica, replica};
   struct entry *e = get(g, key, rep_names, REPLICA_GAUGES, labels);
   if (!e)
     return;

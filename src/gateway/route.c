@@ -125,9 +125,10 @@ static void handle_sd(struct ss__gw_conn *c) {
             inet_ntop(AF_INET, &ia, ip, sizeof ip);
           }
           snprintf(addr, sizeof addr, "%s:%d", ip, tg->eps[e]->port);
-          json_t *g = json_pack("{s:[s], s:{s:s, s:s, s:s, s:s}}", "targets", addr, "labels",
-                                "namespace", d->ns, "seldon_deployment_id", d->name,
-                                "replica_set", tg->rs, "replica", tg->eps[e]->id);
+          json_t *g = json_pack("{s:[s], s:{s:s, s:s, s:s, s:s, s:s}}", "targets", addr,
+                                "labels", "namespace", d->ns, "seldon_deployment_id", d->name,
+                                "replica_set", tg->rs, "replica", tg->eps[e]->id, "pod",
+                                unqualified(tg->eps[e]->id, d->ns));
           if (g)
             sd_meta(json_object_get(g, "labels"), d, tg, tg->eps[e]);
           json_array_append_new(groups, g);
