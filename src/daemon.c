@@ -31,6 +31,7 @@
 #include "model/doc.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
+#include "timeline/timeline.h"
 
 #define SS_TOKEN_BYTES 32
 #define SS_SETTLE_PERIOD_MS 10 /* loop period while replicas start or drain */
@@ -187,6 +188,9 @@ struct loop {
   struct ss_autoscaler *autoscaler;
   pthread_cond_t as_cv;
   bool as_wake, as_stop;
+  /* the timelines' sources (hook); set before the API starts */
+  struct ss_store *store;
+  struct ss_metrics *metrics;
 };
 
 static int64_t wall_ms(void) {
@@ -284,6 +288,19 @@ static json_t *metrics_hook(void *ctx, const struct ss_api_metrics_query *q, int
     snprintf(why, why_size, "%s", err.msg);
   }
   return out;
+}
+
+/* The API's timeline hook: a SeldonDeployment's timeline (src/timeline). */
+static json_t *timeline_hook(void *ctx, const char *ns, const char *name, long long since_ms,
+                             int *code, char *why, size_t why_size) {
+  struct loop *l = ctx;
+  struct ss_error err = {0};
+  json_t *tl = ss_timeline_build(l->metrics, l->store, ns, name, since_ms, wall_ms(), &err);
+  if (!tl) {
+    *code = err.code == SS_ENOTFOUND ? 404 : 500;
+    snprintf(why, why_size, "%s", err.msg);
+  }
+  return tl;
 }
 
 static json_t *pods_hook(void *ctx, const char *ns) {
@@ -420,6 +437,7 @@ struct daemon {
   struct ss_api *api;
   struct ss_adapter *adapter; /* the metrics adapter: the API's and the autoscaler's */
   struct ss_autoscaler *autoscaler;
+  struct ss_timeline_recorder *recorder; /* the autoscalers' metrics into the window */
   pthread_t as_thread;
   bool as_started;
   struct announcements ann;
@@ -531,7 +549,7 @@ static enum ss_err open_state(struct daemon *d, struct ss_error *err) {
 static enum ss_err start_gateway(struct daemon *d, struct ss_error *err) {
   struct ss_error e = {0};
   enum ss_err rc;
-  if (!(d->metrics = ss_metrics_new()))
+  if (!(d->metrics = ss_metrics_new()) || !(d->recorder = ss_timeline_recorder_new(d->metrics)))
     return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
   struct ss_gateway_config gc = {.bind_addr = d->s.gateway_addr,
                                  .port = d->s.gateway_port,
@@ -619,7 +637,10 @@ static enum ss_err start_api(struct daemon *d, struct ss_error *err) {
                                        .pods = pods_hook,
                                        .pod_log = log_hook,
                                        .delete_pod = delete_pod_hook,
-                                       .metrics = metrics_hook}};
+                                       .metrics = metrics_hook,
+                                       .timeline = timeline_hook}};
+  d->loop.store = d->store;
+  d->loop.metrics = d->metrics;
   if ((rc = ss_api_start(&ac, &d->api, &e)))
     return ss_error_set(err, rc, 0, 0, "control API: %s", e.msg);
   char kubeconfig[1200];
@@ -713,6 +734,7 @@ static void run(struct daemon *d) {
     int64_t now = ss_mono_ms();
     if (now >= next_sample) {
       /* the embedded metrics source's window: one sample a second */
+      ss_timeline_recorder_run(d->recorder, d->store);
       ss_metrics_sample(d->metrics, wall_ms());
       next_sample = now + 1000;
     }
@@ -762,6 +784,7 @@ static void stop(struct daemon *d) {
   ss_adapter_free(d->adapter); /* after the API and the autoscaler that ask it */
   ss_runtime_free(d->rt); /* may still report events to control */
   ss_control_free(d->control);
+  ss_timeline_recorder_free(d->recorder);
   ss_metrics_free(d->metrics);
   ss_store_close(d->store);
   ss_image_map_free(d->images);

@@ -61,6 +61,10 @@ struct ss_api_hooks {
    * *code (404, 400, 503) and why. NULL hook: those APIs are not served. */
   json_t *(*metrics)(void *ctx, const struct ss_api_metrics_query *q, int *code, char *why,
                      size_t why_size);
+  /* A SeldonDeployment's timeline over the last since_ms (src/timeline),
+   * or NULL with *code (404) and why. NULL hook: timelines not served. */
+  json_t *(*timeline)(void *ctx, const char *ns, const char *name, long long since_ms, int *code,
+                      char *why, size_t why_size);
 };
 
 struct ss_api_config {

@@ -23,6 +23,7 @@ struct ss_api_req {
   const char *q_watch, *q_rv, *q_label, *q_field, *q_timeout, *q_bookmarks;
   const char *q_dryrun, *q_field_validation, *q_container, *q_tail, *q_follow;
   const char *q_metric_label;    /* metricLabelSelector (custom metrics) */
+  const char *q_since;           /* since (timelines) */
   const char *q_field_manager, *q_force; /* server-side apply (apply.h) */
   const char *user_agent;                /* may be NULL: the default field manager */
 };
@@ -144,5 +145,8 @@ void ss__api_set_version(json_t *obj, const struct ss_api_kind *k, const char *v
 /* The custom and external metrics APIs (metrics_api.c): true when the
  * request was theirs and resp is set. */
 bool ss__api_metrics(struct ss_api *api, const struct ss_api_req *req, struct ss_api_resp *resp);
+/* timeline.c: GET /apis/servescale.io/v1/namespaces/NS/timelines/NAME
+ * through hooks.timeline; false when the path is not a timeline's. */
+bool ss__api_timeline(struct ss_api *api, const struct ss_api_req *req, struct ss_api_resp *resp);
 
 #endif

@@ -482,6 +482,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .q_rv = arg(c, "resourceVersion"),
         .q_label = arg(c, "labelSelector"),
         .q_metric_label = arg(c, "metricLabelSelector"),
+        .q_since = arg(c, "since"),
         .q_field = arg(c, "fieldSelector"),
         .q_timeout = arg(c, "timeoutSeconds"),
         .q_bookmarks = arg(c, "allowWatchBookmarks"),

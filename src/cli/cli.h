@@ -26,5 +26,6 @@ int ss_cmd_gateway(int argc, char **argv);
 int ss_cmd_prometheus_config(int argc, char **argv);
 int ss_cmd_top(int argc, char **argv);
 int ss_cmd_loadtest(int argc, char **argv);
+int ss_cmd_timeline(int argc, char **argv);
 
 #endif

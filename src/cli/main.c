@@ -37,6 +37,7 @@ static const struct {
     {"gateway", ss_cmd_gateway, "Run the prediction gateway alone (a cluster's data plane)"},
     {"render", ss_cmd_render, "Print the Kubernetes objects that run resources on a cluster"},
     {"serve", ss_cmd_serve, "Run the daemon: control API, reconciler and replicas"},
+    {"timeline", ss_cmd_timeline, "Write a deployment's scaling timeline as an SVG chart (or JSON)"},
     {"top", ss_cmd_top, "Show autoscaled targets: replicas, metric vs target, conditions"},
     {"validate", ss_cmd_validate, "Check resources and print them with their defaults"},
     {"version", cmd_version, "Print the version"},
