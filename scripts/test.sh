@@ -69,4 +69,6 @@ if command -v clang >/dev/null && [ "$fuzz_seconds" -gt 0 ]; then
   # fuzz_protobuf: protobuf request bodies (kubectl's built-in kinds) and
   # the autoscaling/v1 conversions after them
   fuzz fuzz_protobuf tests/fuzz/corpus_protobuf
+  # fuzz_trace: the load traces `servescale simulate` reads
+  fuzz fuzz_trace tests/fuzz/corpus_trace examples/traces
 fi

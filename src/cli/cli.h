@@ -25,6 +25,8 @@ int ss_cmd_render(int argc, char **argv);
 int ss_cmd_gateway(int argc, char **argv);
 int ss_cmd_prometheus_config(int argc, char **argv);
 int ss_cmd_top(int argc, char **argv);
+/* Offline: replays a load trace through a resource's autoscaling. */
+int ss_cmd_simulate(int argc, char **argv);
 int ss_cmd_loadtest(int argc, char **argv);
 int ss_cmd_timeline(int argc, char **argv);
 

@@ -41,6 +41,13 @@ static const struct opt_row {
     {'q', "rps", 0, REQUIRED, "total requests per second (loadtest; default: as fast as answered)"},
     {'2', "v2", 0, NONE, "send the V2 inference protocol's body instead of a Seldon message"},
     {'s', "since", 0, REQUIRED, "how far back: 10m, 90s (default 10m)"},
+    {'T', "trace", 0, REQUIRED, "load trace: CSV of TIME,RPS (seconds, requests per second)"},
+    {'P', "policy", 0, REQUIRED, "hpa, keda, kpa, ray, servescale or all (default all)"},
+    {'S', "slo-p99-ms", 0, REQUIRED, "the SLO: p99 latency in ms (simulate; default 100)"},
+    {'V', "service-time-ms", 0, REQUIRED, "a request's service time in ms (simulate; default 20)"},
+    {'U', "startup-ms", 0, REQUIRED, "a replica's start-up time in ms (simulate; default 2000)"},
+    {'C', "concurrency", 0, REQUIRED, "requests a replica serves at once (simulate; default 1)"},
+    {'D', "metric-delay-ms", 0, REQUIRED, "age of the HPA's and KEDA's metrics in ms (simulate; default 15000)"},
 };
 #define N_ROWS (sizeof rows / sizeof *rows)
 
@@ -160,6 +167,13 @@ int ss_cli_parse(int argc, char **argv, const char *accepted, const char *synops
     case 'k': o->kubeconfig = optarg; break;
     case 'g': o->gateway = optarg; break;
     case 'I': o->interval = optarg; break;
+    case 'T': o->trace = optarg; break;
+    case 'P': o->policy = optarg; break;
+    case 'S': o->slo_p99_ms = optarg; break;
+    case 'V': o->service_time_ms = optarg; break;
+    case 'U': o->startup_ms = optarg; break;
+    case 'C': o->concurrency = optarg; break;
+    case 'D': o->metric_delay_ms = optarg; break;
     case 'o': o->output = optarg; break;
     case 'l': o->selector = optarg; break;
     case 'F': o->for_ = optarg; break;

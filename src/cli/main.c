@@ -36,6 +36,7 @@ static const struct {
     {"prometheus-config", ss_cmd_prometheus_config, "Print a Prometheus scrape configuration for the gateway and replicas"},
     {"gateway", ss_cmd_gateway, "Run the prediction gateway alone (a cluster's data plane)"},
     {"render", ss_cmd_render, "Print the Kubernetes objects that run resources on a cluster"},
+    {"simulate", ss_cmd_simulate, "Replay a load trace through a resource's autoscaling and peers' (offline)"},
     {"serve", ss_cmd_serve, "Run the daemon: control API, reconciler and replicas"},
     {"timeline", ss_cmd_timeline, "Write a deployment's scaling timeline as an SVG chart (or JSON)"},
     {"top", ss_cmd_top, "Show autoscaled targets: replicas, metric vs target, conditions"},
