@@ -250,7 +250,6 @@ static void reap(struct ss_sim_cluster *c) {
 
 enum ss_err ss_sim_cluster_step(struct ss_sim_cluster *c, double rps) {
   enum ss_err rc;
-  c->inflight -= c->ends[step_of(c, c->now_ms)];
   reap(c);
   if ((rc = flush_waiting(c, c->now_ms)))
     return rc;
@@ -266,6 +265,7 @@ enum ss_err ss_sim_cluster_step(struct ss_sim_cluster *c, double rps) {
     c->work -= avail - used;
   c->replica_ms += (double)c->n * SS_SIM_STEP_MS;
   c->now_ms += SS_SIM_STEP_MS;
+  c->inflight -= c->ends[step_of(c, c->now_ms)]; /* those done by the new now */
   return SS_EOK;
 }
 
