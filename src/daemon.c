@@ -26,6 +26,7 @@
 #include "control/control.h"
 #include "control/images.h"
 #include "gateway/gateway.h"
+#include "gateway/ui.h"
 #include "metrics/metrics.h"
 #include "adapter/adapter.h"
 #include "model/doc.h"
@@ -36,6 +37,7 @@
 #define SS_TOKEN_BYTES 32
 #define SS_SETTLE_PERIOD_MS 10 /* loop period while replicas start or drain */
 #define SS_MAX_APPLY_FILES 64
+#define SS_UI_PERIOD_MS 1000 /* the dashboard's state, rebuilt while it is polled */
 
 struct settings {
   char state_dir[1024];
@@ -438,6 +440,7 @@ struct daemon {
   struct ss_adapter *adapter; /* the metrics adapter: the API's and the autoscaler's */
   struct ss_autoscaler *autoscaler;
   struct ss_timeline_recorder *recorder; /* the autoscalers' metrics into the window */
+  struct ss_gw_ui *ui;                   /* the dashboard's state, served by the gateway */
   pthread_t as_thread;
   bool as_started;
   struct announcements ann;
@@ -549,7 +552,8 @@ static enum ss_err open_state(struct daemon *d, struct ss_error *err) {
 static enum ss_err start_gateway(struct daemon *d, struct ss_error *err) {
   struct ss_error e = {0};
   enum ss_err rc;
-  if (!(d->metrics = ss_metrics_new()) || !(d->recorder = ss_timeline_recorder_new(d->metrics)))
+  if (!(d->metrics = ss_metrics_new()) || !(d->recorder = ss_timeline_recorder_new(d->metrics)) ||
+      !(d->ui = ss_gw_ui_new()))
     return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
   struct ss_gateway_config gc = {.bind_addr = d->s.gateway_addr,
                                  .port = d->s.gateway_port,
@@ -558,7 +562,8 @@ static enum ss_err start_gateway(struct daemon *d, struct ss_error *err) {
                                  .metrics = d->metrics,
                                  .queue_timeout_ms = d->s.queue_timeout_ms,
                                  .on_queued = on_queued,
-                                 .ctx = &d->loop};
+                                 .ctx = &d->loop,
+                                 .ui = d->ui};
   if ((rc = ss_gateway_start(&gc, &d->gateway, &e)))
     return ss_error_set(err, rc, 0, 0, "%s", e.msg);
   d->loop.gateway = d->gateway;
@@ -728,10 +733,24 @@ static enum ss_err start_autoscaler(struct daemon *d, struct ss_error *err) {
 /* The main loop until SIGINT or SIGTERM: the metrics window's sample once a
  * second, a reconcile pass and a runtime tick every --sync-period-ms (or at
  * once when the API or the autoscaler reports a change). */
+/* The dashboard's state, while someone looks at it (gateway/ui.h). */
+static void publish_ui(struct daemon *d, int64_t now) {
+  if (!ss_gw_ui_wanted(d->ui, now))
+    return;
+  char api[128];
+  snprintf(api, sizeof api, "https://%s:%d", d->s.api_addr, ss_api_port(d->api));
+  ss_gw_ui_publish(d->ui, ss_timeline_dashboard(d->metrics, d->store, api,
+                                                SS_TIMELINE_DEFAULT_SINCE_MS, wall_ms()));
+}
+
 static void run(struct daemon *d) {
-  int64_t next_sample = 0;
+  int64_t next_sample = 0, next_ui = 0;
   while (!stop_flag) {
     int64_t now = ss_mono_ms();
+    if (now >= next_ui) {
+      publish_ui(d, now);
+      next_ui = now + SS_UI_PERIOD_MS;
+    }
     if (now >= next_sample) {
       /* the embedded metrics source's window: one sample a second */
       ss_timeline_recorder_run(d->recorder, d->store);
@@ -785,6 +804,7 @@ static void stop(struct daemon *d) {
   ss_runtime_free(d->rt); /* may still report events to control */
   ss_control_free(d->control);
   ss_timeline_recorder_free(d->recorder);
+  ss_gw_ui_free(d->ui); /* after the gateway that serves it */
   ss_metrics_free(d->metrics);
   ss_store_close(d->store);
   ss_image_map_free(d->images);

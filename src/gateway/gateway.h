@@ -56,6 +56,7 @@ struct ss_gateway_config {
    * has no ready replica: the autoscaler's "activate now" hook. May be NULL. */
   void (*on_queued)(void *ctx, const char *ns, const char *deployment, const char *rs);
   void *ctx;
+  struct ss_gw_ui *ui; /* borrowed; the dashboard at /ui/ (gateway/ui.h); NULL: none */
 };
 
 struct ss_gateway;

@@ -15,6 +15,7 @@
 
 #include "gateway/graph.h"
 #include "gateway/message.h"
+#include "gateway/ui.h"
 #include "gateway/worker.h"
 
 /* The OAuth client a deployment's credentials make (oauth.c binds tokens
@@ -232,6 +233,8 @@ void ss__gw_handle(struct ss__gw_conn *c) {
     handle_token(c);
   } else if (strcmp(path, "/sd/targets") == 0) {
     handle_sd(c);
+  } else if (strncmp(path, "/ui", 3) == 0 && (!path[3] || path[3] == '/') && method == HTTP_GET) {
+    ss__gw_ui_handle(c, path, url[pl] == '?' ? url + pl + 1 : NULL);
   } else {
     ss__gw_respond_error(c, 404, "NOT_FOUND", "no such path");
   }

@@ -50,6 +50,12 @@ json_t *ss_timeline_build(struct ss_metrics *m, struct ss_store *st, const char 
                           const char *name, int64_t since_ms, int64_t now_ms,
                           struct ss_error *err);
 
+/* The dashboard's state (docs/dashboard.md): every SeldonDeployment, Model
+ * and Server (kind, namespace, name, state, ready, desired, address), each
+ * SeldonDeployment's timeline, the latest events, the API's URL. */
+json_t *ss_timeline_dashboard(struct ss_metrics *m, struct ss_store *st, const char *api_url,
+                              int64_t since_ms, int64_t now_ms);
+
 /* Checks a timeline read from outside (the API's answer) before drawing:
  * SS_EINVALID with err naming the field ("series.t[3]: not a number"). */
 enum ss_err ss_timeline_check(const json_t *tl, struct ss_error *err);
