@@ -5,17 +5,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
-import urllib.parse
-import urllib.request
 
-from ss_e2e import _remember, stop_process, wait_until
+from ss_e2e import _remember, wait_until
+from ss_prometheus import Prometheus, free_port, http_get  # noqa: F401 - the tests use A.<name>
 
 NS, NAME = "seldon", "seldon-model"
 RS = "seldon-model-example-0-classifier"  # the replica set Seldon names
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 HEY = shutil.which("hey") or "/usr/bin/hey"
 BODY = '{"data":{"ndarray":[[1,2,3,4]]}}'
 
@@ -121,19 +118,6 @@ def hey_codes(out):
     return codes
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def http_get(url, timeout=5):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, r.read()
-
-
 def prometheus_config(binary, gateway, tmp):
     cfg = subprocess.run([binary, "prometheus-config", "--gateway", gateway, "--interval", "1s"],
                          capture_output=True, timeout=30)
@@ -141,54 +125,3 @@ def prometheus_config(binary, gateway, tmp):
     with open(path, "wb") as f:
         f.write(cfg.stdout)
     return path if cfg.returncode == 0 else None
-
-
-class Prometheus:
-    """Debian's Prometheus on a free loopback port (or a given one, to come
-    back on the same address), its TSDB in dir."""
-
-    def __init__(self, config_path, workdir):
-        self.config = config_path
-        self.dir = workdir
-        self.port = None
-        self.proc = None
-        self.log = None
-
-    def start(self, port=None, attempts=3):
-        for _ in range(attempts):
-            self.port = port or free_port()
-            self.log = open(os.path.join(self.dir, "prometheus.log"), "ab")
-            self.proc = _remember(subprocess.Popen(
-                [PROMETHEUS, "--config.file=" + self.config,
-                 "--storage.tsdb.path=" + os.path.join(self.dir, "tsdb"),
-                 "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
-                stdout=self.log, stderr=self.log, cwd=self.dir))
-            if wait_until(lambda: self.proc.poll() is None and
-                          http_get(self.url("/-/ready"))[0] == 200, 30, 0.2):
-                return True
-            stop_process(self.proc)
-        return False
-
-    def url(self, path=""):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def value(self, q):
-        try:
-            st, body = http_get(self.url("/api/v1/query?" + urllib.parse.urlencode({"query": q})))
-            r = json.loads(body)["data"]["result"]
-            return float(r[0]["value"][1]) if r else None
-        except Exception:  # noqa: BLE001 - a test probe
-            return None
-
-    def stop(self):
-        stop_process(self.proc)
-        if self.log:
-            self.log.close()
-            self.log = None
-
-    def logs(self):
-        try:
-            with open(os.path.join(self.dir, "prometheus.log"), "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""

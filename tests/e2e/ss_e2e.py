@@ -467,3 +467,40 @@ def args_or_default():
     source = sys.argv[2] if len(sys.argv) > 2 else os.path.dirname(os.path.dirname(
         os.path.dirname(os.path.abspath(__file__))))
     return os.path.abspath(binary) if os.path.sep in binary else binary, source
+
+
+class Load:
+    """rate Seldon predictions a second to url from a few threads, until
+    stopped; counts what was answered and what failed."""
+
+    BODY = b'{"data":{"ndarray":[[1,2,3,4]]}}'
+
+    def __init__(self, url, rate=20, workers=4):
+        self.url, self.rate, self.workers = url, rate, workers
+        self.stop_ev = threading.Event()
+        self.threads = []
+        self.ok = self.failed = 0
+
+    def _run(self):
+        period = self.workers / self.rate
+        while not self.stop_ev.wait(period):
+            try:
+                req = urllib.request.Request(self.url, data=self.BODY, method="POST",
+                                             headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    r.read()
+                    self.ok += 1
+            except (urllib.error.URLError, OSError):
+                self.failed += 1
+
+    def start(self):
+        for _ in range(self.workers):
+            t = threading.Thread(target=self._run, daemon=True)
+            t.start()
+            self.threads.append(t)
+        return self
+
+    def stop(self):
+        self.stop_ev.set()
+        for t in self.threads:
+            t.join(15)

@@ -28,6 +28,9 @@ def http_get(url, timeout=5):
 
 
 class Prometheus:
+    """Debian's Prometheus on a free loopback port (or a given one, to come
+    back on the same address), its TSDB in workdir."""
+
     def __init__(self, config_path, workdir):
         self.config = config_path
         self.dir = workdir
@@ -52,13 +55,17 @@ class Prometheus:
             stop_process(self.proc)  # the port was taken after all, or it failed
         return False
 
-    def url(self, path):
+    def url(self, path=""):
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
     def query(self, q):
-        """The result list of an instant query, or None."""
-        st, body = http_get(self.url("/api/v1/query?" + urllib.parse.urlencode({"query": q})))
-        o = json.loads(body)
+        """The result list of an instant query, or None (also when
+        Prometheus does not answer: a test probe)."""
+        try:
+            st, body = http_get(self.url("/api/v1/query?" + urllib.parse.urlencode({"query": q})))
+            o = json.loads(body)
+        except (OSError, ValueError):
+            return None
         return o["data"]["result"] if st == 200 and o.get("status") == "success" else None
 
     def value(self, q):
@@ -70,6 +77,7 @@ class Prometheus:
         stop_process(self.proc)
         if self.log:
             self.log.close()
+            self.log = None
 
     def logs(self):
         try:

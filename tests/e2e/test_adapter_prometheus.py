@@ -19,14 +19,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, args_or_default, stop_all, wait_until  # noqa: E402
+from ss_e2e import Checks, Daemon, Load, args_or_default, stop_all, wait_until  # noqa: E402
 from ss_prometheus import Prometheus, free_port  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
@@ -34,7 +31,6 @@ NS = "seldon"
 DEP = "pods-main-0-classifier"
 checks = Checks()
 check = checks.check
-BODY = b'{"data":{"ndarray":[[1,2,3,4]]}}'
 
 RULES = """rules:
 - seriesQuery: 'mock_classifier_predictions_total{namespace!="",pod!=""}'
@@ -81,23 +77,6 @@ def replicas(d):
     return obj.get("spec", {}).get("replicas"), obj.get("status", {}).get("readyReplicas", 0)
 
 
-def load(url, stop, rate=12, workers=4):
-    def run():
-        period = workers / rate
-        while not stop.wait(period):
-            try:
-                req = urllib.request.Request(url, data=BODY, method="POST",
-                                             headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=10) as r:
-                    r.read()
-            except (urllib.error.URLError, OSError):
-                pass
-    threads = [threading.Thread(target=run, daemon=True) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    return threads
-
-
 def main():
     tmp = tempfile.mkdtemp(prefix="ss-adprom-")
     rules = os.path.join(tmp, "adapter.yaml")
@@ -107,7 +86,7 @@ def main():
     d = Daemon(BINARY, extra_args=["--adapter-config", rules,
                                    "--prometheus-url", "http://127.0.0.1:%d" % port])
     prom = None
-    stop = threading.Event()
+    load = None
     try:
         d.start()
         rc, out, err = d.kubectl("apply", "-f", os.path.join(SOURCE, "examples", "pod-monitor.yaml"))
@@ -127,7 +106,7 @@ def main():
         if not started:
             return
         url = d.gateway + "/seldon/%s/pods/api/v1.0/predictions" % NS
-        threads = load(url, stop)
+        load = Load(url, rate=12).start()
         up = wait_until(lambda: replicas(d)[0] == 3, 60)
         check("under 12 requests/s (2/s per pod wanted) it scales to maxReplicas 3", up,
               replicas(d))
@@ -139,9 +118,7 @@ def main():
               items and all(i["describedObject"]["kind"] == "Pod"
                             and i["describedObject"]["name"].startswith(DEP) for i in items),
               out + err)
-        stop.set()
-        for t in threads:
-            t.join(15)
+        load.stop()
         down = wait_until(lambda: replicas(d)[0] == 1, 90)
         check("without load it comes back to 1", down, replicas(d))
         rc, out, err = d.kubectl("get", "hpa", DEP, "-n", NS, "-o", "json")
@@ -149,7 +126,8 @@ def main():
         check("the HPA's currentMetrics show the Pods metric",
               any(m.get("type") == "Pods" for m in st.get("currentMetrics", [])), st)
     finally:
-        stop.set()
+        if load:
+            load.stop()
         if prom:
             prom.stop()
         d.stop()

@@ -20,20 +20,16 @@ import os
 import socket
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, stop_all, wait_until, args_or_default, predict  # noqa: E402
+from ss_e2e import Checks, Daemon, Load, stop_all, wait_until, args_or_default, predict  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
 NS = "metrics"
 checks = Checks()
 check = checks.check
-BODY = b'{"data":{"ndarray":[[1,2,3,4]]}}'
 METRIC = "seldon_requests_per_second"
 
 SDEP = """apiVersion: machinelearning.seldon.io/v1
@@ -77,37 +73,6 @@ data:
       name: {matches: "^servescale_replica_(.*)$", as: "replica_${1}"}
       metricsQuery: 'max(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
 """
-
-
-class Load:
-    def __init__(self, url, rate=16, workers=4):
-        self.url, self.rate, self.workers = url, rate, workers
-        self.stop_ev = threading.Event()
-        self.threads = []
-        self.ok = self.failed = 0
-
-    def _run(self):
-        period = self.workers / self.rate
-        while not self.stop_ev.wait(period):
-            try:
-                req = urllib.request.Request(self.url, data=BODY, method="POST",
-                                             headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=10) as r:
-                    r.read()
-                    self.ok += 1
-            except (urllib.error.URLError, OSError):
-                self.failed += 1
-
-    def start(self):
-        for _ in range(self.workers):
-            t = threading.Thread(target=self._run, daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def stop(self):
-        self.stop_ev.set()
-        for t in self.threads:
-            t.join(15)
 
 
 def raw(d, path):
@@ -159,7 +124,7 @@ def object_metric_scales(d):
     ok = wait_until(lambda: dep_replicas(d, dep) == (1, 1), 60)
     check("it runs 1", ok, dep_replicas(d, dep))
     url = d.gateway + "/seldon/%s/rps/api/v1.0/predictions" % NS
-    load = Load(url)
+    load = Load(url, rate=16)
     load.start()
     try:
         up = wait_until(lambda: dep_replicas(d, dep)[0] == 3, 60)

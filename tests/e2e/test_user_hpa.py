@@ -14,20 +14,16 @@ Usage: test_user_hpa.py SERVESCALE_BINARY SOURCE_DIR
 import json
 import os
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, stop_all, wait_until, args_or_default  # noqa: E402
+from ss_e2e import Checks, Daemon, Load, stop_all, wait_until, args_or_default  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
 NS = "users"
 checks = Checks()
 check = checks.check
-BODY = b'{"data":{"ndarray":[[1,2,3,4]]}}'
 
 
 def sdep_yaml(name):
@@ -73,39 +69,6 @@ spec:
   behavior:
     scaleDown: {stabilizationWindowSeconds: 3}
 """ % (name, api_version, kind, target)
-
-
-class Load:
-    """rate requests/s to url from a few threads until stopped."""
-
-    def __init__(self, url, rate=20, workers=4):
-        self.url, self.rate, self.workers = url, rate, workers
-        self.stop_ev = threading.Event()
-        self.threads = []
-        self.ok = self.failed = 0
-
-    def _run(self):
-        period = self.workers / self.rate
-        while not self.stop_ev.wait(period):
-            try:
-                req = urllib.request.Request(self.url, data=BODY, method="POST",
-                                             headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=10) as r:
-                    r.read()
-                    self.ok += 1
-            except (urllib.error.URLError, OSError):
-                self.failed += 1
-
-    def start(self):
-        for _ in range(self.workers):
-            t = threading.Thread(target=self._run, daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def stop(self):
-        self.stop_ev.set()
-        for t in self.threads:
-            t.join(15)
 
 
 def get_json(d, *args):
