@@ -9,7 +9,7 @@ build_pkgs=(cmake make gcc pkg-config libjansson-dev libyaml-dev libsqlite3-dev
             libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 python3-kubernetes prometheus hey
            chromium)
-bench_pkgs=(wrk nginx-light curl python3)
+bench_pkgs=(wrk nginx-light haproxy curl python3)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

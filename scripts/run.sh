@@ -11,7 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build
 bdir=${SERVESCALE_BUILD_DIR:-build}
-cmake -S . -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSS_TESTS=OFF >/dev/null
+# SERVESCALE_CMAKE_ARGS: more for cmake (the tests add -DSS_WERROR=ON: the
+# optimized build's warnings are errors in CI too)
+cmake -S . -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSS_TESTS=OFF ${SERVESCALE_CMAKE_ARGS:-} >/dev/null
 cmake --build "$bdir" -j"$(nproc)" >/dev/null
 [ "${SERVESCALE_BUILD_ONLY:-0}" = 1 ] && { echo "servescale: built in $bdir"; exit 0; }
 state="${SERVESCALE_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/servescale}"

@@ -22,7 +22,8 @@ if PKG_CONFIG_LIBDIR=$nocmocka pkg-config --exists cmocka; then
   echo "test.sh: could not hide cmocka from pkg-config" >&2
   exit 1
 fi
-PKG_CONFIG_LIBDIR=$nocmocka SERVESCALE_BUILD_DIR=build-main SERVESCALE_BUILD_ONLY=1 scripts/run.sh
+PKG_CONFIG_LIBDIR=$nocmocka SERVESCALE_BUILD_DIR=build-main SERVESCALE_BUILD_ONLY=1 \
+  SERVESCALE_CMAKE_ARGS=-DSS_WERROR=ON scripts/run.sh
 rm -rf "$nocmocka"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DSS_WERROR=ON -DSS_SANITIZE=ON >/dev/null
 cmake --build build-test -j"$jobs"

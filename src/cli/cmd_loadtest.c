@@ -111,7 +111,7 @@ static bool fetch_token(const char *gateway, const char *key, const char *secret
   curl_easy_setopt(h, CURLOPT_PASSWORD, secret);
   curl_easy_setopt(h, CURLOPT_POSTFIELDS, "grant_type=client_credentials");
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, answer);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)answer);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
   CURLcode rc = curl_easy_perform(h);
   long code = 0;
