@@ -949,7 +949,10 @@ static json_t *scale_of(const json_t *obj, const struct ss_api_kind *k) {
     match_labels(json_object_get(json_object_get(obj, "spec"), "selector"), selector,
                  sizeof selector);
   else
-    snprintf(selector, sizeof selector, "seldon-deployment-id=%s",
+    snprintf(selector, sizeof selector, "%s=%s",
+             strcmp(k->plural, "models") == 0    ? SS_CORE2_LABEL_MODEL
+             : strcmp(k->plural, "servers") == 0 ? SS_CORE2_LABEL_SERVER
+                                                 : SS_LABEL_SDEP_ID,
              json_string_value(json_object_get(md, "name")));
   json_t *meta = json_object();
   static const char *const keep[] = {"name", "namespace", "uid", "resourceVersion",

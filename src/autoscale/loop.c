@@ -16,6 +16,7 @@
 #include "autoscale/hpa.h"
 #include "autoscale/keda.h"
 #include "adapter/adapter.h"
+#include "model/core2.h"
 #include "model/names.h"
 #include "model/quantity.h"
 #include "model/owners.h"
@@ -386,13 +387,16 @@ static const char *source_field(enum ss_metric_source src) {
 
 #define DEPLOYMENTS ((struct ss_kind_ref){"apps", "deployments"})
 #define SDEPS ((struct ss_kind_ref){SS_SDEP_GROUP, "seldondeployments"})
+#define MODELS ((struct ss_kind_ref){SS_CORE2_GROUP, "models"})
+#define SERVERS ((struct ss_kind_ref){SS_CORE2_GROUP, "servers"})
 
 /* What an autoscaler reads of its target, as the HPA controller reads a
  * /scale: the object (for a conditional write), spec.replicas, and the
  * pods its selector matches, grouped by Deployment. */
 struct scale {
   json_t *obj;
-  bool sdep;           /* a SeldonDeployment, else a Deployment */
+  struct ss_kind_ref kind; /* what obj is */
+  bool sdep;           /* a SeldonDeployment */
   int32_t replicas;
   char gvk[128];       /* "apps/v1.Deployment", as KEDA reports it */
   struct group groups[MAX_GROUPS];
@@ -462,22 +466,26 @@ static bool scale_read(struct ss_autoscaler *a, const char *ns, const char *api_
   memset(sc, 0, sizeof *sc);
   kind = kind ? kind : "Deployment";
   sc->sdep = strcmp(kind, SS_SDEP_KIND) == 0;
-  if (!sc->sdep && strcmp(kind, "Deployment") != 0) {
+  bool core2 = strcmp(kind, "Model") == 0 || strcmp(kind, "Server") == 0;
+  const char *dflt = sc->sdep ? SS_SDEP_GROUP "/v1" : core2 ? SS_CORE2_GROUP "/v1alpha1" : "apps/v1";
+  if (!sc->sdep && !core2 && strcmp(kind, "Deployment") != 0) {
     snprintf(why, why_size,
              "the server could not find the requested resource: %s has no /scale servescale "
-             "runs (Deployment, SeldonDeployment)", kind);
+             "runs (Deployment, SeldonDeployment, Model, Server)", kind);
     return false;
   }
-  snprintf(sc->gvk, sizeof sc->gvk, "%s.%s",
-           api_version ? api_version : sc->sdep ? SS_SDEP_GROUP "/v1" : "apps/v1", kind);
-  if (ss_store_get(a->cfg.store, sc->sdep ? SDEPS : DEPLOYMENTS, ns, name, &sc->obj, NULL)) {
-    snprintf(why, why_size, "%s.%s \"%s\" not found", sc->sdep ? "seldondeployments" : "deployments",
-             sc->sdep ? SS_SDEP_GROUP : "apps", name);
+  sc->kind = sc->sdep ? SDEPS : core2 ? (kind[0] == 'M' ? MODELS : SERVERS) : DEPLOYMENTS;
+  snprintf(sc->gvk, sizeof sc->gvk, "%s.%s", api_version ? api_version : dflt, kind);
+  if (ss_store_get(a->cfg.store, sc->kind, ns, name, &sc->obj, NULL)) {
+    snprintf(why, why_size, "%s.%s \"%s\" not found", sc->kind.plural, sc->kind.group, name);
     return false;
   }
-  if (sc->sdep) {
+  if (sc->sdep || core2) {
+    /* spec.replicas as their /scale reads it; a Model's selector matches
+     * no pod (model/core2.h); a Server's pods are not run yet */
     sc->replicas = ss_sdep_scale_replicas(sc->obj);
-    sdep_groups(a, ns, sc);
+    if (sc->sdep)
+      sdep_groups(a, ns, sc);
   } else {
     const json_t *r = json_object_get(json_object_get(sc->obj, "spec"), "replicas");
     /* Kubernetes defaults an unset Deployment spec.replicas to 1 */
@@ -498,7 +506,7 @@ static bool write_scale(struct ss_autoscaler *a, const struct scale *sc, int32_t
     return false;
   json_object_set_new(json_object_get(d, "spec"), "replicas", json_integer(n));
   json_object_del(d, "status");
-  enum ss_err rc = ss_store_update(a->cfg.store, sc->sdep ? SDEPS : DEPLOYMENTS, d, NULL, NULL);
+  enum ss_err rc = ss_store_update(a->cfg.store, sc->kind, d, NULL, NULL);
   json_decref(d);
   return rc == SS_EOK;
 }

@@ -11,6 +11,14 @@
 #include "model/quantity.h"
 
 #define SS_CORE2_GROUP "mlops.seldon.io"
+/* The label a Server's pods carry (Core 2's operator names them so). */
+#define SS_CORE2_LABEL_SERVER "seldon-server-name"
+/* A Model's /scale selector: a label no pod carries. A Model is no
+ * workload of its own (its replicas are loaded into Server pods, shared
+ * with other models), so an HPA on a Model must not read a Server's pods'
+ * metrics as the Model's: it scales on Object metrics of the Model, as
+ * Core 2 documents. */
+#define SS_CORE2_LABEL_MODEL "seldon-model-name"
 #define SS_CORE2_DEFAULT_REPLICAS 1 /* Core 2: a Model or Server without replicas runs 1 */
 
 struct ss_model {

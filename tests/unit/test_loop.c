@@ -246,9 +246,27 @@ static void test_an_hpa_aimed_at_a_seldon_deployment_writes_its_scale(void **sta
   assert_string_equal(hpa_cond(f, "AbleToScale", reason, sizeof reason), "True");
 }
 
+static void test_an_hpa_aimed_at_a_model_writes_its_scale(void **state) {
+  struct fix *f = *state;
+  json_t *obj = json_loads(
+      "{\"apiVersion\":\"mlops.seldon.io/v1alpha1\",\"kind\":\"Model\","
+      "\"metadata\":{\"name\":\"m\",\"namespace\":\"ns\"},\"spec\":{\"storageUri\":\"/x\"}}",
+      0, NULL);
+  static const struct ss_kind_ref MODEL = {"mlops.seldon.io", "models"};
+  assert_int_equal(ss_store_create(f->st, MODEL, obj, NULL, NULL), SS_EOK);
+  json_decref(obj);
+  create_hpa(f, "Model", "mlops.seldon.io/v1alpha1");
+  ss_autoscaler_tick(f->a, T0, NULL);
+  /* a Model's replicas default to 1: below minReplicas, brought to 3 */
+  json_t *o = NULL;
+  assert_int_equal(ss_store_get(f->st, MODEL, "ns", "m", &o, NULL), SS_EOK);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "spec"), "replicas")), 3);
+  json_decref(o);
+}
+
 static void test_an_hpa_aimed_at_what_has_no_scale_says_so(void **state) {
   struct fix *f = *state;
-  create_hpa(f, "Model", "mlops.seldon.io/v1alpha1");
+  create_hpa(f, "StatefulSet", "apps/v1");
   ss_autoscaler_tick(f->a, T0, NULL);
   char reason[64];
   assert_string_equal(hpa_cond(f, "AbleToScale", reason, sizeof reason), "False");
@@ -270,6 +288,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_idle_goes_to_zero_and_a_waiting_request_wakes_it_at_once, setup, teardown),
       cmocka_unit_test_setup_teardown(test_a_deleted_scaled_object_takes_its_hpa_along, setup, teardown),
       cmocka_unit_test_setup_teardown(test_an_hpa_aimed_at_a_seldon_deployment_writes_its_scale, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_an_hpa_aimed_at_a_model_writes_its_scale, setup, teardown),
       cmocka_unit_test_setup_teardown(test_an_hpa_aimed_at_what_has_no_scale_says_so, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
