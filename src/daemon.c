@@ -267,6 +267,12 @@ static void runtime_event(void *ctx, const char *rs, const char *type, const cha
     ss_control_runtime_event(l->control, rs, type, reason, message);
 }
 
+/* The dashboard's writes, relayed by the gateway to the API in process. */
+static int ui_relay(void *ctx, const char *method, const char *path, const char *content_type,
+                    const char *body, size_t len, const char *authorization, char **out) {
+  return ss_api_local(ctx, method, path, content_type, body, len, authorization, out);
+}
+
 /* The API's metrics hook: the custom and external metrics APIs from the
  * adapter. */
 static json_t *metrics_hook(void *ctx, const struct ss_api_metrics_query *q, int *code,
@@ -653,6 +659,7 @@ static enum ss_err start_api(struct daemon *d, struct ss_error *err) {
   if (write_kubeconfig(kubeconfig, d->s.api_addr, ss_api_port(d->api), d->token, d->cert))
     return ss_error_set(err, SS_EIO, 0, 0, "cannot write %s: %s", kubeconfig, strerror(errno));
   write_gateway_file(d);
+  ss_gw_ui_set_relay(d->ui, ui_relay, d->api);
   char report[8192];
   ss_api_apply(d->api, default_ns, strlen(default_ns), NULL, report, sizeof report);
   printf("servescale: control API on https://%s:%d (kubeconfig %s)\n", d->s.api_addr,
@@ -793,6 +800,8 @@ static void stop(struct daemon *d) {
     pthread_join(d->as_thread, NULL);
   if (d->store)
     ss_store_shutdown_watches(d->store);
+  if (d->ui)
+    ss_gw_ui_set_relay(d->ui, NULL, NULL); /* no dashboard write reaches a stopped API */
   ss_api_stop(d->api);
   ss_gateway_stop(d->gateway); /* answers what is in flight first */
   l->gateway = NULL;

@@ -94,6 +94,15 @@ enum ss_err ss_api_start(const struct ss_api_config *cfg, struct ss_api **out,
                          struct ss_error *err);
 /* The port it listens on. */
 int ss_api_port(const struct ss_api *api);
+/* One request made in process, authorized with authorization (the
+ * Authorization header, may be NULL) as on the API's port: the dashboard's
+ * scale and delete, relayed by the gateway. path has no query. Returns the
+ * HTTP status; *out (malloc'd, may be NULL) the JSON answer. Thread-safe as
+ * the API's own requests are. */
+int ss_api_local(struct ss_api *api, const char *method, const char *path,
+                 const char *content_type, const char *body, size_t len,
+                 const char *authorization, char **out);
+
 /* Creates or updates (by name) each resource in buf (JSON or YAML, several
  * documents) exactly as a client's create or update through the API would,
  * with the same validation. ns fills a missing namespace. One line per

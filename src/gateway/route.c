@@ -233,6 +233,10 @@ void ss__gw_handle(struct ss__gw_conn *c) {
     handle_token(c);
   } else if (strcmp(path, "/sd/targets") == 0) {
     handle_sd(c);
+  } else if (strncmp(path, "/ui/api/", 8) == 0 &&
+             (method == HTTP_POST || method == HTTP_PATCH || method == HTTP_DELETE)) {
+    ss__gw_ui_write(c, method == HTTP_POST ? "POST" : method == HTTP_PATCH ? "PATCH" : "DELETE",
+                    path);
   } else if (strncmp(path, "/ui", 3) == 0 && (!path[3] || path[3] == '/') && method == HTTP_GET) {
     ss__gw_ui_handle(c, path, url[pl] == '?' ? url + pl + 1 : NULL);
   } else {

@@ -12,6 +12,9 @@
 struct ss_gw_ui {
   pthread_mutex_t mu;
   json_t *state;            /* under mu */
+  pthread_mutex_t relay_mu; /* the relay's own: held across a relayed call */
+  ss_gw_ui_relay_fn *relay; /* under relay_mu: set once the API is up */
+  void *relay_ctx;
   _Atomic int64_t polled_ms; /* monotonic time of the last state request */
 };
 
@@ -19,6 +22,7 @@ struct ss_gw_ui *ss_gw_ui_new(void) {
   struct ss_gw_ui *ui = calloc(1, sizeof *ui);
   if (ui) {
     pthread_mutex_init(&ui->mu, NULL);
+    pthread_mutex_init(&ui->relay_mu, NULL);
     atomic_store(&ui->polled_ms, INT64_MIN / 2);
   }
   return ui;
@@ -29,6 +33,7 @@ void ss_gw_ui_free(struct ss_gw_ui *ui) {
     return;
   json_decref(ui->state);
   pthread_mutex_destroy(&ui->mu);
+  pthread_mutex_destroy(&ui->relay_mu);
   free(ui);
 }
 
@@ -136,4 +141,33 @@ void ss__gw_ui_handle(struct ss__gw_conn *c, const char *path, const char *query
   } else {
     ss__gw_respond_error(c, 404, "NOT_FOUND", "no such path");
   }
+}
+
+void ss_gw_ui_set_relay(struct ss_gw_ui *ui, ss_gw_ui_relay_fn *fn, void *ctx) {
+  pthread_mutex_lock(&ui->relay_mu);
+  ui->relay = fn;
+  ui->relay_ctx = ctx;
+  pthread_mutex_unlock(&ui->relay_mu);
+}
+
+void ss__gw_ui_write(struct ss__gw_conn *c, const char *method, const char *path) {
+  struct ss_gw_ui *ui = c->w->gw->cfg.ui;
+  const char *api_path = path + strlen("/ui/api");
+  char *out = NULL;
+  int code = 404;
+  if (ui) {
+    /* under relay_mu: clearing the relay (before the API stops) waits for a call */
+    pthread_mutex_lock(&ui->relay_mu);
+    if (ui->relay && strncmp(path, "/ui/api/", 8) == 0)
+      code = ui->relay(ui->relay_ctx, method, api_path, c->q.ctype[0] ? c->q.ctype : NULL,
+                       c->q.body.p ? c->q.body.p : "", c->q.body.n,
+                       c->q.auth[0] ? c->q.auth : NULL, &out);
+    pthread_mutex_unlock(&ui->relay_mu);
+  }
+  if (code == 404 && !out) {
+    ss__gw_respond_error(c, 404, "NOT_FOUND", "no such path");
+    return;
+  }
+  ss__gw_respond(c, code, "application/json", out ? out : "{}", out ? strlen(out) : 2, NULL);
+  free(out);
 }

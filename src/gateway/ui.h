@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* the daemon builds the state only while someone looks: a poll within this */
@@ -27,8 +28,23 @@ void ss_gw_ui_publish(struct ss_gw_ui *ui, json_t *state);
 /* Whether the page polled the state within SS_GW_UI_WANTED_MS of mono_ms. */
 bool ss_gw_ui_wanted(struct ss_gw_ui *ui, int64_t mono_ms);
 
+/* The page's writes (scale, delete), relayed to the control API in
+ * process: POST|PATCH|DELETE /ui/api/<API path> with the user's
+ * Authorization header, answered with the API's status and JSON. The
+ * daemon sets the relay once the API is up and clears it before the API
+ * stops (any thread; a call in progress is waited for, calls are one at a
+ * time); without one the writes are 404. fn returns the status and *out (malloc'd
+ * or NULL). Same origin as the page, plain HTTP on loopback: the browser
+ * needs neither CORS nor to trust the API's certificate. */
+typedef int ss_gw_ui_relay_fn(void *ctx, const char *method, const char *path,
+                              const char *content_type, const char *body, size_t len,
+                              const char *authorization, char **out);
+void ss_gw_ui_set_relay(struct ss_gw_ui *ui, ss_gw_ui_relay_fn *fn, void *ctx);
+
 /* route.c's branch for /ui and /ui/...: path without the query. */
 void ss__gw_ui_handle(struct ss__gw_conn *c, const char *path, const char *query);
+/* route.c's branch for writes under /ui/api/. */
+void ss__gw_ui_write(struct ss__gw_conn *c, const char *method, const char *path);
 /* The page (generated from src/gateway/ui_page.html at configure time). */
 extern const char ss__gw_ui_page[];
 

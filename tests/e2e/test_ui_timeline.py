@@ -21,6 +21,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 import zlib
 
@@ -65,6 +66,46 @@ def png_facts(path):
 def chart_attrs(dom, name):
     m = re.search(r'<section class="chart" id="chart-%s-%s"([^>]*)>' % (NS, name), dom)
     return dict(re.findall(r'(data-[a-z]+)="([^"]*)"', m.group(1))) if m else {}
+
+
+def relay(d, method, path, body=None, token=None):
+    """A write the page makes: to its own origin, /ui/api/<API path>."""
+    headers = {"Content-Type": "application/merge-patch+json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    req = urllib.request.Request(d.gateway + "/ui/api/" + path, method=method, headers=headers,
+                                 data=json.dumps(body).encode() if body is not None else None)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def relay_writes(d):
+    """The page's scale and delete buttons, as the page sends them."""
+    st, page = http_text(d.gateway + "/ui/")
+    check("the page sends its writes to /ui/api/ on its own origin", st == 200 and
+          'fetch("/ui/api/"' in page, page[:200])
+    path = "apis/machinelearning.seldon.io/v1/namespaces/%s/seldondeployments/seldon-model" % NS
+    st, body = relay(d, "PATCH", path + "/scale", {"spec": {"replicas": 3}})
+    check("without the token the relay answers 401, as the API", st == 401, (st, body))
+    st, body = relay(d, "PATCH", path + "/scale", {"spec": {"replicas": 3}}, d.token)
+    check("with it, scale through the page's path: 200, spec.replicas 3",
+          st == 200 and body.get("spec", {}).get("replicas") == 3, (st, body))
+    check("... and the SeldonDeployment is scaled", wait_until(lambda: d.kubectl(
+        "get", "sdep/seldon-model", "-n", NS, "-o", "jsonpath={.spec.replicas}")[1] == "3", 20))
+    st, body = relay(d, "PATCH", path + "/scale", {"spec": {"replicas": -1}}, d.token)
+    check("a bad scale is the API's 422, relayed", st == 422, (st, body))
+    st, body = relay(d, "DELETE", path, None, d.token)
+    check("delete through the page's path", st == 200, (st, body))
+    check("... and it is gone", wait_until(lambda: d.kubectl(
+        "get", "sdep/seldon-model", "-n", NS)[0] != 0, 20))
+
+
+def http_text(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return r.status, r.read().decode("utf-8", "replace")
 
 
 def main():
@@ -164,6 +205,7 @@ def main():
               (code, body))
         code, body, _ = d.request("GET", "/apis/servescale.io/v1/namespaces/%s/timelines/nope" % NS)
         check("an unknown deployment's timeline is 404", code == 404, (code, body))
+        relay_writes(d)
     finally:
         d.stop()
         stop_all()
