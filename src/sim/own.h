@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define SS_SIM_OWN_PERIOD_MS 100     /* the gateway's sampling period */
-#define SS_SIM_OWN_HOLD_MS 30000
+#define SS_SIM_OWN_HOLD_MS 20000
 #define SS_SIM_OWN_HOLD_STARTUPS 5
 #define SS_SIM_OWN_PANIC_FACTOR 2.0
 #define SS_SIM_OWN_PANIC_HEADROOM 1.25
