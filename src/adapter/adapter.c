@@ -178,6 +178,16 @@ static double value_of(const json_t *v) {
   return s ? strtod(s, NULL) : 0;
 }
 
+/* Rule r's query for req, run: the elements (query()'s shape). */
+static enum ss_err run_rule(struct ss_adapter *a, const struct ss_adapter_rule *r,
+                            const struct ss_adapter_request *req, int64_t now_ms, json_t **res,
+                            struct ss_error *err) {
+  char q[SS_ADAPTER_QUERY_MAX];
+  if (ss_adapter_build_query(r, req, q, sizeof q))
+    return ss_error_set(err, SS_ELIMIT, 0, 0, "the query of %s is too long", r->where);
+  return query(a, q, now_ms, res, err);
+}
+
 /* The metric key's rule: SS_ENOTFOUND in the adapter's words otherwise. */
 static const json_t *find_metric(const json_t *metrics, const char *key, const char *metric,
                                  const char *what, struct ss_error *err) {
@@ -233,7 +243,6 @@ enum ss_err ss_adapter_custom(struct ss_adapter *a, const struct ss_adapter_gr *
   const char *res_label = m ? json_string_value(json_object_get(m, "label")) : "";
   const char *ns_label = m ? json_string_value(json_object_get(m, "ns_label")) : "";
   bool has_ns = ns_label && *ns_label;
-  char q[SS_ADAPTER_QUERY_MAX];
   struct ss_adapter_request req = {
       .series = m ? json_string_value(json_object_get(m, "series")) : "",
       .ns = has_ns && ss_adapter_gr_namespaced(gr) ? ns : NULL,
@@ -242,11 +251,9 @@ enum ss_err ss_adapter_custom(struct ss_adapter *a, const struct ss_adapter_gr *
       .names = names,
       .n_names = n,
       .extra = extra};
-  if (!rc && ss_adapter_build_query(r, &req, q, sizeof q))
-    rc = ss_error_set(err, SS_ELIMIT, 0, 0, "the query of %s is too long", r->where);
   json_t *res = NULL;
   if (!rc)
-    rc = query(a, q, now_ms, &res, err);
+    rc = run_rule(a, r, &req, now_ms, &res, err);
   if (!rc) {
     char ts[32];
     now_rfc3339(now_ms, ts, sizeof ts);
@@ -282,18 +289,15 @@ enum ss_err ss_adapter_external(struct ss_adapter *a, const char *ns, const char
   if (r && !r->external)
     rc = ss_error_set(err, SS_ENOTFOUND, 0, 0,
                       "the server could not find the metric %s for external metrics", metric);
-  char q[SS_ADAPTER_QUERY_MAX];
   const char *ns_label = m ? json_string_value(json_object_get(m, "ns_label")) : "";
   bool has_ns = !rc && ns_label && *ns_label;
   struct ss_adapter_request req = {.series = m ? json_string_value(json_object_get(m, "series")) : "",
                                    .ns = has_ns ? ns : NULL,
                                    .ns_label = ns_label,
                                    .extra = extra};
-  if (!rc && ss_adapter_build_query(r, &req, q, sizeof q))
-    rc = ss_error_set(err, SS_ELIMIT, 0, 0, "the query of %s is too long", r->where);
   json_t *res = NULL;
   if (!rc)
-    rc = query(a, q, now_ms, &res, err);
+    rc = run_rule(a, r, &req, now_ms, &res, err);
   if (!rc) {
     char ts[32];
     now_rfc3339(now_ms, ts, sizeof ts);

@@ -545,7 +545,7 @@ static bool one_requirement(const char **pp, char *buf, size_t size, size_t *n, 
     return false;
   }
   char op[4] = "", val[1024] = "";
-  bool set = false, exists = !*p || *p == ',';
+  bool exists = !*p || *p == ',';
   if (!exists && (strncmp(p, "in ", 3) == 0 || strncmp(p, "notin ", 6) == 0)) {
     bool notin = p[0] == 'n';
     p = skip_ws(p + (notin ? 6 : 3));
@@ -565,7 +565,6 @@ static bool one_requirement(const char **pp, char *buf, size_t size, size_t *n, 
       return false;
     }
     snprintf(op, sizeof op, "%s", notin ? "!~" : "=~");
-    set = true;
   } else if (!exists) {
     size_t ol = strncmp(p, "!=", 2) == 0 || strncmp(p, "==", 2) == 0 ? 2 : *p == '=' ? 1 : 0;
     if (!ol) {
@@ -581,7 +580,6 @@ static bool one_requirement(const char **pp, char *buf, size_t size, size_t *n, 
   } else {
     snprintf(op, sizeof op, "%s", neg ? "=" : "!=");
   }
-  (void)set;
   *n += (size_t)snprintf(buf + *n, *n < size ? size - *n : 0, "%s%s%s\"%s\"", *n ? "," : "", key,
                          op, val);
   *pp = skip_ws(p);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "gateway/ui.h"
+
+#include "common/clock.h"
 #include "gateway/worker.h"
 
 struct ss_gw_ui {
@@ -97,7 +99,7 @@ static int64_t since_of(const char *query) {
 }
 
 static void state(struct ss__gw_conn *c, struct ss_gw_ui *ui, const char *query) {
-  atomic_store(&ui->polled_ms, ss__gw_mono_ms());
+  atomic_store(&ui->polled_ms, ss_mono_ms());
   pthread_mutex_lock(&ui->mu);
   json_t *st = json_incref(ui->state);
   pthread_mutex_unlock(&ui->mu);

@@ -18,18 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "gateway/worker.h"
 
 #define MAX_EVENTS 256
 #define TICK_MS 100
 #define SWEEP_MS 250
 #define STOP_GRACE_MS 5000
-
-int64_t ss__gw_mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int64_t ss__gw_mono_ns(void) {
   struct timespec ts;
@@ -123,7 +118,7 @@ static void *worker_main(void *arg) {
   int64_t next_sweep = 0, stop_by = 0;
   for (;;) {
     int n = epoll_wait(w->ep, evs, MAX_EVENTS, TICK_MS);
-    w->now_ms = ss__gw_mono_ms();
+    w->now_ms = ss_mono_ms();
     for (int i = 0; i < n; i++)
       handle_event(w, evs[i].data.ptr, evs[i].events);
     if (w->accept_paused_until_ms && w->now_ms >= w->accept_paused_until_ms && w->lfd >= 0) {

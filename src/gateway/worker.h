@@ -149,7 +149,6 @@ struct ss_gateway {
   _Atomic int64_t limit_logged_ms; /* last "connection limit" log line */
 };
 
-int64_t ss__gw_mono_ms(void);
 int64_t ss__gw_mono_ns(void);
 /* xorshift64*: load spreading and traffic splits, not secrets. */
 uint64_t ss__gw_rnd(struct ss__gw_worker *w);
