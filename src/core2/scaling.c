@@ -1,0 +1,56 @@
+/* scaling.c: Core 2's native model autoscaling (scaling.h). */
+#include "core2/scaling.h"
+
+#include <stddef.h>
+
+void ss_c2_lag_init(struct ss_c2_lag *l, int64_t now_ms) {
+  l->lag = 0;
+  l->last_used_ms = now_ms;
+}
+
+void ss_c2_lag_arrive(struct ss_c2_lag *l, int64_t now_ms) {
+  l->lag++;
+  l->last_used_ms = now_ms;
+}
+
+void ss_c2_lag_done(struct ss_c2_lag *l) {
+  if (l->lag > 0) /* never below 0: a reset may have cleared what is answered now */
+    l->lag--;
+}
+
+enum ss_c2_trigger ss_c2_lag_check(struct ss_c2_lag *l, const struct ss_c2_scaling_settings *s,
+                                   int64_t now_ms) {
+  if (l->lag >= s->lag_threshold) {
+    l->lag = 0;
+    return SS_C2_UP;
+  }
+  if (now_ms - l->last_used_ms >= s->inactive_ms)
+    return SS_C2_DOWN;
+  return SS_C2_NONE;
+}
+
+int ss_c2_model_replicas(int replicas, int min_replicas, int max_replicas, enum ss_c2_trigger t,
+                         int64_t stable_since_ms, int64_t now_ms,
+                         const struct ss_c2_scaling_settings *s, const char **why) {
+  *why = NULL;
+  if (t == SS_C2_NONE)
+    return replicas;
+  if (min_replicas <= 0 && max_replicas <= 0) {
+    *why = "No autoscaling";
+    return replicas;
+  }
+  if (t == SS_C2_DOWN && now_ms - stable_since_ms < s->cooling_ms) {
+    *why = "changed status recently";
+    return replicas;
+  }
+  int want = t == SS_C2_UP ? replicas + 1 : replicas - 1;
+  if (want < min_replicas || want < 1) {
+    *why = "Violating min replicas";
+    return replicas;
+  }
+  if (max_replicas > 0 && want > max_replicas) {
+    *why = "Violating max replicas";
+    return replicas;
+  }
+  return want;
+}

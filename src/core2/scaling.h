@@ -1,0 +1,65 @@
+/* scaling.h: Seldon Core 2's native model autoscaling, as its agent and
+ * scheduler decide it (scheduler/pkg/agent/modelscaling, server.go's
+ * applyModelScaling). Pure; tests/unit/test_core2_scaling.c.
+ *
+ * On each replica of a Server, for each Model loaded there, the agent keeps
+ * the inference lag (requests in flight: +1 on arrival, -1 on completion,
+ * never below 0) and the time the model was last used. Every stats period
+ * it reports, per model: scale up when the lag is at least the threshold
+ * (the lag is then reset to 0), scale down when the model has been unused
+ * at least the inactive threshold (reported every period while it stays
+ * unused). The scheduler then moves spec.replicas by one within the
+ * Model's bounds: only when minReplicas or maxReplicas is set (otherwise
+ * no autoscaling), never below minReplicas nor 1, never above maxReplicas
+ * when it is set; a scale-down waits until the model's state has been
+ * stable for the cooling-down period. */
+#ifndef SS_CORE2_SCALING_H
+#define SS_CORE2_SCALING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Core 2's defaults (scheduler/cmd/agent/cli and server.go), each a setting
+ * of its own there (SELDON_SCALING_STATS_PERIOD_SECONDS,
+ * SELDON_MODEL_INFERENCE_LAG_THRESHOLD, SELDON_MODEL_INACTIVE_SECONDS_THRESHOLD). */
+#define SS_C2_STATS_PERIOD_MS 5000
+#define SS_C2_LAG_THRESHOLD 30
+#define SS_C2_INACTIVE_MS 30000
+#define SS_C2_SCALE_DOWN_COOLING_MS 60000
+
+struct ss_c2_scaling_settings {
+  int64_t period_ms;
+  uint32_t lag_threshold;
+  int64_t inactive_ms;
+  int64_t cooling_ms;
+};
+#define SS_C2_SCALING_DEFAULT \
+  ((struct ss_c2_scaling_settings){SS_C2_STATS_PERIOD_MS, SS_C2_LAG_THRESHOLD, SS_C2_INACTIVE_MS, \
+                                   SS_C2_SCALE_DOWN_COOLING_MS})
+
+/* One model on one server replica. */
+struct ss_c2_lag {
+  uint32_t lag;
+  int64_t last_used_ms;
+};
+
+void ss_c2_lag_init(struct ss_c2_lag *l, int64_t now_ms);
+void ss_c2_lag_arrive(struct ss_c2_lag *l, int64_t now_ms); /* a request came */
+void ss_c2_lag_done(struct ss_c2_lag *l);                   /* one was answered */
+
+enum ss_c2_trigger { SS_C2_NONE, SS_C2_UP, SS_C2_DOWN };
+
+/* The report of one stats period at now_ms (an up resets the lag). */
+enum ss_c2_trigger ss_c2_lag_check(struct ss_c2_lag *l, const struct ss_c2_scaling_settings *s,
+                                   int64_t now_ms);
+
+/* A Model's replicas after a trigger: replicas + 1 or - 1 when within its
+ * bounds, else unchanged (with why set: "No autoscaling", "Violating min
+ * replicas", "Violating max replicas", "changed status recently");
+ * min_replicas and max_replicas 0 when unset; stable_since_ms is when the
+ * model's state last changed. */
+int ss_c2_model_replicas(int replicas, int min_replicas, int max_replicas, enum ss_c2_trigger t,
+                         int64_t stable_since_ms, int64_t now_ms,
+                         const struct ss_c2_scaling_settings *s, const char **why);
+
+#endif
