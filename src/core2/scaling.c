@@ -54,3 +54,24 @@ int ss_c2_model_replicas(int replicas, int min_replicas, int max_replicas, enum 
   }
   return want;
 }
+
+bool ss_c2_server_scale_up(int expected, int max_replicas, int max_model_replicas, int *target) {
+  *target = 0;
+  if (expected < 0 || max_replicas < 1)
+    return false;
+  *target = max_model_replicas < max_replicas ? max_model_replicas : max_replicas;
+  return max_model_replicas > expected;
+}
+
+bool ss_c2_server_scale_down(int expected, int min_replicas, int max_model_replicas, int n_empty,
+                             bool try_pack, int *target) {
+  int floor = min_replicas > 0 ? min_replicas : 1;
+  bool pack = try_pack && max_model_replicas < expected;
+  *target = expected - n_empty > floor ? expected - n_empty : floor;
+  if (pack) {
+    int remove = expected - max_model_replicas, remain = expected - remove;
+    if (remove > n_empty && remain > 0)
+      *target = remain > floor ? remain : floor;
+  }
+  return (pack || n_empty > 0) && expected > 1;
+}

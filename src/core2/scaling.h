@@ -62,4 +62,23 @@ int ss_c2_model_replicas(int replicas, int min_replicas, int max_replicas, enum 
                          int64_t stable_since_ms, int64_t now_ms,
                          const struct ss_c2_scaling_settings *s, const char **why);
 
+/* ---- Servers follow their models (scheduler/pkg/server/utils.go) ---- */
+
+/* How often the scheduler tries to pack a Server's models on fewer replicas
+ * when none is empty (Core 2 draws at random; the caller draws and passes
+ * the outcome, so these stay pure). */
+#define SS_C2_PACK_CHANCE 0.25
+
+/* Scale a Server up when one of its models has more replicas than the
+ * Server expects: to that many, at most maxReplicas. No autoscaling when
+ * max_replicas < 1. True with *target when it should. */
+bool ss_c2_server_scale_up(int expected, int max_replicas, int max_model_replicas, int *target);
+
+/* Scale a Server down: by its empty replicas, and when try_pack (drawn
+ * with SS_C2_PACK_CHANCE) to as many replicas as its most replicated model
+ * needs, never below minReplicas (or 1); only when it expects more than
+ * one. True with *target when it should. */
+bool ss_c2_server_scale_down(int expected, int min_replicas, int max_model_replicas, int n_empty,
+                             bool try_pack, int *target);
+
 #endif

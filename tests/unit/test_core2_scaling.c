@@ -65,10 +65,35 @@ static void test_steps_within_bounds(void **state) {
   }
 }
 
+static void test_servers_follow_models(void **state) {
+  (void)state;
+  int target;
+  /* a model at 3 on a server expecting 2 (max 4): up to 3 */
+  assert_true(ss_c2_server_scale_up(2, 4, 3, &target));
+  assert_int_equal(target, 3);
+  /* ... at most maxReplicas */
+  assert_true(ss_c2_server_scale_up(2, 2, 5, &target) == true && target == 2);
+  assert_false(ss_c2_server_scale_up(3, 4, 3, &target)); /* enough */
+  assert_false(ss_c2_server_scale_up(1, 0, 3, &target)); /* no maxReplicas: no autoscaling */
+  /* two empty replicas of 4: down to 2; never below minReplicas */
+  assert_true(ss_c2_server_scale_down(4, 1, 2, 2, false, &target));
+  assert_int_equal(target, 2);
+  assert_true(ss_c2_server_scale_down(4, 3, 1, 2, false, &target));
+  assert_int_equal(target, 3);
+  /* none empty, no packing drawn: stays */
+  assert_false(ss_c2_server_scale_down(4, 1, 2, 0, false, &target));
+  /* packing drawn: the most replicated model needs 2 of 4 */
+  assert_true(ss_c2_server_scale_down(4, 1, 2, 0, true, &target));
+  assert_int_equal(target, 2);
+  /* one replica: never scaled down */
+  assert_false(ss_c2_server_scale_down(1, 0, 0, 1, true, &target));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lag_and_inactivity),
       cmocka_unit_test(test_steps_within_bounds),
+      cmocka_unit_test(test_servers_follow_models),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
