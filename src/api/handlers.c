@@ -73,7 +73,7 @@ static void store_error(struct ss_api_resp *resp, const struct route *r, enum ss
 
 /* ---- routing ---- */
 
-static int split(const char *path, char segs[][256], int max) {
+int ss__api_split(const char *path, char segs[][SS_API_SEG_MAX], int max) {
   int n = 0;
   const char *p = path;
   while (*p == '/')
@@ -81,7 +81,7 @@ static int split(const char *path, char segs[][256], int max) {
   while (*p && n < max) {
     const char *e = strchr(p, '/');
     size_t l = e ? (size_t)(e - p) : strlen(p);
-    if (l >= 256)
+    if (l >= SS_API_SEG_MAX)
       return -1;
     memcpy(segs[n], p, l);
     segs[n][l] = '\0';
@@ -95,8 +95,8 @@ static int split(const char *path, char segs[][256], int max) {
 
 /* Parses a resource path; false when it is not one. */
 static bool route(const char *path, struct route *r) {
-  char segs[10][256];
-  int n = split(path, segs, 10);
+  char segs[10][SS_API_SEG_MAX];
+  int n = ss__api_split(path, segs, 10);
   int i;
   const char *group;
   memset(r, 0, sizeof *r);

@@ -142,6 +142,12 @@ bool ss__api_wants_table(const struct ss_api_req *req);
  * version; every served version has the same schema). */
 void ss__api_set_version(json_t *obj, const struct ss_api_kind *k, const char *version);
 
+/* A path's segments (runs of '/' are one separator) into segs: how many,
+ * or -1 when there are more than max or one has SS_API_SEG_MAX bytes or
+ * more. */
+#define SS_API_SEG_MAX 256
+int ss__api_split(const char *path, char segs[][SS_API_SEG_MAX], int max);
+
 /* The custom and external metrics APIs (metrics_api.c): true when the
  * request was theirs and resp is set. */
 bool ss__api_metrics(struct ss_api *api, const struct ss_api_req *req, struct ss_api_resp *resp);

@@ -17,24 +17,6 @@
 #define CUSTOM "/apis/custom.metrics.k8s.io/v1beta1"
 #define EXTERNAL "/apis/external.metrics.k8s.io/v1beta1"
 #define MAX_SEGS 6
-#define SEG_MAX 254
-
-static int segments(const char *p, char segs[][SEG_MAX]) {
-  int n = 0;
-  while (*p == '/')
-    p++;
-  while (*p) {
-    size_t l = strcspn(p, "/");
-    if (n == MAX_SEGS || l == 0 || l >= SEG_MAX)
-      return -1;
-    memcpy(segs[n], p, l);
-    segs[n++][l] = '\0';
-    p += l;
-    while (*p == '/')
-      p++;
-  }
-  return n;
-}
 
 /* The pods of ns the selector picks, by name: a new array of strings. */
 static json_t *pod_names(struct ss_api *api, const char *ns, const char *selector,
@@ -73,8 +55,8 @@ static void answer(struct ss_api *api, const struct ss_api_metrics_query *q,
 
 /* A custom metrics path below the version: 3 segments (a root object) or
  * 5 (namespaces/NS/RESOURCE/NAME/METRIC). */
-static void custom(struct ss_api *api, const struct ss_api_req *req, char segs[][SEG_MAX],
-                   int n, struct ss_api_resp *resp) {
+static void custom(struct ss_api *api, const struct ss_api_req *req,
+                   char segs[][SS_API_SEG_MAX], int n, struct ss_api_resp *resp) {
   struct ss_api_metrics_query q = {.selector = req->q_metric_label};
   int at = 0;
   if (n == 5 && strcmp(segs[0], "namespaces") == 0) {
@@ -125,8 +107,8 @@ bool ss__api_metrics(struct ss_api *api, const struct ss_api_req *req, struct ss
     ss__api_status(resp, 405, "MethodNotAllowed", "%s is not allowed on metrics", req->method);
     return true;
   }
-  char segs[MAX_SEGS][SEG_MAX];
-  int n = segments(req->path + pl, segs);
+  char segs[MAX_SEGS][SS_API_SEG_MAX];
+  int n = ss__api_split(req->path + pl, segs, MAX_SEGS);
   struct ss_api_metrics_query q = {.external = external, .discovery = n == 0};
   if (n < 0) {
     ss__api_status(resp, 404, "NotFound", "the server could not find the requested resource");
