@@ -403,17 +403,6 @@ struct scale {
   size_t n_groups;
 };
 
-/* One container's request of a resource, as a quantity in milli units. */
-static bool request_of(const json_t *container, const char *res, int64_t *milli) {
-  const json_t *v = json_object_get(
-      json_object_get(json_object_get(container, "resources"), "requests"), res);
-  struct ss_quantity q;
-  if (!v || !ss_quantity_from_json(v, &q, NULL))
-    return false;
-  *milli = q.milli;
-  return true;
-}
-
 /* A Deployment's group: its name and its pod template's containers. */
 static void group_of(const json_t *dep, struct group *g) {
   const json_t *md = json_object_get(dep, "metadata");
@@ -431,8 +420,11 @@ static void group_of(const json_t *dep, struct group *g) {
     const char *n = json_string_value(json_object_get(c, "name"));
     snprintf(g->cnames[k], sizeof g->cnames[k], "%s", n ? n : "");
     g->cpu[k].name = g->mem[k].name = g->cnames[k];
-    g->cpu[k].has_request = request_of(c, "cpu", &g->cpu[k].request);
-    g->mem[k].has_request = request_of(c, "memory", &g->mem[k].request);
+    struct ss_quantity q;
+    if ((g->cpu[k].has_request = ss_container_request(c, "cpu", &q)))
+      g->cpu[k].request = q.milli;
+    if ((g->mem[k].has_request = ss_container_request(c, "memory", &q)))
+      g->mem[k].request = q.milli;
   }
 }
 
@@ -972,19 +964,13 @@ static void scale_missing(struct ss_autoscaler *a, struct target *t, struct ctx 
   store_status(a, t, c, 0);
 }
 
-/* The key of what an autoscaler aims at, as claims holds it. */
-static void claim_key(const char *ns, const char *kind, const char *name, char *buf,
-                      size_t size) {
-  snprintf(buf, size, "%s/%s/%s", ns, kind ? kind : "Deployment", name ? name : "");
-}
-
 /* Whether another autoscaler aims at the same target: the HPA controller
  * then refuses to scale ("pods by selector ... are controlled by multiple
  * HPAs"), and KEDA's admission refuses a second ScaledObject; why names them. */
 static bool ambiguous(const struct ctx *c, const char *ns, const char *kind, const char *name,
                       char *why, size_t size) {
   char key[KEY_MAX];
-  claim_key(ns, kind, name, key, sizeof key);
+  ss_scale_target_key(ns, kind, name, key, sizeof key);
   const json_t *who = json_object_get(c->claims, key);
   if (json_array_size(who) < 2)
     return false;
@@ -1104,7 +1090,7 @@ static json_t *claims_of(const json_t *hpas, const json_t *sos) {
       if (!ns || !name)
         continue;
       char key[KEY_MAX], who[KEY_MAX];
-      claim_key(ns, json_string_value(json_object_get(ref, "kind")),
+      ss_scale_target_key(ns, json_string_value(json_object_get(ref, "kind")),
                 json_string_value(json_object_get(ref, "name")), key, sizeof key);
       snprintf(who, sizeof who, "%s/%s", l ? "ScaledObject" : "HorizontalPodAutoscaler", name);
       json_t *arr = json_object_get(claims, key);

@@ -115,7 +115,7 @@ static void remember(struct ss_scalers *sc, size_t ki, const json_t *o) {
   if (!e)
     return;
   if (name && ns) {
-    snprintf(aim, sizeof aim, "%s/%s/%s", ns, kind ? kind : "Deployment", name);
+    ss_scale_target_key(ns, kind, name, aim, sizeof aim);
     json_object_set_new(e, "aim", json_string(aim));
     aim_add(sc, aim, 1);
   }
@@ -201,7 +201,7 @@ void ss_scalers_begin(struct ss_scalers *sc) {
 bool ss_scalers_aim_at(const struct ss_scalers *sc, const char *ns, const char *kind,
                        const char *name) {
   char aim[KEY_MAX];
-  snprintf(aim, sizeof aim, "%s/%s/%s", ns, kind, name);
+  ss_scale_target_key(ns, kind, name, aim, sizeof aim);
   return json_object_get(sc->aims, aim) != NULL;
 }
 

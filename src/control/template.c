@@ -75,10 +75,8 @@ static void read_probe(const json_t *p, struct ss_probe *out, bool liveness) {
 }
 
 static int64_t request_milli(const json_t *container, const char *res) {
-  const json_t *v = json_object_get(
-      json_object_get(json_object_get(container, "resources"), "requests"), res);
   struct ss_quantity q;
-  return v && ss_quantity_from_json(v, &q, NULL) ? q.milli : 0;
+  return ss_container_request(container, res, &q) ? q.milli : 0;
 }
 
 /* env, then the container's own name/value pairs. */

@@ -4,6 +4,7 @@
 #include "model/autoscaling.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "model/fields.h"
@@ -785,4 +786,9 @@ void ss__keda_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss
               "must be at least 1 when every trigger is cpu or memory (they cannot wake a "
               "target from zero)");
   }
+}
+
+void ss_scale_target_key(const char *ns, const char *kind, const char *name, char *buf,
+                         size_t size) {
+  snprintf(buf, size, "%s/%s/%s", ns ? ns : "", kind ? kind : "Deployment", name ? name : "");
 }

@@ -153,6 +153,12 @@ void ss__keda_decode(struct ss__dec *d, json_t *obj, bool with_target, struct ss
  * or -1 for a value KEDA rejects or servescale does not support
  * ("scalingModifiers", which goes with advanced.scalingModifiers), leaving
  * *out alone. */
+/* What an autoscaler aims at, as a key: "<ns>/<Kind>/<name>", kind NULL
+ * read as Deployment (KEDA's default for a scaleTargetRef). The one rule by
+ * which the controllers tell whether two autoscalers share a target. */
+void ss_scale_target_key(const char *ns, const char *kind, const char *name, char *buf,
+                         size_t size);
+
 int ss_keda_fallback_behavior_parse(const char *s, enum ss_keda_fallback_behavior *out);
 /* "static", "currentReplicas", ...; never NULL. */
 const char *ss_keda_fallback_behavior_name(enum ss_keda_fallback_behavior b);

@@ -146,3 +146,9 @@ void ss_quantity_format(struct ss_quantity q, char *buf, size_t size) {
   else
     snprintf(buf, size, "%lldm", (long long)q.milli);
 }
+
+bool ss_container_request(const json_t *container, const char *res, struct ss_quantity *out) {
+  const json_t *v = json_object_get(
+      json_object_get(json_object_get(container, "resources"), "requests"), res);
+  return v && ss_quantity_from_json(v, out, NULL);
+}
