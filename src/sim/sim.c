@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "autoscale/keda.h"
-#include "sim/own.h"
+#include "autoscale/own.h"
 #include "sim/peers.h"
 
 #define MS_PER_S 1000
@@ -42,8 +42,8 @@ struct run {
   struct ss_sim_kpa_state kpa;
   struct ss_sim_ray_config ray_cfg;
   struct ss_sim_ray_state ray;
-  struct ss_sim_own_config own_cfg;
-  struct ss_sim_own_state own;
+  struct ss_own_config own_cfg;
+  struct ss_own_state own;
   /* per decision scratch for the cores */
   struct ss_hpa_pod pods[SS_SIM_MAX_REPLICAS];
   size_t pod_replica[SS_SIM_MAX_REPLICAS];
@@ -238,12 +238,12 @@ static enum ss_err decide_ray(struct run *r, int32_t *want, struct ss_error *err
 
 static enum ss_err decide_own(struct run *r, int32_t *want, struct ss_error *err) {
   int64_t now = r->c.now_ms;
-  struct ss_sim_own_input in = {.now_ms = now, .rate_1s = rate(r, now, MS_PER_S),
+  struct ss_own_input in = {.now_ms = now, .rate_1s = rate(r, now, MS_PER_S),
                                 .inflight = (double)r->c.inflight,
                                 .waiting = ss_sim_cluster_waiting(&r->c),
                                 .ready = ss_sim_cluster_ready(&r->c), .spec = r->c.spec};
-  *want = ss_sim_own_decide(&r->own_cfg, &r->own, &in);
-  r->next_ms += SS_SIM_OWN_PERIOD_MS;
+  *want = ss_own_decide(&r->own_cfg, &r->own, &in);
+  r->next_ms += SS_OWN_PERIOD_MS;
   (void)err;
   return SS_EOK;
 }
@@ -285,9 +285,9 @@ static enum ss_err run_init(struct run *r, const struct ss_sim_target *t,
       p->model.concurrency * SS_SIM_KPA_TARGET_PERCENT / 100.0, lo, hi};
   r->ray_cfg = (struct ss_sim_ray_config){SS_SIM_RAY_TARGET_ONGOING, SS_SIM_RAY_UPSCALE_DELAY_MS,
                                           SS_SIM_RAY_DOWNSCALE_DELAY_MS, lo, hi};
-  r->own_cfg = (struct ss_sim_own_config){p->model.service_ms, p->model.concurrency,
+  r->own_cfg = (struct ss_own_config){p->model.service_ms, p->model.concurrency,
                                           p->model.startup_ms, p->model.slo_p99_ms, lo, hi};
-  ss_sim_own_init(&r->own_cfg, &r->own);
+  ss_own_init(&r->own_cfg, &r->own);
   enum ss_err rc;
   if (policy == SS_SIM_KEDA && (rc = ss_keda_state_init(&r->keda, &t->keda, 0)))
     return ss_error_set(err, rc, 0, 0, "keda: %s", ss_err_msg(rc));

@@ -2,8 +2,8 @@
  * reader's errors, the queueing model against hand-computed cases (a D/D/1
  * and an M/D/1 constant load, an overload, waiting at zero), the peers'
  * rules (KPA's panic at 200 %, its scale-to-zero grace, Ray's delays), the
- * HPA's 300 s stabilization as the replay shows it, servescale's own
- * policy, and the JSON report's shape. */
+ * HPA's 300 s stabilization as the replay shows it, and the JSON report's
+ * shape. servescale's own policy is tests/unit/test_own.c's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +17,6 @@
 #include <jansson.h>
 
 #include "sim/cluster.h"
-#include "sim/own.h"
 #include "sim/peers.h"
 #include "sim/sim.h"
 #include "sim/trace.h"
@@ -238,46 +237,6 @@ static void test_ray_delays(void **state) {
   assert_int_equal(ss_sim_ray_decide(&cfg, &st, 0, 0), 0);
 }
 
-/* ---- servescale's own policy ---- */
-
-static void test_own_utilization(void **state) {
-  (void)state;
-  /* S = 20 ms, p99 100 ms: about 0.58 (M/D/1's tail at 80 ms of budget) */
-  double u = ss_sim_own_utilization(20, 100);
-  if (u < 0.5 || u > 0.65)
-    fail_msg("utilization %.3f", u);
-  assert_true(ss_sim_own_utilization(20, 1000) > SS_SIM_OWN_MAX_UTILIZATION - 1e-6);
-  assert_true(ss_sim_own_utilization(20, 20) == 0);
-  assert_true(ss_sim_own_utilization(20, 200) > u);
-}
-
-static void test_own_holds_peak(void **state) {
-  (void)state;
-  struct ss_sim_own_config cfg = {20, 1, 2000, 100, 0, 20};
-  struct ss_sim_own_state st;
-  ss_sim_own_init(&cfg, &st);
-  double cap = st.per_replica;
-  struct ss_sim_own_input in = {.now_ms = 1000, .rate_1s = 4 * cap, .ready = 4, .spec = 4,
-                                .inflight = 2};
-  assert_int_equal(ss_sim_own_decide(&cfg, &st, &in), 4);
-  in.rate_1s = cap / 2; /* load falls: the peak holds for the hold window */
-  for (int64_t t = 1100; t < 1000 + SS_SIM_OWN_HOLD_MS; t += 100) {
-    in.now_ms = t;
-    assert_int_equal(ss_sim_own_decide(&cfg, &st, &in), 4);
-  }
-  in.now_ms = 1000 + SS_SIM_OWN_HOLD_MS + 1000;
-  assert_int_equal(ss_sim_own_decide(&cfg, &st, &in), 1);
-  /* a request at zero wakes it; an idle window with nothing in flight: 0 */
-  in = (struct ss_sim_own_input){.now_ms = 100000, .waiting = 1, .inflight = 1};
-  assert_int_equal(ss_sim_own_decide(&cfg, &st, &in), 1);
-  in = (struct ss_sim_own_input){.now_ms = 200000};
-  assert_int_equal(ss_sim_own_decide(&cfg, &st, &in), 0);
-  /* a burst: panic adds headroom */
-  in = (struct ss_sim_own_input){.now_ms = 300000, .rate_1s = 8 * cap, .ready = 2, .spec = 2};
-  assert_int_equal(ss_sim_own_decide(&cfg, &st, &in), 10);
-  assert_true(st.panicking);
-}
-
 /* ---- replays ---- */
 
 static const char hpa_yaml[] =
@@ -440,8 +399,6 @@ int main(void) {
       cmocka_unit_test(test_kpa_panic_at_200_percent),
       cmocka_unit_test(test_kpa_zero_after_grace),
       cmocka_unit_test(test_ray_delays),
-      cmocka_unit_test(test_own_utilization),
-      cmocka_unit_test(test_own_holds_peak),
       cmocka_unit_test(test_hpa_stabilization_in_replay),
       cmocka_unit_test(test_scale_to_zero_replay),
       cmocka_unit_test(test_json_shape),

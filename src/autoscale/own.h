@@ -1,0 +1,110 @@
+/* own.h: servescale's own scaling policy, the one decision code that both
+ * `servescale simulate --policy servescale` (src/sim) and the daemon's
+ * autoscaler (loop.c, for an autoscaler annotated servescale.io/autoscaler:
+ * servescale; opt-in, the HPA and KEDA semantics stay the default) call.
+ * A pure function of what the gateway sees every SS_OWN_PERIOD_MS: the
+ * arrival rate over the last second, the requests in flight (queued at
+ * replicas and at the gateway) and the replicas serving; it keeps the
+ * recent per-second rates itself. The feed (ss_own_feed_*) turns the
+ * gateway's raw figures (requests completed so far, requests outstanding)
+ * into that input, so the daemon's shell only reads and writes.
+ *
+ * - Capacity from the SLO: a replica serves concurrency/service requests a
+ *   second; it is loaded up to the utilization at which an M/D/1 queue's
+ *   p99 wait (Cramer-Lundberg tail, P(W > x) ~ rho e^(-theta x)) stays
+ *   within the SLO's budget after the service time (ss_own_utilization).
+ * - Up, at once: the last second's rate at that utilization, plus the
+ *   requests queued beyond the replicas' slots drained within a start-up
+ *   (the queue growing before latency shows it), or 1 when a request waits
+ *   at zero (the gateway holds it: nothing is lost).
+ * - Panic: a second's rate over twice what the serving replicas carry adds
+ *   SS_OWN_PANIC_HEADROOM and holds the size (no scale-down) for the
+ *   hold window.
+ * - Down: never below the most replicas wanted in any second of the hold
+ *   window (max(SS_OWN_HOLD_MS, SS_OWN_HOLD_STARTUPS x startup)),
+ *   so noise never flaps it; to zero (when min is 0) once that window saw
+ *   no request and none is in flight. */
+#ifndef SS_AUTOSCALE_OWN_H
+#define SS_AUTOSCALE_OWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SS_OWN_PERIOD_MS 100     /* the gateway's sampling period */
+#define SS_OWN_HOLD_MS 20000
+#define SS_OWN_HOLD_STARTUPS 5
+#define SS_OWN_PANIC_FACTOR 2.0
+#define SS_OWN_PANIC_HEADROOM 1.25
+#define SS_OWN_MAX_UTILIZATION 0.9
+#define SS_OWN_P99_TAIL 0.01
+#define SS_OWN_HISTORY_S 600     /* per-second rates kept (the longest hold) */
+#define SS_OWN_REASON_MAX 160
+
+struct ss_own_config {
+  int64_t service_ms;
+  int32_t concurrency;
+  int64_t startup_ms;
+  int64_t slo_p99_ms;
+  int32_t min, max;
+};
+
+struct ss_own_state {
+  double utilization;      /* per replica, from the SLO */
+  double per_replica;      /* requests a second one replica carries */
+  int64_t hold_ms;
+  bool panicking;
+  int64_t panic_until_ms;
+  double wanted[SS_OWN_HISTORY_S]; /* most replicas wanted per second, by second % size */
+  int64_t last_second;     /* the newest second in rates, -1 before any */
+  char reason[SS_OWN_REASON_MAX]; /* why the last decision, for events */
+};
+
+struct ss_own_input {
+  int64_t now_ms;
+  double rate_1s;    /* arrivals in the last second */
+  double inflight;   /* requests in flight, the gateway's queue included */
+  size_t waiting;    /* of which waiting at the gateway for a replica */
+  int32_t ready, spec;
+};
+
+/* Prepares *st for cfg. */
+void ss_own_init(const struct ss_own_config *cfg, struct ss_own_state *st);
+
+/* Replicas wanted now; st->reason says why. */
+int32_t ss_own_decide(const struct ss_own_config *cfg, struct ss_own_state *st,
+                          const struct ss_own_input *in);
+
+/* The highest utilization (at most SS_OWN_MAX_UTILIZATION) at which a
+ * replica serving one request in service_ms keeps P(wait > slo - service)
+ * under SS_OWN_P99_TAIL; 0 when the SLO is not above the service time. */
+double ss_own_utilization(int64_t service_ms, int64_t slo_p99_ms);
+
+/* ---- the feed: the gateway's figures into an ss_own_input ---- */
+
+/* Samples kept: a second at the period, with room for a late tick. */
+#define SS_OWN_FEED_SAMPLES 32
+#define SS_OWN_RATE_WINDOW_MS 1000
+
+struct ss_own_feed {
+  int64_t t_ms[SS_OWN_FEED_SAMPLES];
+  double arrived[SS_OWN_FEED_SAMPLES]; /* requests arrived so far, at t_ms */
+  size_t head, n;                      /* the ring: oldest at head */
+  double completed;                    /* the newest observation's */
+};
+
+/* One observation at now_ms: completed is the requests the gateway has
+ * answered so far (a counter; a drop is a reset and restarts the feed),
+ * outstanding those in flight at replicas plus those queued at the gateway.
+ * Every arrival is either answered or still outstanding, so arrivals so far
+ * are completed + outstanding, and their rate over the last second needs no
+ * counter at the request's start. */
+void ss_own_feed_push(struct ss_own_feed *f, int64_t now_ms, double completed, double outstanding);
+
+/* Arrivals a second over the last SS_OWN_RATE_WINDOW_MS before the newest
+ * observation: from the newest observation at least that old (scaled to the
+ * second), or, while the feed is younger, what arrived since its first
+ * observation over a whole second (as the simulation counts its start). */
+double ss_own_feed_rate(const struct ss_own_feed *f);
+
+#endif
