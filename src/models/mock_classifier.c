@@ -4,37 +4,32 @@
  * SIGTERM. The answer is mock_predict.c's and the parameters mock_params.c's;
  * restarts, probes and ports are the runtime's. */
 #include "models/models.h"
+#include "models/serve.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <microhttpd.h>
-#include <netdb.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Exit codes, as cli.h's (models/ sits below cli/ and does not include it). */
-enum { RC_OK = 0, RC_FAIL = 1, RC_USAGE = 2 };
+enum { RC_OK = SS__MSRV_OK, RC_FAIL = SS__MSRV_FAIL, RC_USAGE = SS__MSRV_USAGE };
 
 #define DEFAULT_PORT 9000                 /* Seldon's Python wrapper's REST port */
-#define DEFAULT_HOST "127.0.0.1"          /* replicas are reached over loopback */
+#define DEFAULT_HOST SS__MSRV_HOST
 #define DEFAULT_NAME "mock-classifier"
+#define PROG "servescale mock-classifier" /* in messages */
 #define BODY_MAX ((size_t)1 << 20)        /* request body limit: 1 MiB, then 413 */
 /* A body over BODY_MAX is still read (and dropped) up to this much, so that
  * a client that sends it all before reading, as most do, can read our 413;
  * beyond it, or when Content-Length says so, the connection is cut. */
 #define DISCARD_MAX (16 * BODY_MAX)
-#define BODY_INITIAL 4096                 /* first body buffer when no Content-Length */
 #define CONN_MAX 256u                     /* concurrent connections (one thread each) */
 #define CONN_IDLE_TIMEOUT_S 60u           /* idle keep-alive connections are closed */
 #define DRAIN_MS 5000                     /* SIGTERM: in-flight requests get this long */
@@ -42,7 +37,7 @@ enum { RC_OK = 0, RC_FAIL = 1, RC_USAGE = 2 };
 #define SLICE_MS 20                       /* delays sleep in slices to notice abandon */
 #define FORM_BUFFER 4096                  /* MHD's post processor's working buffer */
 #define OPTS_MAX 16
-#define INFO_MAX 480                      /* status "info" text we send */
+#define INFO_MAX SS__MSRV_INFO_MAX
 
 /* The fixed input /health/status predicts on: one row for the four
  * features /metadata declares. */
@@ -61,45 +56,12 @@ struct server {
   int wake_wr;             /* self-pipe: 'S' signal, 'F' fail_after reached */
 };
 
-/* The signal handler's only state: it records and wakes the main thread. */
-static volatile sig_atomic_t got_signal;
-static int signal_wake_fd = -1;
-
-static void on_signal(int sig) {
-  int saved = errno;
-  got_signal = sig;
-  if (signal_wake_fd >= 0) {
-    ssize_t n = write(signal_wake_fd, "S", 1);
-    (void)n; /* a full pipe already holds a wake-up */
-  }
-  errno = saved;
-}
-
 static void wake(int fd, char what) {
   ssize_t n = write(fd, &what, 1);
   (void)n;
 }
 
-/* ---- logging: one key=value line per event, to stderr ---- */
-
-static void log_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void log_event(const char *fmt, ...) {
-  char line[1024], ts[32];
-  struct timespec now;
-  struct tm tm;
-  clock_gettime(CLOCK_REALTIME, &now);
-  gmtime_r(&now.tv_sec, &tm);
-  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  int n = snprintf(line, sizeof line, "ts=%s component=mock-classifier ", ts);
-  va_list ap;
-  va_start(ap, fmt);
-  if (n > 0 && (size_t)n < sizeof line)
-    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-  va_end(ap);
-  /* The whole line in one call, so that lines from two processes sharing a
-   * log file do not interleave. */
-  fprintf(stderr, "%s\n", line);
-}
+#define log_event(...) ss__msrv_log("mock-classifier", __VA_ARGS__)
 
 /* ---- routes ---- */
 
@@ -163,26 +125,7 @@ static void request_free(struct request *rq) {
   free(rq);
 }
 
-/* Appends n bytes to *buf (length *len, capacity *cap), growing it to at
- * most max; false when that would pass max or memory runs out. */
-static bool buf_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n,
-                       size_t max) {
-  if (n > max - *len)
-    return false;
-  if (*len + n > *cap) {
-    size_t c = *cap ? *cap : BODY_INITIAL;
-    while (c < *len + n)
-      c = c > max / 2 ? max : c * 2;
-    char *p = realloc(*buf, c);
-    if (!p)
-      return false;
-    *buf = p;
-    *cap = c;
-  }
-  memcpy(*buf + *len, data, n);
-  *len += n;
-  return true;
-}
+#define buf_append ss__msrv_buf_append
 
 /* ---- responses ---- */
 
@@ -190,27 +133,8 @@ static bool buf_append(char **buf, size_t *len, size_t *cap, const char *data, s
 static enum MHD_Result reply(struct server *s, struct MHD_Connection *c, unsigned code,
                              const char *type, void *body, size_t len,
                              enum MHD_ResponseMemoryMode mode) {
-  struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
-  if (!r) {
-    if (mode == MHD_RESPMEM_MUST_FREE)
-      free(body);
-    return MHD_NO;
-  }
-  enum MHD_Result ret = MHD_NO;
-  if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES)
-    goto out;
-  /* While draining, each keep-alive client is told to go elsewhere after
-   * this answer, so that draining ends. */
-  if (atomic_load(&s->draining) &&
-      MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
-    goto out;
-  if (code == MHD_HTTP_METHOD_NOT_ALLOWED &&
-      MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, POST, HEAD") != MHD_YES)
-    goto out;
-  ret = MHD_queue_response(c, code, r);
-out:
-  MHD_destroy_response(r);
-  return ret;
+  return ss__msrv_reply(c, code, type, body, len, mode, atomic_load(&s->draining),
+                        code == MHD_HTTP_METHOD_NOT_ALLOWED ? "GET, POST, HEAD" : NULL);
 }
 
 static enum MHD_Result reply_text(struct server *s, struct MHD_Connection *c, const char *text) {
@@ -221,31 +145,13 @@ static enum MHD_Result reply_text(struct server *s, struct MHD_Connection *c, co
 /* Borrows v. */
 static enum MHD_Result reply_json(struct server *s, struct MHD_Connection *c, unsigned code,
                                   const json_t *v) {
-  char *text = json_dumps(v, JSON_COMPACT);
-  if (!text)
-    return MHD_NO;
-  return reply(s, c, code, "application/json", text, strlen(text), MHD_RESPMEM_MUST_FREE);
+  return ss__msrv_reply_json(c, code, v, atomic_load(&s->draining));
 }
 
 /* Seldon's error shape: {"status": {"code", "info", "reason", "status"}}. */
 static enum MHD_Result reply_status(struct server *s, struct MHD_Connection *c, unsigned code,
                                     const char *reason, const char *info) {
-  /* info may quote the client's bytes (a JSON parse error does); keep it
-   * printable ASCII so that it is always a valid JSON string. */
-  char clean[INFO_MAX];
-  size_t i = 0;
-  for (; info[i] && i < sizeof clean - 1; i++) {
-    unsigned char ch = (unsigned char)info[i];
-    clean[i] = ch < 0x20 || ch > 0x7e ? '?' : (char)ch;
-  }
-  clean[i] = '\0';
-  json_t *v = json_pack("{s:{s:i,s:s,s:s,s:s}}", "status", "code", (int)code, "info", clean,
-                        "reason", reason, "status", "FAILURE");
-  if (!v)
-    return MHD_NO;
-  enum MHD_Result ret = reply_json(s, c, code, v);
-  json_decref(v);
-  return ret;
+  return ss__msrv_reply_seldon_status(c, code, reason, info, atomic_load(&s->draining));
 }
 
 /* ---- the message: a form field, a query argument or the body ---- */
@@ -340,11 +246,7 @@ out:
 
 /* ---- the knobs for tests: delay and CPU ---- */
 
-static int64_t clock_ns(clockid_t clock) {
-  struct timespec t;
-  clock_gettime(clock, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
+#define clock_ns ss__msrv_clock_ns
 
 static void sleep_ms(struct server *s, long ms) {
   int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)ms * 1000000;
@@ -492,22 +394,6 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, stru
   return MHD_NO;
 }
 
-/* Refuses at once a body that Content-Length says is too large, when the
- * client waits for 100 Continue (so it has sent nothing) or the body is past
- * what we would read and drop. */
-static bool refuse_early(struct MHD_Connection *c) {
-  const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-  if (!cl)
-    return false;
-  char *end;
-  errno = 0;
-  unsigned long long n = strtoull(cl, &end, 10);
-  if (*end || errno || n <= BODY_MAX)
-    return n > BODY_MAX; /* unparsable is MHD's to refuse; overflow is too large */
-  const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-  return n > DISCARD_MAX || (expect && strcasecmp(expect, "100-continue") == 0);
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls) {
@@ -521,7 +407,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *con_cls = rq;
     atomic_fetch_add(&s->in_flight, 1);
     rq->route = find_route(url);
-    if (refuse_early(c)) {
+    if (ss__msrv_refuse_early(c, BODY_MAX, DISCARD_MAX)) {
       rq->too_large = true;
       rq->answered = true;
       return dispatch(s, c, rq, url, method);
@@ -585,59 +471,16 @@ static char *build_metadata(const char *name) {
   return text;
 }
 
-/* The listening address for host:port; false with a message when host does
- * not resolve. */
-static bool resolve(const char *host, int port, struct sockaddr_storage *addr, socklen_t *len) {
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-  struct addrinfo *res = NULL;
-  char service[16];
-  snprintf(service, sizeof service, "%d", port);
-  int e = getaddrinfo(host, service, &hints, &res);
-  if (e) {
-    fprintf(stderr, "servescale mock-classifier: --host %s: %s\n", host, gai_strerror(e));
-    return false;
-  }
-  memcpy(addr, res->ai_addr, res->ai_addrlen);
-  *len = res->ai_addrlen;
-  freeaddrinfo(res);
-  return true;
-}
-
 /* SIGTERM: stop accepting, give in-flight requests DRAIN_MS, then cut what
  * is left short. Returns whether all of them finished. */
 static bool drain(struct server *s, struct MHD_Daemon *d) {
   atomic_store(&s->draining, true);
-  MHD_socket ls = MHD_quiesce_daemon(d);
-  if (ls != MHD_INVALID_SOCKET)
-    close(ls); /* ours to close after quiescing; new clients are refused from here */
-  int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)DRAIN_MS * 1000000;
-  while (atomic_load(&s->in_flight) > 0 && clock_ns(CLOCK_MONOTONIC) < deadline) {
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000000};
-    nanosleep(&ts, NULL);
-  }
-  bool clean = atomic_load(&s->in_flight) == 0;
+  bool clean = ss__msrv_quiesce_wait(d, &s->in_flight, DRAIN_MS);
   /* Requests still sleeping or burning for a test are cut short; a moment
    * more lets them send their answer before connections are closed. */
   atomic_store(&s->abandon, true);
-  deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)ABANDON_GRACE_MS * 1000000;
-  while (atomic_load(&s->in_flight) > 0 && clock_ns(CLOCK_MONOTONIC) < deadline) {
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000000};
-    nanosleep(&ts, NULL);
-  }
+  ss__msrv_wait_idle(&s->in_flight, ABANDON_GRACE_MS);
   return clean;
-}
-
-static int parse_port(const char *text, const char *from) {
-  char *end;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (!*text || *end || errno || v < 0 || v > 65535) {
-    fprintf(stderr, "servescale mock-classifier: %s: \"%.32s\" is not a port (0-65535)\n", from,
-            text);
-    return -1;
-  }
-  return (int)v;
 }
 
 static void help(FILE *f) {
@@ -735,7 +578,7 @@ int ss_mock_classifier_main(int argc, char **argv) {
     port_from = "PREDICTIVE_UNIT_HTTP_SERVICE_PORT";
   if (!port_text && (port_text = getenv("PORT")))
     port_from = "PORT";
-  int port = port_text ? parse_port(port_text, port_from) : DEFAULT_PORT;
+  int port = port_text ? ss__msrv_parse_port(PROG, port_text, port_from) : DEFAULT_PORT;
   if (port < 0)
     return RC_USAGE;
   if (!name)
@@ -745,7 +588,7 @@ int ss_mock_classifier_main(int argc, char **argv) {
 
   struct sockaddr_storage addr;
   socklen_t addr_len;
-  if (!resolve(host, port, &addr, &addr_len))
+  if (!ss__msrv_resolve(PROG, host, port, &addr, &addr_len))
     return RC_USAGE;
 
   s.metadata = build_metadata(name);
@@ -754,60 +597,27 @@ int ss_mock_classifier_main(int argc, char **argv) {
     fprintf(stderr, "servescale mock-classifier: out of memory\n");
     goto out;
   }
-  if (pipe(pipefd) != 0) {
-    fprintf(stderr, "servescale mock-classifier: pipe: %s\n", strerror(errno));
+  if (!ss__msrv_signals(PROG, &pipefd[0], &pipefd[1]))
     goto out;
-  }
-  for (int i = 0; i < 2; i++)
-    fcntl(pipefd[i], F_SETFD, FD_CLOEXEC);
-  /* A full pipe must never block a signal handler or a request thread. */
-  fcntl(pipefd[1], F_SETFL, fcntl(pipefd[1], F_GETFL) | O_NONBLOCK);
   s.wake_wr = pipefd[1];
-  signal_wake_fd = pipefd[1];
-
-  struct sigaction sa = {.sa_handler = on_signal};
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
-  /* MHD's threads start with SIGTERM and SIGINT blocked, so that the
-   * handler runs on this thread, interrupting nothing that holds a lock. */
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGTERM);
-  sigaddset(&block, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &block, &old);
-  unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
-                   MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
-  if (addr.ss_family == AF_INET6)
-    flags |= MHD_USE_IPv6;
-  errno = 0;
-  d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR,
-                       (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
-                       MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_TIMEOUT_S,
-                       MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
-  int start_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (!d) {
-    fprintf(stderr, "servescale mock-classifier: cannot listen on %s port %d: %s\n", host, port,
-            start_errno ? strerror(start_errno) : "libmicrohttpd refused to start");
+  d = ss__msrv_start(PROG, host, port, &addr, on_request, on_completed,
+                     &s, CONN_MAX, CONN_IDLE_TIMEOUT_S);
+  if (!d)
     goto out;
-  }
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
   log_event("event=start name=%s host=%s port=%d pid=%ld threshold=%g delay_ms=%ld cpu_ms=%ld "
             "fail_after=%ld",
-            name, host, info ? (int)info->port : port, (long)getpid(), s.params.threshold,
+            name, host, ss__msrv_bound_port(d, port), (long)getpid(), s.params.threshold,
             s.params.delay_ms, s.params.cpu_ms, s.params.fail_after);
 
   char what = 0;
-  while (got_signal == 0 && what != 'F') {
+  while (ss__msrv_signal() == 0 && what != 'F') {
     ssize_t r = read(pipefd[0], &what, 1);
     if (r < 0 && errno != EINTR) {
       log_event("event=stop reason=error error=\"%s\"", strerror(errno));
       goto out;
     }
   }
+  int got_signal = ss__msrv_signal();
   if (got_signal) {
     bool clean = drain(&s, d);
     rc = RC_OK;
@@ -826,7 +636,7 @@ out:
     atomic_store(&s.abandon, true);
     MHD_stop_daemon(d);
   }
-  signal_wake_fd = -1;
+  ss__msrv_signals_done();
   for (int i = 0; i < 2; i++)
     if (pipefd[i] >= 0)
       close(pipefd[i]);
