@@ -126,4 +126,11 @@ struct ss_timeseries {
 void ss_metrics_each_series(struct ss_metrics *m, const char *name,
                             void (*fn)(void *ctx, const struct ss_timeseries *ts), void *ctx);
 
+/* As ss_metrics_each_series, but each series' current value (not the
+ * window's samples) as its one sample at now_ms, live series with no
+ * sample yet included: for a reader that needs finer than the sampling
+ * period (the servescale autoscaling policy's arrivals, every 100 ms). */
+void ss_metrics_each_current(struct ss_metrics *m, const char *name, int64_t now_ms,
+                             void (*fn)(void *ctx, const struct ss_timeseries *ts), void *ctx);
+
 #endif

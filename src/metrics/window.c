@@ -104,13 +104,10 @@ void ss_metrics_sample(struct ss_metrics *m, int64_t now_ms) {
 
 static const char *const suffixes[] = {"_bucket", "_count", "_sum"};
 
-/* Calls fn with row of s's ring as a sample series named f->name + suffix,
- * with le when not NULL. */
-static void emit(const struct ss_series *s, size_t row, const char *suffix, const char *le,
-                 struct ss_timeseries *ts, struct ss_sample *scratch,
-                 void (*fn)(void *ctx, const struct ss_timeseries *ts), void *ctx) {
+/* Names ts after s's family + suffix, with its labels and le when not NULL. */
+static void name_series(const struct ss_series *s, const char *suffix, const char *le,
+                        struct ss_timeseries *ts) {
   const struct ss__family *f = s->fam;
-  const struct ss__ring *r = &s->ring;
   snprintf(ts->name, sizeof ts->name, "%s%s", f->name, suffix);
   ts->n_labels = f->n_labels;
   for (size_t i = 0; i < f->n_labels; i++) {
@@ -122,6 +119,15 @@ static void emit(const struct ss_series *s, size_t row, const char *suffix, cons
     snprintf(ts->label_values[ts->n_labels], sizeof ts->label_values[0], "%s", le);
     ts->n_labels++;
   }
+}
+
+/* Calls fn with row of s's ring as a sample series named f->name + suffix,
+ * with le when not NULL. */
+static void emit(const struct ss_series *s, size_t row, const char *suffix, const char *le,
+                 struct ss_timeseries *ts, struct ss_sample *scratch,
+                 void (*fn)(void *ctx, const struct ss_timeseries *ts), void *ctx) {
+  const struct ss__ring *r = &s->ring;
+  name_series(s, suffix, le, ts);
   for (uint32_t i = 0; i < r->len; i++) {
     uint32_t k = slot(r, i);
     scratch[i] = (struct ss_sample){r->t[k], r->v[row * r->cap + k]};
@@ -166,6 +172,58 @@ void ss_metrics_each_series(struct ss_metrics *m, const char *name,
         emit(s, f->n_bounds, "_count", NULL, &ts, scratch, fn, ctx);
       if (want[2])
         emit(s, f->n_bounds + 1, "_sum", NULL, &ts, scratch, fn, ctx);
+    }
+  }
+  pthread_rwlock_unlock(&m->lock);
+}
+
+void ss_metrics_each_current(struct ss_metrics *m, const char *name, int64_t now_ms,
+                             void (*fn)(void *ctx, const struct ss_timeseries *ts), void *ctx) {
+  if (!m || !fn)
+    return;
+  struct ss_timeseries ts;
+  struct ss_sample one;
+  double vals[SS_METRICS_MAX_BOUNDS + 2];
+  pthread_rwlock_rdlock(&m->lock);
+  for (size_t i = 0; i < m->n_fams; i++) {
+    const struct ss__family *f = m->fams[i];
+    size_t flen = strlen(f->name);
+    bool hist = f->type == SS_METRIC_HISTOGRAM;
+    bool want_plain = !hist && (!name || strcmp(name, f->name) == 0);
+    bool want[3] = {false, false, false};
+    for (size_t k = 0; k < 3; k++)
+      want[k] = hist && (!name || (strncmp(name, f->name, flen) == 0 &&
+                                   strcmp(name + flen, suffixes[k]) == 0));
+    if (!want_plain && !want[0] && !want[1] && !want[2])
+      continue;
+    for (size_t j = 0; j < f->n_series; j++) {
+      struct ss_series *s = f->series[j];
+      ss__series_values(s, vals);
+      ts.samples = &one;
+      ts.n_samples = 1;
+      if (want_plain) {
+        name_series(s, "", NULL, &ts);
+        one = (struct ss_sample){now_ms, vals[0]};
+        fn(ctx, &ts);
+      }
+      if (want[0])
+        for (size_t b = 0; b <= f->n_bounds; b++) {
+          char le[SS__FLOAT_MAX];
+          ss__fmt_float(b < f->n_bounds ? f->bounds[b] : (double)INFINITY, le);
+          name_series(s, "_bucket", le, &ts);
+          one = (struct ss_sample){now_ms, vals[b]};
+          fn(ctx, &ts);
+        }
+      if (want[1]) {
+        name_series(s, "_count", NULL, &ts);
+        one = (struct ss_sample){now_ms, vals[f->n_bounds]};
+        fn(ctx, &ts);
+      }
+      if (want[2]) {
+        name_series(s, "_sum", NULL, &ts);
+        one = (struct ss_sample){now_ms, vals[f->n_bounds + 1]};
+        fn(ctx, &ts);
+      }
     }
   }
   pthread_rwlock_unlock(&m->lock);

@@ -402,6 +402,44 @@ static void test_window_histogram_series(void **state) {
   ss_metrics_free(m);
 }
 
+/* The current values, not the window's: before any sample, and ahead of
+ * the last one, a histogram's _count and _sum and a counter as they are now. */
+static void test_current_values(void **state) {
+  (void)state;
+  struct ss_metrics *m = ss_metrics_new();
+  static const double bounds[] = {0.5, 1};
+  static const char *const labels[] = {"code"};
+  assert_int_equal(ss_metrics_family(m, "ss_test_cur_seconds", SS_METRIC_HISTOGRAM, "h", labels,
+                                     1, bounds, 2), SS_EOK);
+  const char *v[] = {"200"};
+  struct ss_series *s = ss_metrics_series(m, "ss_test_cur_seconds", v);
+  ss_series_observe(s, 0.25);
+  struct collected c = {0};
+  ss_metrics_each_current(m, "ss_test_cur_seconds_count", 500, collect, &c);
+  assert_int_equal(c.n, 1); /* no sample in the window yet, yet a value */
+  assert_string_equal(c.names[0], "ss_test_cur_seconds_count{code=200}");
+  assert_int_equal(c.n_samples[0], 1);
+  assert_int_equal(c.last[0].t_ms, 500);
+  assert_true(c.last[0].v == 1);
+  ss_metrics_sample(m, 1000);
+  ss_series_observe(s, 3);
+  memset(&c, 0, sizeof c);
+  ss_metrics_each_current(m, "ss_test_cur_seconds_count", 1100, collect, &c);
+  assert_true(c.last[0].v == 2); /* the window still says 1 */
+  memset(&c, 0, sizeof c);
+  ss_metrics_each_current(m, "ss_test_cur_seconds_sum", 1100, collect, &c);
+  assert_true(c.last[0].v == 3.25);
+  memset(&c, 0, sizeof c);
+  ss_metrics_each_current(m, "ss_test_cur_seconds_bucket", 1100, collect, &c);
+  assert_int_equal(c.n, 3);
+  assert_string_equal(c.names[2], "ss_test_cur_seconds_bucket{code=200,le=+Inf}");
+  assert_true(c.last[0].v == 1 && c.last[2].v == 2);
+  memset(&c, 0, sizeof c);
+  ss_metrics_each_series(m, "ss_test_cur_seconds_count", collect, &c);
+  assert_true(c.last[0].v == 1);
+  ss_metrics_free(m);
+}
+
 /* ---- release ---- */
 
 static void test_released_series_vanish(void **state) {
@@ -659,6 +697,7 @@ int main(void) {
       cmocka_unit_test(test_concurrent_observations_sum_exactly),
       cmocka_unit_test(test_window_keeps_and_drops_by_time),
       cmocka_unit_test(test_window_histogram_series),
+      cmocka_unit_test(test_current_values),
       cmocka_unit_test(test_released_series_vanish),
       cmocka_unit_test(test_family_validation),
       cmocka_unit_test(test_many_series_lookup_and_order),
