@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libjansson-dev libyaml-dev libsqlite3-dev
-            libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev)
+            libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev zlib1g-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 python3-kubernetes prometheus hey
            chromium)
 bench_pkgs=(wrk nginx-light haproxy curl python3)

@@ -1,12 +1,14 @@
-/* cmd_timeline.c: `servescale timeline sdep/NAME [--since 10m] -o svg|json`:
- * a deployment's request rate, latency p50/p99, replicas and autoscaler
- * metrics against their targets over time, with the scaling events, from
- * the control API's /apis/servescale.io/v1/.../timelines/NAME, drawn as an
- * SVG (src/timeline/svg.c) for a report. `servescale top` stays the
- * terminal view. */
+/* cmd_timeline.c: `servescale timeline sdep/NAME [--since 10m] -o
+ * svg|png|json`: a deployment's request rate, latency p50/p99, replicas and
+ * autoscaler metrics against their targets over time, with the scaling
+ * events, from the control API's /apis/servescale.io/v1/.../timelines/NAME,
+ * drawn as an SVG (src/timeline/svg.c) or a PNG (src/timeline/picture.c,
+ * the same layout) for a report. `servescale top` stays the terminal
+ * view. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -16,20 +18,25 @@ static const char about[] =
     "Write a SeldonDeployment's timeline: requests per second, latency p50/p99,\n"
     "replicas desired and ready, each autoscaler's metric against its target, and\n"
     "the scaling events with their reasons, over the last --since (default 10m;\n"
-    "the daemon keeps 10 minutes). -o svg (default) draws the chart; -o json is the\n"
-    "data. Redirect it to a file: servescale timeline sdep/NAME > timeline.svg";
+    "the daemon keeps 10 minutes). -o svg (default) draws the chart, -o png the same\n"
+    "chart as pixels; -o json is the data. Redirect it to a file:\n"
+    "  servescale timeline sdep/NAME > timeline.svg\n"
+    "  servescale timeline sdep/NAME -o png > timeline.png";
 
 static bool check_usage(const struct ss_cli_opts *o, const struct ss_cli_ref *refs, size_t n) {
   if (n != 1 || strcmp(refs[0].k->plural, "seldondeployments") != 0) {
     fprintf(stderr, "error: give one SeldonDeployment: sdep/NAME\n");
     return false;
   }
-  if (o->output && strcmp(o->output, "svg") != 0 && strcmp(o->output, "json") != 0) {
-    if (strcmp(o->output, "png") == 0)
-      fprintf(stderr, "error: output: png is not built in (servescale has no image library); "
-                      "write svg and convert it (rsvg-convert, a browser's print)\n");
-    else
-      fprintf(stderr, "error: output: -o takes svg or json, not \"%s\"\n", o->output);
+  if (o->output && strcmp(o->output, "svg") != 0 && strcmp(o->output, "png") != 0 &&
+      strcmp(o->output, "json") != 0) {
+    fprintf(stderr, "error: output: -o takes svg, png or json, not \"%s\"\n", o->output);
+    return false;
+  }
+  /* binary on a terminal is noise; checked before asking the daemon */
+  if (o->output && strcmp(o->output, "png") == 0 && isatty(STDOUT_FILENO)) {
+    fprintf(stderr, "error: output: png is binary; redirect it to a file "
+                    "(servescale timeline sdep/NAME -o png > timeline.png)\n");
     return false;
   }
   return true;
@@ -56,10 +63,23 @@ static json_t *fetch(struct ss_client *c, const char *ns, const char *name, int 
   return out;
 }
 
+static bool write_png(const json_t *tl) {
+  uint8_t *png = NULL;
+  size_t len = 0;
+  enum ss_err e = ss_timeline_png(tl, &png, &len);
+  bool ok = !e && fwrite(png, 1, len, stdout) == len && fflush(stdout) == 0;
+  if (e)
+    fprintf(stderr, "error: cannot draw the timeline: %s\n", ss_err_msg(e));
+  else if (!ok)
+    fprintf(stderr, "error: cannot write the PNG to standard output\n");
+  free(png);
+  return ok;
+}
+
 int ss_cmd_timeline(int argc, char **argv) {
   struct ss_cli_opts o;
   int rc = ss_cli_parse(argc, argv, "nso", "servescale timeline sdep/NAME [-n NS] [--since 10m] "
-                        "[-o svg|json]", about, &o);
+                        "[-o svg|png|json]", about, &o);
   if (rc >= 0)
     return rc;
   struct ss_cli_ref refs[SS_CLI_MAX_REFS];
@@ -80,6 +100,8 @@ int ss_cmd_timeline(int argc, char **argv) {
     json_dumpf(tl, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     printf("\n");
     rc = SS_EXIT_OK;
+  } else if (o.output && strcmp(o.output, "png") == 0) {
+    rc = write_png(tl) ? SS_EXIT_OK : SS_EXIT_FAIL;
   } else {
     char *svg = ss_timeline_svg(tl);
     if (svg && fputs(svg, stdout) >= 0)

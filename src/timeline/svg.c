@@ -1,23 +1,17 @@
 /* svg.c: a timeline as a standalone SVG chart (what `servescale timeline
  * -o svg` writes for a report): one panel per quantity over the same time
- * axis, scaling events as marked lines with their reasons; and the check
- * that a timeline read from outside has the shape the drawing needs. Pure:
- * JSON in, text out. */
-#include <math.h>
+ * axis, scaling events as marked lines with their reasons, placed by
+ * layout.c (which picture.c draws as pixels too); and the check that a
+ * timeline read from outside has the shape the drawing needs. Pure: JSON
+ * in, text out. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "timeline/layout.h"
 #include "timeline/timeline.h"
 
-#define W 960
-#define PANEL_H 150
-#define GAP 36
-#define LEFT 64
-#define RIGHT 24
-#define TOP 96
 #define SVG_MAX ((size_t)8 << 20) /* a chart larger than this is a bug */
 
 /* ---- checking ---- */
@@ -163,209 +157,97 @@ static void put_text(struct buf *b, const char *s) {
   }
 }
 
-struct panel {
-  const char *title, *unit;
-  int y;        /* top */
-  double max;   /* of the y axis */
-  double t0, t1;
-};
-
-static double px(const struct panel *p, double t) {
-  return LEFT + (t - p->t0) / (p->t1 - p->t0) * (W - LEFT - RIGHT);
-}
-static double py(const struct panel *p, double v) {
-  return p->y + PANEL_H - (v / p->max) * PANEL_H;
+static const char *anchor_name(enum ss__tl_anchor a) {
+  return a == SS__TL_END ? "end" : a == SS__TL_MIDDLE ? "middle" : "start";
 }
 
-static double max_of(const json_t *a, double floor) {
-  size_t i;
-  const json_t *v;
-  double m = floor;
-  json_array_foreach(a, i, v) if (json_is_number(v) && json_number_value(v) > m) m =
-      json_number_value(v);
-  return m;
+static void text(struct buf *b, const struct ss__tl_label *l, const char *cls) {
+  put(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"%s\"", l->x, l->y, cls);
+  if (l->anchor != SS__TL_START)
+    put(b, " text-anchor=\"%s\"", anchor_name(l->anchor));
+  put(b, ">");
+  put_text(b, l->text);
+  put(b, "</text>");
 }
 
-static void frame(struct buf *b, const struct panel *p) {
-  put(b, "<g class=\"panel\"><text x=\"%d\" y=\"%d\" class=\"title\">", LEFT, p->y - 8);
-  put_text(b, p->title);
-  put(b, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>", LEFT, p->y,
-      W - LEFT - RIGHT, PANEL_H);
-  for (int k = 0; k <= 2; k++) {
-    double v = p->max * k / 2;
-    put(b, "<text x=\"%d\" y=\"%.1f\" class=\"axis\" text-anchor=\"end\">%.4g%s</text>", LEFT - 6,
-        py(p, v) + 4, v, k == 2 ? p->unit : "");
-  }
+static void frame(struct buf *b, const struct ss__tl_panel *p) {
+  put(b, "<g class=\"panel\">");
+  text(b, &p->title, "title");
+  put(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>", p->x, p->y, p->w,
+      p->h);
+  for (int k = 0; k <= 2; k++)
+    text(b, &p->ticks[k], "axis");
   put(b, "</g>\n");
 }
 
-/* One series as a path, broken where a value is null. */
-static void line(struct buf *b, const struct panel *p, const json_t *t, const json_t *v,
-                 const char *name, const char *color, bool dashed) {
-  put(b, "<path class=\"series\" data-series=\"%s\" stroke=\"%s\"%s d=\"", name, color,
-      dashed ? " stroke-dasharray=\"6 4\"" : "");
-  bool pen = false;
-  for (size_t i = 0; i < json_array_size(t); i++) {
-    const json_t *y = json_array_get(v, i);
-    if (!json_is_number(y)) {
-      pen = false;
-      continue;
-    }
-    put(b, "%c%.1f %.1f ", pen ? 'L' : 'M', px(p, (double)json_integer_value(json_array_get(t, i))),
-        py(p, json_number_value(y) > p->max ? p->max : json_number_value(y)));
-    pen = true;
+/* One series as a path (broken where a value was null), a target as a
+ * line across the panel. */
+static void line(struct buf *b, const struct ss__tl_series *se) {
+  const char *dash = se->dashed ? " stroke-dasharray=\"6 4\"" : "";
+  if (se->straight) {
+    put(b, "<line class=\"series\" data-series=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+           "y2=\"%.1f\" stroke=\"#%06x\"%s/>\n", se->name, se->pts[0].x, se->pts[0].y,
+        se->pts[1].x, se->pts[1].y, (unsigned)se->rgb, dash);
+    return;
   }
+  put(b, "<path class=\"series\" data-series=\"%s\" stroke=\"#%06x\"%s d=\"", se->name,
+      (unsigned)se->rgb, dash);
+  for (size_t i = 0; i < se->n; i++)
+    put(b, "%c%.1f %.1f ", se->pts[i].move ? 'M' : 'L', se->pts[i].x, se->pts[i].y);
   put(b, "\"/>\n");
 }
 
-static void legend(struct buf *b, int x, int y, const char *color, const char *label) {
-  put(b, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"4\" fill=\"%s\"/>"
-         "<text x=\"%d\" y=\"%d\" class=\"legend\">", x, y - 4, color, x + 16, y);
-  put_text(b, label);
+static void legend(struct buf *b, const struct ss__tl_legend *lg) {
+  put(b, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"4\" fill=\"#%06x\"/>"
+         "<text x=\"%d\" y=\"%d\" class=\"legend\">", lg->x, lg->y - 4, (unsigned)lg->rgb,
+      lg->x + 16, lg->y);
+  put_text(b, lg->label);
   put(b, "</text>\n");
 }
 
-static void time_axis(struct buf *b, const struct panel *p, int y) {
-  for (int k = 0; k <= 4; k++) {
-    double t = p->t0 + (p->t1 - p->t0) * k / 4;
-    time_t s = (time_t)(t / 1000);
-    struct tm tm;
-    char when[16];
-    gmtime_r(&s, &tm);
-    strftime(when, sizeof when, "%H:%M:%S", &tm);
-    put(b, "<text x=\"%.1f\" y=\"%d\" class=\"axis\" text-anchor=\"middle\">%s</text>", px(p, t),
-        y, when);
-  }
-  put(b, "<text x=\"%d\" y=\"%d\" class=\"axis\" text-anchor=\"end\">UTC</text>\n", W - RIGHT,
-      y + 14);
-}
-
-static void event_marks(struct buf *b, const struct panel *p, const json_t *events, int bottom) {
-  size_t i;
-  const json_t *e;
-  double last_x = -1e9;
-  int row = 0;
-  json_array_foreach(events, i, e) {
-    double t = (double)json_integer_value(json_object_get(e, "t"));
-    if (t < p->t0 || t > p->t1)
-      continue;
-    const char *type = json_string_value(json_object_get(e, "type"));
-    bool warn = type && strcmp(type, "Warning") == 0;
-    double x = px(p, t);
-    /* labels of events close together go on rows of their own */
-    row = x - last_x < 90 ? (row + 1) % 4 : 0;
-    last_x = x;
-    int ly = TOP - 40 + 10 * row;
-    put(b, "<g class=\"event\" data-reason=\"");
-    put_text(b, json_string_value(json_object_get(e, "reason")));
-    put(b, "\"><title>");
-    put_text(b, json_string_value(json_object_get(e, "reason")));
-    put(b, ": ");
-    put_text(b, json_string_value(json_object_get(e, "message")));
-    put(b, "</title><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" "
-           "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%d\" class=\"reason\" "
-           "text-anchor=\"%s\">", x, ly + 2, x, bottom, warn ? "#c0392b" : "#7f8c8d",
-        x > W / 2 ? x - 2 : x + 2, ly, x > W / 2 ? "end" : "start");
-    put_text(b, json_string_value(json_object_get(e, "reason")));
-    put(b, "</text></g>\n");
-  }
-}
-
-static void metric_panel(struct buf *b, struct panel *p, const json_t *m) {
-  const json_t *target = json_object_get(m, "target");
-  double tv = json_is_number(target) ? json_number_value(target) : 0;
-  char title[512];
-  snprintf(title, sizeof title, "%s %s against its target (%g)",
-           json_string_value(json_object_get(m, "autoscaler")),
-           json_string_value(json_object_get(m, "metric")), tv);
-  p->title = title;
-  p->unit = "";
-  p->max = max_of(json_object_get(m, "value"), tv > 0 ? tv : 1) * 1.15;
-  frame(b, p);
-  line(b, p, json_object_get(m, "t"), json_object_get(m, "value"), "metric", "#8e44ad", false);
-  if (json_is_number(target))
-    put(b, "<line class=\"series\" data-series=\"target\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
-           "y2=\"%.1f\" stroke=\"#e67e22\" stroke-dasharray=\"6 4\"/>\n", LEFT, py(p, tv),
-        W - RIGHT, py(p, tv));
-  legend(b, W - 260, p->y - 8, "#8e44ad", "value");
-  legend(b, W - 180, p->y - 8, "#e67e22", "target");
-}
-
-/* The earliest time anything was recorded: the axis starts there, not at
- * an empty stretch before the daemon started. */
-static double first_time(const json_t *tl) {
-  double first = (double)json_integer_value(json_object_get(tl, "now"));
-  const json_t *t0 = json_array_get(json_object_get(json_object_get(tl, "series"), "t"), 0);
-  if (t0 && (double)json_integer_value(t0) < first)
-    first = (double)json_integer_value(t0);
-  size_t i;
-  const json_t *m;
-  json_array_foreach(json_object_get(tl, "metrics"), i, m) {
-    const json_t *t = json_array_get(json_object_get(m, "t"), 0);
-    if (t && (double)json_integer_value(t) < first)
-      first = (double)json_integer_value(t);
-  }
-  json_array_foreach(json_object_get(tl, "events"), i, m) {
-    double t = (double)json_integer_value(json_object_get(m, "t"));
-    if (t < first)
-      first = t;
-  }
-  return first;
+static void event_mark(struct buf *b, const struct ss__tl_event *ev) {
+  put(b, "<g class=\"event\" data-reason=\"");
+  put_text(b, ev->reason);
+  put(b, "\"><title>");
+  put_text(b, ev->reason);
+  put(b, ": ");
+  put_text(b, ev->message);
+  put(b, "</title><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#%06x\" "
+         "stroke-dasharray=\"3 3\"/>", ev->x, ev->top, ev->x, ev->bottom, (unsigned)ev->rgb);
+  text(b, &ev->label, "reason");
+  put(b, "</g>\n");
 }
 
 char *ss_timeline_svg(const json_t *tl) {
-  const json_t *s = json_object_get(tl, "series"), *t = json_object_get(s, "t");
-  const json_t *ms = json_object_get(tl, "metrics");
-  size_t n_panels = 3 + json_array_size(ms);
-  int h = TOP + (int)n_panels * (PANEL_H + GAP) + 30;
-  double first = first_time(tl);
+  struct ss__tl_layout l;
+  if (!ss__tl_layout(tl, &l))
+    return NULL;
   struct buf b = {0};
-  struct panel p = {.t0 = first - 5000 > (double)json_integer_value(json_object_get(tl, "since"))
-                              ? first - 5000
-                              : (double)json_integer_value(json_object_get(tl, "since")),
-                    .t1 = (double)json_integer_value(json_object_get(tl, "now")), .y = TOP};
-  const json_t *md = json_object_get(tl, "metadata");
   put(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
           "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" class=\"timeline\">\n<style>"
           "text{font:11px sans-serif;fill:#333}.title{font-weight:bold}.frame{fill:#fafafa;"
           "stroke:#ccc}.series{fill:none;stroke-width:2}.reason{fill:#555;font-size:10px}"
-          "</style>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-          "<text x=\"%d\" y=\"18\" class=\"title\" style=\"font-size:14px\">sdep ", W, h, W, h,
-      LEFT);
-  put_text(&b, json_string_value(json_object_get(md, "namespace")));
-  put(&b, "/");
-  put_text(&b, json_string_value(json_object_get(md, "name")));
+          "</style>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", l.w, l.h, l.w,
+      l.h);
+  put(&b, "<text x=\"%.0f\" y=\"%.0f\" class=\"title\" style=\"font-size:14px\">", l.heading.x,
+      l.heading.y);
+  put_text(&b, l.heading.text);
   put(&b, "</text>\n");
-  p.title = "requests per second";
-  p.unit = "/s";
-  p.max = max_of(json_object_get(s, "requestRate"), 1) * 1.15;
-  frame(&b, &p);
-  line(&b, &p, t, json_object_get(s, "requestRate"), "requestRate", "#2980b9", false);
-  p.y += PANEL_H + GAP;
-  p.title = "latency p50 and p99";
-  p.unit = " ms";
-  p.max = max_of(json_object_get(s, "latencyP99"), 1) * 1.15;
-  frame(&b, &p);
-  line(&b, &p, t, json_object_get(s, "latencyP50"), "latencyP50", "#27ae60", false);
-  line(&b, &p, t, json_object_get(s, "latencyP99"), "latencyP99", "#c0392b", false);
-  legend(&b, W - 260, p.y - 8, "#27ae60", "p50");
-  legend(&b, W - 180, p.y - 8, "#c0392b", "p99");
-  p.y += PANEL_H + GAP;
-  p.title = "replicas desired and ready";
-  p.unit = "";
-  p.max = max_of(json_object_get(s, "desiredReplicas"), 1) * 1.25;
-  frame(&b, &p);
-  line(&b, &p, t, json_object_get(s, "desiredReplicas"), "desiredReplicas", "#e67e22", true);
-  line(&b, &p, t, json_object_get(s, "readyReplicas"), "readyReplicas", "#16a085", false);
-  legend(&b, W - 260, p.y - 8, "#e67e22", "desired");
-  legend(&b, W - 180, p.y - 8, "#16a085", "ready");
-  for (size_t i = 0; i < json_array_size(ms); i++) {
-    p.y += PANEL_H + GAP;
-    metric_panel(&b, &p, json_array_get(ms, i));
+  for (size_t i = 0; i < l.n_panels; i++) {
+    const struct ss__tl_panel *p = &l.panels[i];
+    frame(&b, p);
+    for (size_t k = 0; k < p->n_series; k++)
+      line(&b, &p->series[k]);
+    for (size_t k = 0; k < p->n_legends; k++)
+      legend(&b, &p->legends[k]);
   }
-  time_axis(&b, &p, p.y + PANEL_H + 16);
-  event_marks(&b, &p, json_object_get(tl, "events"), p.y + PANEL_H);
+  for (int k = 0; k < 6; k++)
+    text(&b, &l.times[k], "axis");
+  put(&b, "\n");
+  for (size_t i = 0; i < l.n_events; i++)
+    event_mark(&b, &l.events[i]);
   put(&b, "</svg>\n");
+  ss__tl_layout_free(&l);
   if (b.failed) {
     free(b.p);
     return NULL;

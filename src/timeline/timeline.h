@@ -64,4 +64,13 @@ enum ss_err ss_timeline_check(const json_t *tl, struct ss_error *err);
  * events as marked lines with their reasons. tl must pass the check. */
 char *ss_timeline_svg(const json_t *tl);
 
+struct ss_raster;
+/* The same chart (the same layout, layout.c) as pixels: a new canvas
+ * (raster.h; free it with ss_raster_free), NULL when out of memory or too
+ * many panels. tl must pass the check. */
+struct ss_raster *ss_timeline_raster(const json_t *tl);
+/* ... and as a PNG file (png.h): *out malloc'd, *len bytes. SS_ENOMEM or
+ * SS_ELIMIT (too many panels) when it cannot be drawn. */
+enum ss_err ss_timeline_png(const json_t *tl, uint8_t **out, size_t *len);
+
 #endif

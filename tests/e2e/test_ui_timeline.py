@@ -8,8 +8,10 @@ the wall clock). The page lists the deployments and draws a chart per
 SeldonDeployment; after `kubectl scale sdep` its DOM shows the new
 replicas in the table and the chart, and the scaling event; a screenshot
 has the window's size and is not blank. /ui/state.json?since= answers only
-later points; the timeline SVG has every series and the events; a bad
---since and -o png are refused naming the field.
+later points; the timeline SVG has every series and the events; the
+timeline PNG is a valid PNG (chunks and CRCs, inflated to the SVG's size)
+with the series' colours in its pixels; a bad --since and -o yaml are
+refused naming the field.
 
 Usage: test_ui_timeline.py SERVESCALE_BINARY SOURCE_DIR
 """
@@ -61,6 +63,89 @@ def png_facts(path):
         i += 12 + n
     raw = zlib.decompress(idat)
     return w, h, len(set(raw[:w * 4 * 400]))
+
+
+SERIES_RGB = {"requestRate": (0x29, 0x80, 0xb9), "latencyP50": (0x27, 0xae, 0x60),
+              "latencyP99": (0xc0, 0x39, 0x2b), "desiredReplicas": (0xe6, 0x7e, 0x22),
+              "readyReplicas": (0x16, 0xa0, 0x85)}
+
+
+def png_pixels(data):
+    """An 8-bit RGB PNG's (width, height, {rgb: count}), every chunk's CRC
+    checked and its rows unfiltered; raises ValueError on anything else."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("no PNG signature")
+    i, idat, kinds, w, h = 8, b"", [], 0, 0
+    while i < len(data):
+        n, kind = struct.unpack(">I4s", data[i:i + 8])
+        body = data[i + 8:i + 8 + n]
+        if struct.unpack(">I", data[i + 8 + n:i + 12 + n])[0] != zlib.crc32(kind + body):
+            raise ValueError("bad CRC in " + kind.decode())
+        kinds.append(kind)
+        if kind == b"IHDR":
+            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            if (depth, ctype, interlace) != (8, 2, 0):
+                raise ValueError("not 8-bit RGB: %r" % ((depth, ctype, interlace),))
+        elif kind == b"IDAT":
+            idat += body
+        i += 12 + n
+    if kinds[0] != b"IHDR" or kinds[-1] != b"IEND":
+        raise ValueError("chunks: %r" % kinds)
+    raw, stride, prev, colours = zlib.decompress(idat), w * 3, bytearray(w * 3), {}
+    if len(raw) != h * (stride + 1):
+        raise ValueError("%d bytes inflated for %dx%d" % (len(raw), w, h))
+    for y in range(h):
+        f, row = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = row[x - 3] if x >= 3 else 0
+            b, c = prev[x], prev[x - 3] if x >= 3 else 0
+            if f == 1:
+                row[x] = (row[x] + a) & 255
+            elif f == 2:
+                row[x] = (row[x] + b) & 255
+            elif f == 3:
+                row[x] = (row[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                row[x] = (row[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        for x in range(0, stride, 3):
+            px = (row[x], row[x + 1], row[x + 2])
+            colours[px] = colours.get(px, 0) + 1
+        prev = row
+    return w, h, colours
+
+
+def check_png(env, svg):
+    """servescale timeline -o png: the SVG's chart as a valid PNG."""
+    p = subprocess.run([BINARY, "timeline", "sdep/seldon-model", "-n", NS, "--since", "5m",
+                        "-o", "png"], env=env, capture_output=True, timeout=30)
+    check("servescale timeline -o png", p.returncode == 0 and p.stdout[:4] == b"\x89PNG",
+          p.stderr.decode())
+    try:
+        w, h, colours = png_pixels(p.stdout)
+    except (ValueError, struct.error, zlib.error, IndexError) as e:
+        check("the PNG decodes (chunks, CRCs, deflate, filters)", False, e)
+        return
+    m = re.search(r'<svg [^>]*width="(\d+)" height="(\d+)"', svg)
+    check("the PNG has the SVG's size (%dx%d)" % (w, h), m and (w, h) == (int(m.group(1)),
+                                                                    int(m.group(2))), m and m.groups())
+    for series, rgb in SERIES_RGB.items():
+        check("the PNG draws %s in its colour (%d pixels)" % (series, colours.get(rgb, 0)),
+              colours.get(rgb, 0) >= 40)
+    # a series with values is a line, more than its 12x4 legend (latency is
+    # null without requests; desired may hide under ready where they agree)
+    p = subprocess.run([BINARY, "timeline", "sdep/seldon-model", "-n", NS, "--since", "5m",
+                        "-o", "json"], env=env, capture_output=True, timeout=30)
+    data = json.loads(p.stdout or b"{}").get("series", {})
+    drawn = [s for s in ("requestRate", "latencyP50", "latencyP99", "readyReplicas")
+             if any(v is not None for v in data.get(s, []))]
+    check("the lines of %s drawn past their legends" % ", ".join(drawn),
+          "requestRate" in drawn and "readyReplicas" in drawn and
+          all(colours.get(SERIES_RGB[s], 0) > 48 for s in drawn),
+          {s: colours.get(rgb, 0) for s, rgb in SERIES_RGB.items()})
+    check("the event marks and text are drawn", colours.get((0x7f, 0x8c, 0x8d), 0) > 20 and
+          colours.get((0x33, 0x33, 0x33), 0) > 500)
 
 
 def chart_attrs(dom, name):
@@ -192,8 +277,8 @@ def main():
         m = re.search(r'data-series="desiredReplicas"[^>]* d="([^"]*)"', svg)
         check("its desired line has points", m and m.group(1).count("L") >= 1, m and m.group(1))
         check("the SVG marks the scaling event", 'data-reason="ScalingReplicaSet"' in svg)
+        check_png(env, svg)
         for args, want in [(["--since", "forever"], "invalid --since"),
-                           (["-o", "png"], "output: png"),
                            (["-o", "yaml"], "output:")]:
             p = subprocess.run([BINARY, "timeline", "sdep/seldon-model", "-n", NS] + args, env=env,
                                capture_output=True, timeout=30)
