@@ -32,6 +32,7 @@ static const struct {
     {"loadtest", ss_cmd_loadtest, "Send predictions from N users, with progress and a summary"},
     {"logs", ss_cmd_logs, "Print a replica's log"},
     {"mock-classifier", ss_mock_classifier_main, "Run the built-in mock classifier model server (used by replicas)"},
+    {"model-server", ss_model_server_main, "Run the built-in multi-model V2 server of Core 2 Servers (used by replicas)"},
     {"scale", ss_cmd_scale, "Set a resource's replicas"},
     {"prometheus-config", ss_cmd_prometheus_config, "Print a Prometheus scrape configuration for the gateway and replicas"},
     {"gateway", ss_cmd_gateway, "Run the prediction gateway alone (a cluster's data plane)"},

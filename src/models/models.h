@@ -14,6 +14,11 @@
  * failure or after --fail-after requests, 2 on bad usage or parameters. */
 int ss_mock_classifier_main(int argc, char **argv);
 
+/* The `servescale model-server` subcommand (model_server.c): the
+ * multi-model V2 server of Core 2 Servers, or with --seldon one sklearn
+ * model over Seldon's protocol. Exit codes as ss_mock_classifier_main's. */
+int ss_model_server_main(int argc, char **argv);
+
 /* ---- the answer (mock_predict.c) ---- */
 
 /* Seldon's mock classifier's default threshold. */
