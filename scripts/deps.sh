@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(cmake make gcc pkg-config libjansson-dev libyaml-dev libsqlite3-dev
             libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev zlib1g-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 python3-kubernetes prometheus hey
-           chromium)
+           chromium python3-sklearn)
 bench_pkgs=(wrk nginx-light haproxy curl python3)
 
 want=("${build_pkgs[@]}")

@@ -72,4 +72,6 @@ if command -v clang >/dev/null && [ "$fuzz_seconds" -gt 0 ]; then
   fuzz fuzz_protobuf tests/fuzz/corpus_protobuf
   # fuzz_trace: the load traces `servescale simulate` reads
   fuzz fuzz_trace tests/fuzz/corpus_trace examples/traces
+  # fuzz_v2: the Open Inference requests (and Seldon messages) model-server reads
+  fuzz fuzz_v2 tests/fuzz/corpus_v2
 fi

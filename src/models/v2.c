@@ -75,8 +75,12 @@ static const char *json_kind(const json_t *v) {
 static void describe(const json_t *v, char *buf, size_t size) {
   if (json_is_integer(v))
     snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-  else if (json_is_real(v))
-    snprintf(buf, size, "%.17g", json_real_value(v));
+  else if (json_is_real(v)) {
+    /* the shortest of 15 or 17 digits that reads back as the same double */
+    snprintf(buf, size, "%.15g", json_real_value(v));
+    if (strtod(buf, NULL) != json_real_value(v))
+      snprintf(buf, size, "%.17g", json_real_value(v));
+  }
   else
     snprintf(buf, size, "%s", json_kind(v));
 }
