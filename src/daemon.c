@@ -228,6 +228,18 @@ static void on_queued(void *ctx, const char *ns, const char *deployment, const c
   pthread_mutex_unlock(&l->mu);
 }
 
+/* The gateway's live figures for the autoscaler's own policy (the gateway
+ * outlives the autoscaler's thread: stop() joins it first). */
+static int gw_inflight(void *ctx, const char *replica_id) {
+  struct loop *l = ctx;
+  return l->gateway ? ss_gateway_inflight(l->gateway, replica_id) : 0;
+}
+
+static int gw_queued(void *ctx, const char *rs) {
+  struct loop *l = ctx;
+  return l->gateway ? ss_gateway_queued(l->gateway, rs) : 0;
+}
+
 /* The longest the autoscaler sleeps: new targets are found this soon. */
 #define SS_AUTOSCALE_MAX_SLEEP_MS 1000
 
@@ -725,7 +737,10 @@ static enum ss_err start_autoscaler(struct daemon *d, struct ss_error *err) {
   struct ss_autoscaler_config asc = {.store = d->store,
                                      .metrics = d->metrics,
                                      .adapter = d->adapter,
-                                     .sync_ms = d->s.autoscale_sync_ms};
+                                     .sync_ms = d->s.autoscale_sync_ms,
+                                     .inflight = gw_inflight,
+                                     .queued = gw_queued,
+                                     .gateway_ctx = &d->loop};
   if (!(d->autoscaler = ss_autoscaler_new(&asc)))
     return ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
   pthread_mutex_lock(&d->loop.mu);

@@ -15,6 +15,7 @@
 
 #include "autoscale/hpa.h"
 #include "autoscale/keda.h"
+#include "autoscale/own.h"
 #include "adapter/adapter.h"
 #include "model/core2.h"
 #include "model/names.h"
@@ -52,6 +53,13 @@ struct target {
   struct cond conds[MAX_CONDS];
   char last_scale[32], last_active[32];
   json_t *metric_status; /* currentMetrics (HPA) / trigger values (KEDA) */
+  /* servescale's own policy, when the annotations ask for it */
+  bool own;
+  char own_sig[256]; /* its parameters, written: a change starts it afresh */
+  struct ss_own_config own_cfg;
+  struct ss_own_state own_st;
+  struct ss_own_feed feed;
+  int64_t own_status_ms; /* its status was last stored then */
 };
 
 struct ss_autoscaler {
@@ -80,6 +88,8 @@ struct ss_autoscaler *ss_autoscaler_new(const struct ss_autoscaler_config *cfg) 
 }
 
 static void target_reset(struct target *t) {
+  t->own = false;
+  t->own_sig[0] = '\0';
   ss_hpa_history_free(&t->hist);
   if (t->ks_init)
     ss_keda_state_free(&t->ks);
@@ -901,6 +911,234 @@ static bool eval_keda(struct ss_autoscaler *a, struct target *t, struct ctx *c,
   return changed;
 }
 
+/* ---- servescale's own policy (autoscale/own.h) ---- */
+
+/* The annotations that choose and tune the policy: the autoscaler's when
+ * it names a policy, else those of the SeldonDeployment that controls it
+ * (the SeldonDeployment controller copies only some annotations onto the
+ * autoscalers it makes). *owner: the owner read, for the caller to free. */
+static const json_t *policy_annotations(struct ss_autoscaler *a, const struct ctx *c,
+                                        const char *ns, json_t **owner) {
+  *owner = NULL;
+  if (json_object_get(c->annotations, SS_AUTOSCALE_ANN_POLICY))
+    return c->annotations;
+  size_t i;
+  const json_t *r;
+  json_array_foreach(json_object_get(json_object_get(c->obj, "metadata"), "ownerReferences"), i,
+                     r) {
+    const char *kind = json_string_value(json_object_get(r, "kind"));
+    const char *name = json_string_value(json_object_get(r, "name"));
+    if (!json_is_true(json_object_get(r, "controller")) || !kind || !name ||
+        strcmp(kind, SS_SDEP_KIND) != 0)
+      continue;
+    if (ss_store_get(a->cfg.store, SDEPS, ns, name, owner, NULL) == SS_EOK)
+      return json_object_get(json_object_get(*owner, "metadata"), "annotations");
+  }
+  return c->annotations;
+}
+
+/* An integer annotation within [lo, hi]; dflt when absent; -1 when bad. */
+static long ann_long(const json_t *anns, const char *key, long dflt, long lo, long hi) {
+  const char *v = json_string_value(json_object_get(anns, key));
+  if (!v)
+    return dflt;
+  char *end = NULL;
+  long n = strtol(v, &end, 10);
+  return end != v && !*end && n >= lo && n <= hi ? n : -1;
+}
+
+#define OWN_MAX_MS 600000L /* a service time, start-up or SLO past 10 min is a typo */
+#define OWN_MAX_CONCURRENCY 64L
+
+/* Whether the annotations ask for the own policy; when they do, its
+ * parameters (a change starts it afresh, with a warning for a bad value). */
+static void own_setup(struct ss_autoscaler *a, struct target *t, const struct ctx *c,
+                      const json_t *anns, int64_t now_ms) {
+  const char *policy = json_string_value(json_object_get(anns, SS_AUTOSCALE_ANN_POLICY));
+  if (!policy || strcmp(policy, SS_AUTOSCALE_POLICY_OWN) != 0) {
+    t->own = false;
+    t->own_sig[0] = '\0';
+    return;
+  }
+  static const struct {
+    const char *key;
+    long dflt, lo, hi;
+  } rows[] = {{SS_AUTOSCALE_ANN_SERVICE, SS_OWN_DEFAULT_SERVICE_MS, 1, OWN_MAX_MS},
+              {SS_AUTOSCALE_ANN_CONCURRENCY, SS_OWN_DEFAULT_CONCURRENCY, 1, OWN_MAX_CONCURRENCY},
+              {SS_AUTOSCALE_ANN_STARTUP, SS_OWN_DEFAULT_STARTUP_MS, 0, OWN_MAX_MS},
+              {SS_AUTOSCALE_ANN_SLO, SS_OWN_DEFAULT_SLO_P99_MS, 1, OWN_MAX_MS}};
+  long v[4];
+  for (size_t i = 0; i < 4; i++)
+    v[i] = ann_long(anns, rows[i].key, rows[i].dflt, rows[i].lo, rows[i].hi);
+  int32_t min = c->keda ? c->keda->min_replicas : c->hpa->min_replicas;
+  int32_t max = c->keda ? c->keda->max_replicas : c->hpa->max_replicas;
+  char sig[sizeof t->own_sig];
+  snprintf(sig, sizeof sig, "%ld/%ld/%ld/%ld/%d/%d", v[0], v[1], v[2], v[3], (int)min, (int)max);
+  if (t->own && strcmp(sig, t->own_sig) == 0)
+    return;
+  for (size_t i = 0; i < 4; i++)
+    if (v[i] < 0) {
+      event(a, c->obj, true, "InvalidAnnotation",
+            "%s: %s is not an integer within [%ld, %ld]; the default %ld holds", rows[i].key,
+            json_string_value(json_object_get(anns, rows[i].key)), rows[i].lo, rows[i].hi,
+            rows[i].dflt);
+      v[i] = rows[i].dflt;
+    }
+  t->own = true;
+  snprintf(t->own_sig, sizeof t->own_sig, "%s", sig);
+  t->own_cfg = (struct ss_own_config){.service_ms = v[0], .concurrency = (int32_t)v[1],
+                                      .startup_ms = v[2], .slo_p99_ms = v[3], .min = min,
+                                      .max = max};
+  ss_own_init(&t->own_cfg, &t->own_st);
+  ss_own_start(&t->own_st, now_ms, t->current);
+  memset(&t->feed, 0, sizeof t->feed);
+  t->own_status_ms = 0;
+}
+
+/* What the gateway shows of one group (Deployment), live: the replica
+ * set's gauges (its SeldonDeployment, ready replicas; in flight and queued
+ * when there is no gateway to ask), its replicas, and the calls its
+ * containers have answered so far. */
+struct live {
+  const char *ns;
+  const struct group *g;
+  char sdep[NAME_SIZE];
+  double ready, inflight, queued;
+  char (*replicas)[NAME_SIZE];
+  size_t n_replicas;
+  double completed;
+};
+
+static bool same_rs(const struct ss_timeseries *ts, const struct live *l) {
+  return strcmp(label(ts, "namespace"), l->ns) == 0 &&
+         strcmp(label(ts, "replica_set"), l->g->rs) == 0;
+}
+
+static void live_ready_cb(void *ctx, const struct ss_timeseries *ts) {
+  struct live *l = ctx;
+  if (!same_rs(ts, l))
+    return;
+  l->ready = ts->samples[0].v;
+  snprintf(l->sdep, sizeof l->sdep, "%s", label(ts, "deployment"));
+}
+
+static void live_inflight_cb(void *ctx, const struct ss_timeseries *ts) {
+  struct live *l = ctx;
+  if (same_rs(ts, l))
+    l->inflight = ts->samples[0].v;
+}
+
+static void live_queued_cb(void *ctx, const struct ss_timeseries *ts) {
+  struct live *l = ctx;
+  if (same_rs(ts, l))
+    l->queued = ts->samples[0].v;
+}
+
+static void live_replica_cb(void *ctx, const struct ss_timeseries *ts) {
+  struct live *l = ctx;
+  if (same_rs(ts, l) && l->n_replicas < MAX_PODS)
+    snprintf(l->replicas[l->n_replicas++], NAME_SIZE, "%s", label(ts, "replica"));
+}
+
+/* The gateway's calls to the group's containers, every code, answered so far. */
+static void live_completed_cb(void *ctx, const struct ss_timeseries *ts) {
+  struct live *l = ctx;
+  if (strcmp(label(ts, "namespace"), l->ns) != 0 ||
+      strcmp(label(ts, "deployment_name"), l->sdep) != 0)
+    return;
+  const char *model = label(ts, "model_name");
+  for (size_t i = 0; i < l->g->n_containers; i++)
+    if (strcmp(l->g->cnames[i], model) == 0) {
+      l->completed += ts->samples[0].v;
+      return;
+    }
+}
+
+/* The own policy's figures for the target: over its groups, the fewest
+ * ready, the most outstanding and queued, the most answered (a graph's
+ * groups each see a request; the busiest one sizes them all). */
+static void live_figures(struct ss_autoscaler *a, const char *ns, const struct scale *sc,
+                         int64_t now_ms, double *ready, double *outstanding, double *queued,
+                         double *completed, size_t *n_replicas) {
+  static __thread char names[MAX_PODS][NAME_SIZE];
+  *ready = *outstanding = *queued = *completed = 0;
+  *n_replicas = 0;
+  for (size_t g = 0; g < sc->n_groups; g++) {
+    struct live l = {.ns = ns, .g = &sc->groups[g], .replicas = names};
+    struct ss_metrics *m = a->cfg.metrics;
+    ss_metrics_each_current(m, "servescale_replica_set_ready_replicas", now_ms, live_ready_cb, &l);
+    ss_metrics_each_current(m, "servescale_replica_ready", now_ms, live_replica_cb, &l);
+    if (l.sdep[0])
+      ss_metrics_each_current(m, "seldon_api_executor_client_requests_seconds_count", now_ms,
+                              live_completed_cb, &l);
+    if (a->cfg.inflight && a->cfg.queued) {
+      char id[KEY_MAX];
+      l.inflight = 0;
+      for (size_t i = 0; i < l.n_replicas; i++) {
+        snprintf(id, sizeof id, "%s.%s", ns, names[i]);
+        l.inflight += a->cfg.inflight(a->cfg.gateway_ctx, id);
+      }
+      snprintf(id, sizeof id, "%s.%s", ns, l.g->rs);
+      l.queued = a->cfg.queued(a->cfg.gateway_ctx, id);
+    } else {
+      ss_metrics_each_current(m, "servescale_replica_set_inflight_requests", now_ms,
+                              live_inflight_cb, &l);
+      ss_metrics_each_current(m, "servescale_replica_set_queued_requests", now_ms,
+                              live_queued_cb, &l);
+    }
+    *ready = g == 0 || l.ready < *ready ? l.ready : *ready;
+    *outstanding = fmax(*outstanding, l.inflight + l.queued);
+    *queued = fmax(*queued, l.queued);
+    *completed = fmax(*completed, l.completed);
+    if (l.n_replicas > *n_replicas)
+      *n_replicas = l.n_replicas;
+  }
+}
+
+/* One period of the own policy: the gateway's figures into its feed, the
+ * decision from own.h, the scale written with the reason as its event.
+ * True when the scale changed. */
+static bool eval_own(struct ss_autoscaler *a, struct target *t, struct ctx *c, int64_t now_ms,
+                     size_t *n_replicas) {
+  double ready, outstanding, queued, completed;
+  live_figures(a, t->ns, &c->sc, now_ms, &ready, &outstanding, &queued, &completed, n_replicas);
+  ss_own_feed_push(&t->feed, now_ms, completed, outstanding);
+  double rate = ss_own_feed_rate(&t->feed);
+  struct ss_own_input in = {.now_ms = now_ms,
+                            .rate_1s = rate,
+                            .inflight = outstanding,
+                            .waiting = queued > 0 ? (size_t)queued : 0,
+                            .ready = (int32_t)ready,
+                            .spec = t->current};
+  int32_t want = ss_own_decide(&t->own_cfg, &t->own_st, &in);
+  json_decref(t->metric_status);
+  t->metric_status = json_pack(
+      "[{s:s, s:{s:{s:s}, s:{s:o}}}]", "type", "External", "external", "metric", "name",
+      "servescale_arrivals_per_second", "current", "value", qty((int64_t)llround(rate * 1000)));
+  set_cond(t, t->keda ? "Ready" : "ScalingActive", "True", "ServescalePolicy",
+           t->own_st.reason, now_ms);
+  if (want == t->current)
+    return false;
+  if (!write_scale(a, &c->sc, want))
+    return false; /* the scale changed under it: the next period works from it */
+  event(a, c->obj, false, "SuccessfulRescale", "New size: %d; reason: %s", (int)want,
+        t->own_st.reason);
+  fprintf(stderr, "event=own_decision object=%s/%s replicas=%d from=%d rate=%.1f outstanding=%.0f "
+          "queued=%.0f ready=%.0f t_ms=%lld\n", t->ns, t->name, (int)want, (int)t->current, rate,
+          outstanding, queued, ready, (long long)now_ms);
+  t->current = want;
+  rfc3339(now_ms, t->last_scale, sizeof t->last_scale);
+  if (t->keda) {
+    set_cond(t, "Active", want > 0 ? "True" : "False", "ServescalePolicy",
+             want > 0 ? "Scaling is performed because triggers are active"
+                      : "Scaling is not performed because triggers are not active",
+             now_ms);
+    if (want > 0)
+      rfc3339(now_ms, t->last_active, sizeof t->last_active);
+  }
+  return true;
+}
+
 static struct target *find_target(struct ss_autoscaler *a, const char *key) {
   for (size_t i = 0; i < a->n; i++)
     if (strcmp(a->v[i]->key, key) == 0)
@@ -1025,7 +1263,7 @@ static bool visit(struct ss_autoscaler *a, struct ctx *c, int64_t now_ms, int64_
   free(sig);
   bool due = now_ms >= t->next_ms, changed = false;
   int32_t idle = c->keda && c->keda->idle_replicas > 0 ? c->keda->idle_replicas : 0;
-  bool wake = activate && c->keda && t->current <= idle;
+  bool wake = activate && ((c->keda && t->current <= idle) || (t->own && t->current == 0));
   if (due || wake) {
     const char *av = c->keda ? c->keda->target_api_version : c->hpa->target_api_version;
     const char *kind = c->keda ? c->keda->target_kind : c->hpa->target_kind;
@@ -1039,22 +1277,36 @@ static bool visit(struct ss_autoscaler *a, struct ctx *c, int64_t now_ms, int64_
       t->next_ms = now_ms + SS_AUTOSCALE_RETRY_MS;
     } else {
       t->current = c->sc.replicas;
-      struct pod_row *rows = calloc(MAX_PODS, sizeof *rows);
-      size_t n_rows = 0;
-      for (size_t g = 0; rows && g < c->sc.n_groups; g++)
-        n_rows += scan_pods(a, ns, &c->sc.groups[g], rows + n_rows, MAX_PODS - n_rows);
-      if (rows && c->keda && t->ks_init)
-        changed = eval_keda(a, t, c, rows, n_rows, now_ms, due, activate);
-      else if (rows && !c->keda)
-        changed = eval_hpa(a, t, c, rows, n_rows, now_ms);
-      if (rows) {
-        store_status(a, t, c, (int32_t)n_rows);
-        if (c->keda)
-          store_keda_hpa(a, t, c, (int32_t)n_rows);
+      json_t *owner = NULL;
+      own_setup(a, t, c, policy_annotations(a, c, ns, &owner), now_ms);
+      json_decref(owner);
+      if (t->own) {
+        size_t n = 0;
+        changed = eval_own(a, t, c, now_ms, &n);
+        if (changed || now_ms - t->own_status_ms >= SS_AUTOSCALE_OWN_STATUS_MS) {
+          store_status(a, t, c, (int32_t)n);
+          if (c->keda)
+            store_keda_hpa(a, t, c, (int32_t)n);
+          t->own_status_ms = now_ms;
+        }
+      } else {
+        struct pod_row *rows = calloc(MAX_PODS, sizeof *rows);
+        size_t n_rows = 0;
+        for (size_t g = 0; rows && g < c->sc.n_groups; g++)
+          n_rows += scan_pods(a, ns, &c->sc.groups[g], rows + n_rows, MAX_PODS - n_rows);
+        if (rows && c->keda && t->ks_init)
+          changed = eval_keda(a, t, c, rows, n_rows, now_ms, due, activate);
+        else if (rows && !c->keda)
+          changed = eval_hpa(a, t, c, rows, n_rows, now_ms);
+        if (rows) {
+          store_status(a, t, c, (int32_t)n_rows);
+          if (c->keda)
+            store_keda_hpa(a, t, c, (int32_t)n_rows);
+        }
+        free(rows);
       }
-      free(rows);
-      if (due)
-        t->next_ms = now_ms + sync_ms(a, c);
+      if (due || t->own)
+        t->next_ms = now_ms + (t->own ? SS_OWN_PERIOD_MS : sync_ms(a, c));
     }
     json_decref(c->sc.obj);
     c->sc.obj = NULL;

@@ -37,6 +37,21 @@
 /* Per autoscaler override of the sync period / pollingInterval, in ms (the
  * SeldonDeployment controller copies it from the SeldonDeployment). */
 #define SS_AUTOSCALE_ANN_SYNC "servescale.io/sync-period-ms"
+/* servescale's own policy (autoscale/own.h), opt-in per autoscaler:
+ * servescale.io/autoscaler: servescale on the HPA or ScaledObject, or on
+ * the SeldonDeployment that owns it. It then decides every
+ * SS_OWN_PERIOD_MS from the gateway's figures instead of the HPA's or
+ * KEDA's rules, within the autoscaler's min and max; the other
+ * annotations give its model of a replica (docs/autoscaling.md). */
+#define SS_AUTOSCALE_ANN_POLICY "servescale.io/autoscaler"
+#define SS_AUTOSCALE_POLICY_OWN "servescale"
+#define SS_AUTOSCALE_ANN_SLO "servescale.io/slo-p99-ms"
+#define SS_AUTOSCALE_ANN_SERVICE "servescale.io/service-time-ms"
+#define SS_AUTOSCALE_ANN_CONCURRENCY "servescale.io/concurrency"
+#define SS_AUTOSCALE_ANN_STARTUP "servescale.io/startup-ms"
+/* The own policy's status is stored at most this often (and at each
+ * change): its decisions come ten times a second. */
+#define SS_AUTOSCALE_OWN_STATUS_MS 1000
 /* A target whose Deployment is not stored yet is looked at again this soon. */
 #define SS_AUTOSCALE_RETRY_MS 200
 
@@ -50,6 +65,13 @@ struct ss_autoscaler_config {
   struct ss_metrics *metrics; /* borrowed: the window (cpu, memory, embedded source) */
   struct ss_adapter *adapter; /* borrowed: Pods, Object and External metrics; may be NULL */
   int sync_ms;                /* > 0: every target polls this often (--autoscale-sync-ms) */
+  /* The gateway's live figures for the own policy: calls in flight on a
+   * replica (the runtime's id), calls waiting for a first replica of a
+   * replica set (the runtime's key). NULL: the replica-set gauges the
+   * reconciler publishes each pass are read instead. */
+  int (*inflight)(void *ctx, const char *replica_id);
+  int (*queued)(void *ctx, const char *rs);
+  void *gateway_ctx;
 };
 
 struct ss_autoscaler;
@@ -63,8 +85,9 @@ void ss_autoscaler_free(struct ss_autoscaler *a); /* accepts NULL */
 bool ss_autoscaler_tick(struct ss_autoscaler *a, int64_t now_ms, int64_t *next_ms);
 
 /* A request waits at zero replicas for replica set rs ("<namespace>.<name>",
- * the runtime's key): the next tick wakes the ScaledObject aimed at that
- * Deployment at once. Thread-safe; the caller wakes whoever calls tick. */
+ * the runtime's key): the next tick wakes the ScaledObject (or the own
+ * policy's autoscaler) aimed at that Deployment at once. Thread-safe;
+ * the caller wakes whoever calls tick. */
 void ss_autoscaler_activate(struct ss_autoscaler *a, const char *rs);
 
 #endif

@@ -68,7 +68,10 @@ static int32_t clamp(double v, int32_t lo, int32_t hi) {
 /* Keeps the most replicas wanted in each second. */
 static void remember(struct ss_own_state *st, int64_t now_ms, double wanted) {
   int64_t s = now_ms / 1000;
-  for (int64_t k = st->last_second + 1; k <= s; k++)
+  int64_t from = st->last_second + 1;
+  if (s - from >= SS_OWN_HISTORY_S) /* a long gap (or a wall clock's first call) */
+    from = s - SS_OWN_HISTORY_S + 1;
+  for (int64_t k = from; k <= s; k++)
     st->wanted[k % SS_OWN_HISTORY_S] = 0;
   if (s > st->last_second)
     st->last_second = s;
@@ -86,6 +89,10 @@ static double peak(const struct ss_own_state *st) {
       p = r;
   }
   return p;
+}
+
+void ss_own_start(struct ss_own_state *st, int64_t now_ms, int32_t current) {
+  remember(st, now_ms, current);
 }
 
 int32_t ss_own_decide(const struct ss_own_config *cfg, struct ss_own_state *st,

@@ -40,6 +40,13 @@
 #define SS_OWN_P99_TAIL 0.01
 #define SS_OWN_HISTORY_S 600     /* per-second rates kept (the longest hold) */
 #define SS_OWN_REASON_MAX 160
+/* A replica's model when nothing says otherwise: `servescale simulate`'s
+ * flags' defaults (src/sim/sim.h names them from these) and the daemon's
+ * annotations' (docs/autoscaling.md). */
+#define SS_OWN_DEFAULT_SERVICE_MS 20
+#define SS_OWN_DEFAULT_CONCURRENCY 1
+#define SS_OWN_DEFAULT_STARTUP_MS 2000
+#define SS_OWN_DEFAULT_SLO_P99_MS 100
 
 struct ss_own_config {
   int64_t service_ms;
@@ -70,6 +77,12 @@ struct ss_own_input {
 
 /* Prepares *st for cfg. */
 void ss_own_init(const struct ss_own_config *cfg, struct ss_own_state *st);
+
+/* The policy takes over a target of `current` replicas at now_ms: that
+ * size counts as wanted now, so it holds for the hold window before the
+ * first scale-down (a daemon's target may start above what its load
+ * needs; a replay starts at its minimum, where this changes nothing). */
+void ss_own_start(struct ss_own_state *st, int64_t now_ms, int32_t current);
 
 /* Replicas wanted now; st->reason says why. */
 int32_t ss_own_decide(const struct ss_own_config *cfg, struct ss_own_state *st,

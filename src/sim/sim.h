@@ -19,16 +19,17 @@
 #include <stdio.h>
 
 #include "autoscale/hpa.h"
+#include "autoscale/own.h"
 #include "common/err.h"
 #include "model/resource.h"
 #include "sim/cluster.h"
 #include "sim/trace.h"
 
 /* Defaults of `servescale simulate`'s flags. */
-#define SS_SIM_DEFAULT_SERVICE_MS 20
-#define SS_SIM_DEFAULT_STARTUP_MS 2000
-#define SS_SIM_DEFAULT_SLO_P99_MS 100
-#define SS_SIM_DEFAULT_CONCURRENCY 1
+#define SS_SIM_DEFAULT_SERVICE_MS SS_OWN_DEFAULT_SERVICE_MS
+#define SS_SIM_DEFAULT_STARTUP_MS SS_OWN_DEFAULT_STARTUP_MS
+#define SS_SIM_DEFAULT_SLO_P99_MS SS_OWN_DEFAULT_SLO_P99_MS
+#define SS_SIM_DEFAULT_CONCURRENCY SS_OWN_DEFAULT_CONCURRENCY
 #define SS_SIM_DEFAULT_METRIC_DELAY_MS 15000 /* a Prometheus or metrics-server scrape */
 #define SS_SIM_DEFAULT_TIMEOUT_MS 30000
 #define SS_SIM_SEED 20240601u

@@ -281,6 +281,79 @@ static void test_an_hpa_aimed_at_what_has_no_scale_says_so(void **state) {
   json_decref(o);
 }
 
+/* servescale's own policy, opted into by annotation: fed every 100 ms
+ * from the gateway's figures (here the replica set's gauges and the
+ * client counter, as the daemon's gateway leaves them), it writes the
+ * scale with its reason; idle past the hold window it goes to zero, and a
+ * request waiting there wakes it at once. */
+static void test_the_own_policy_scales_from_the_gateways_figures(void **state) {
+  struct fix *f = *state;
+  json_t *obj = json_loads(
+      "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"" RS "\","
+      "\"namespace\":\"ns\"},\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":"
+      "[{\"name\":\"c\"}]}}}}", 0, NULL);
+  assert_int_equal(ss_store_create(f->st, DEPLOY, obj, NULL, NULL), SS_EOK);
+  json_decref(obj);
+  obj = json_loads(
+      "{\"apiVersion\":\"keda.sh/v1alpha1\",\"kind\":\"ScaledObject\",\"metadata\":{\"name\":"
+      "\"" RS "\",\"namespace\":\"ns\",\"annotations\":{\"servescale.io/autoscaler\":"
+      "\"servescale\",\"servescale.io/startup-ms\":\"500\"}},\"spec\":{\"scaleTargetRef\":"
+      "{\"name\":\"" RS "\"},\"minReplicaCount\":0,\"maxReplicaCount\":5,\"triggers\":[{\"type\":"
+      "\"prometheus\",\"metadata\":{\"threshold\":\"10\",\"query\":"
+      "\"rate(test_requests_total[1m])\"}}]}}", 0, NULL);
+  assert_non_null(obj);
+  assert_int_equal(ss_store_create(f->st, SO, obj, NULL, NULL), SS_EOK);
+  json_decref(obj);
+  static const char *const rs_labels[] = {"namespace", "deployment", "replica_set"};
+  static const char *const cl_labels[] = {"deployment_name", "predictor_name", "predictor_version",
+                                          "service", "method", "code", "model_name",
+                                          "model_image", "model_version", "namespace"};
+  ss_metrics_family(f->m, "servescale_replica_set_ready_replicas", SS_METRIC_GAUGE, "r",
+                    rs_labels, 3, NULL, 0);
+  ss_metrics_family(f->m, "servescale_replica_set_queued_requests", SS_METRIC_GAUGE, "q",
+                    rs_labels, 3, NULL, 0);
+  ss_metrics_family(f->m, "seldon_api_executor_client_requests_seconds", SS_METRIC_HISTOGRAM,
+                    "c", cl_labels, 10, NULL, 0);
+  const char *rsv[] = {"ns", "m", RS};
+  const char *clv[] = {"m", "p", "", "/predict", "post", "200", "c", "img", "1", "ns"};
+  struct ss_series *ready = ss_metrics_series(f->m, "servescale_replica_set_ready_replicas", rsv);
+  struct ss_series *queued = ss_metrics_series(f->m, "servescale_replica_set_queued_requests", rsv);
+  struct ss_series *calls = ss_metrics_series(f->m, "seldon_api_executor_client_requests_seconds",
+                                              clv);
+  ss_series_set(ready, 1);
+  /* 100 requests a second for a second: a replica carries ~29 within the
+   * default 100 ms SLO at 20 ms a request, so 4, and with one replica
+   * ready that is over twice what it carries: panic, 25 % more, so 5 */
+  int64_t t = T0, next = 0;
+  for (; t <= T0 + 1000; t += 100) {
+    for (int i = 0; i < 10; i++)
+      ss_series_observe(calls, 0.02);
+    ss_autoscaler_tick(f->a, t, &next);
+    assert_true(next <= t + 100); /* every 100 ms */
+  }
+  assert_int_equal(scale_of(f), 5);
+  json_t *o = scaled_object(f);
+  assert_string_equal(cond(o, "Ready"), "True");
+  char *text = json_dumps(o, 0);
+  assert_non_null(strstr(text, "ServescalePolicy"));
+  free(text);
+  json_decref(o);
+  /* idle: the peak holds for the hold window, then zero */
+  ss_series_set(ready, 5);
+  for (; t <= T0 + 1000 + 15000; t += 100)
+    ss_autoscaler_tick(f->a, t, NULL);
+  assert_int_equal(scale_of(f), 5);
+  for (; t <= T0 + 1000 + 23000; t += 100)
+    ss_autoscaler_tick(f->a, t, NULL);
+  assert_int_equal(scale_of(f), 0);
+  /* a request waits at zero: woken at once */
+  ss_series_set(ready, 0);
+  ss_series_set(queued, 1);
+  ss_autoscaler_activate(f->a, "ns." RS);
+  assert_true(ss_autoscaler_tick(f->a, t + 1, NULL));
+  assert_int_equal(scale_of(f), 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_a_scaled_object_gets_its_status_and_the_hpa_keda_makes, setup, teardown),
@@ -290,6 +363,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_an_hpa_aimed_at_a_seldon_deployment_writes_its_scale, setup, teardown),
       cmocka_unit_test_setup_teardown(test_an_hpa_aimed_at_a_model_writes_its_scale, setup, teardown),
       cmocka_unit_test_setup_teardown(test_an_hpa_aimed_at_what_has_no_scale_says_so, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_the_own_policy_scales_from_the_gateways_figures, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
