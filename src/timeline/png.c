@@ -74,8 +74,7 @@ int ss_png_encode(const uint8_t *rgb, int w, int h, uint8_t **out, size_t *len) 
   uint8_t *raw = NULL, *png = NULL;
   *out = NULL;
   *len = 0;
-  /* the specification's limit is 2^31 - 1 per side; ours is far lower */
-  if (!rgb || w < 1 || h < 1 || w > 16384 || h > 16384)
+  if (!rgb || w < 1 || h < 1 || w > SS_PNG_MAX_SIDE || h > SS_PNG_MAX_SIDE)
     goto out;
   size_t raw_len = ((size_t)w * 3 + 1) * (size_t)h;
   uLong bound = compressBound((uLong)raw_len);

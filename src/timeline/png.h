@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* an image wider or taller than this is refused (the specification
+ * allows 2^31 - 1; a chart is 960 wide) */
+#define SS_PNG_MAX_SIDE 16384
 /* a PNG larger than this is refused (a chart is tens of KiB) */
 #define SS_PNG_MAX_BYTES ((size_t)64 << 20)
 

@@ -183,7 +183,10 @@ static void frame(struct buf *b, const struct ss__tl_panel *p) {
 /* One series as a path (broken where a value was null), a target as a
  * line across the panel. */
 static void line(struct buf *b, const struct ss__tl_series *se) {
-  const char *dash = se->dashed ? " stroke-dasharray=\"6 4\"" : "";
+  char dash[64] = "";
+  if (se->dashed)
+    snprintf(dash, sizeof dash, " stroke-dasharray=\"%d %d\"", SS__TL_SERIES_DASH_ON,
+             SS__TL_SERIES_DASH_OFF);
   if (se->straight) {
     put(b, "<line class=\"series\" data-series=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
            "y2=\"%.1f\" stroke=\"#%06x\"%s/>\n", se->name, se->pts[0].x, se->pts[0].y,
@@ -213,7 +216,8 @@ static void event_mark(struct buf *b, const struct ss__tl_event *ev) {
   put(b, ": ");
   put_text(b, ev->message);
   put(b, "</title><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#%06x\" "
-         "stroke-dasharray=\"3 3\"/>", ev->x, ev->top, ev->x, ev->bottom, (unsigned)ev->rgb);
+         "stroke-dasharray=\"%d %d\"/>", ev->x, ev->top, ev->x, ev->bottom, (unsigned)ev->rgb,
+      SS__TL_EVENT_DASH, SS__TL_EVENT_DASH);
   text(b, &ev->label, "reason");
   put(b, "</g>\n");
 }
@@ -226,9 +230,9 @@ char *ss_timeline_svg(const json_t *tl) {
   put(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
           "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" class=\"timeline\">\n<style>"
           "text{font:11px sans-serif;fill:#333}.title{font-weight:bold}.frame{fill:#fafafa;"
-          "stroke:#ccc}.series{fill:none;stroke-width:2}.reason{fill:#555;font-size:10px}"
+          "stroke:#ccc}.series{fill:none;stroke-width:%d}.reason{fill:#555;font-size:10px}"
           "</style>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", l.w, l.h, l.w,
-      l.h);
+      l.h, SS__TL_SERIES_WIDTH);
   put(&b, "<text x=\"%.0f\" y=\"%.0f\" class=\"title\" style=\"font-size:14px\">", l.heading.x,
       l.heading.y);
   put_text(&b, l.heading.text);
