@@ -56,11 +56,21 @@ static const struct column sdep_cols[] = {{"Name", "string", "metadata.name"},
                                           {"Address", "string", "status.address.url"},
                                           {"Age", "date", NULL},
                                           {NULL, NULL, NULL}};
-static const struct column core2_cols[] = {{"Name", "string", "metadata.name"},
-                                           {"Ready", "string", "status.state"},
-                                           {"Replicas", "integer", "status.replicas"},
+/* Seldon Core 2's CRDs' printer columns (Ready: the ModelReady, or the
+ * Server's Ready, condition's status). */
+static const struct column model_cols[] = {{"Name", "string", "metadata.name"},
+                                           {"Ready", "string", NULL},
+                                           {"Desired Replicas", "integer", "spec.replicas"},
+                                           {"Available Replicas", "integer",
+                                            "status.availableReplicas"},
                                            {"Age", "date", NULL},
                                            {NULL, NULL, NULL}};
+static const struct column server_cols[] = {{"Name", "string", "metadata.name"},
+                                            {"Ready", "string", NULL},
+                                            {"Replicas", "integer", "status.replicas"},
+                                            {"Loaded Models", "integer", "status.loadedModels"},
+                                            {"Age", "date", NULL},
+                                            {NULL, NULL, NULL}};
 /* Any other kind: what kubectl prints for a resource without columns. */
 static const struct column plain_cols[] = {{"Name", "string", "metadata.name"},
                                            {"Age", "date", NULL},
@@ -216,6 +226,10 @@ static json_t *computed(const struct column *cols, const struct column *c, const
     return joined(it, "spec.triggers", "authenticationRef.name");
   if (cols == so_cols)
     return json_string(cond_status(it, c->name));
+  if (cols == model_cols || cols == server_cols) { /* a condition's status, "" when unset */
+    const char *st = cond_status(it, cols == model_cols ? "ModelReady" : "Ready");
+    return json_string(strcmp(st, "Unknown") == 0 ? "" : st);
+  }
   if (cols == deploy_cols) { /* Ready: ready of wanted */
     char buf[48];
     snprintf(buf, sizeof buf, "%lld/%lld",
@@ -242,7 +256,7 @@ json_t *ss__api_table(const struct ss_api_kind *k, json_t *items, const char *rv
   else if (strcmp(k->plural, "seldondeployments") == 0)
     cols = sdep_cols;
   else if (strcmp(k->group, "mlops.seldon.io") == 0)
-    cols = core2_cols;
+    cols = strcmp(k->plural, "models") == 0 ? model_cols : server_cols;
   else if (strcmp(k->plural, "events") == 0)
     cols = event_cols;
   else if (strcmp(k->plural, "pods") == 0)

@@ -77,6 +77,15 @@ static bool matches(const char *pattern, const char *image) {
   return strcmp(pattern, image) == 0;
 }
 
+/* Images servescale serves itself: the mock classifier, and Core 2's
+ * multi-model server (a Server's pods run seldonio/mlserver). */
+static const struct {
+  const char *image, *subcommand;
+} builtins[] = {
+    {SS_MOCK_IMAGE, "mock-classifier"},
+    {SS_MLSERVER_IMAGE, "model-server"},
+};
+
 json_t *ss_image_map_resolve(const struct ss_image_map *m, const char *image) {
   if (!image)
     return NULL;
@@ -86,12 +95,14 @@ json_t *ss_image_map_resolve(const struct ss_image_map *m, const char *image) {
     if (matches(k, image))
       return json_deep_copy(v);
   }
-  /* the built-in mock classifier, with or without a registry or tag */
-  const char *base = strstr(image, SS_MOCK_IMAGE);
-  if (base && (base == image || base[-1] == '/')) {
-    char c = base[strlen(SS_MOCK_IMAGE)];
-    if (c == '\0' || c == ':' || c == '@')
-      return json_pack("[ss]", m->self_exe, "mock-classifier");
+  /* the built-in servers, with or without a registry or tag */
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+    const char *base = strstr(image, builtins[i].image);
+    if (base && (base == image || base[-1] == '/')) {
+      char c = base[strlen(builtins[i].image)];
+      if (c == '\0' || c == ':' || c == '@')
+        return json_pack("[ss]", m->self_exe, builtins[i].subcommand);
+    }
   }
   return NULL;
 }

@@ -1,5 +1,6 @@
 /* images.h: what command runs a container image. seldonio/mock_classifier
- * (any tag) is built in; other images come from an image map file:
+ * and seldonio/mlserver (any tag: Core 2's multi-model server, which a
+ * Server's replicas run) are built in; other images come from an image map file:
  *
  *   images:
  *     "myorg/iris:*": ["python3", "/srv/iris/serve.py"]
@@ -13,6 +14,8 @@
 #include <jansson.h>
 
 #include "common/err.h"
+
+#define SS_MLSERVER_IMAGE "seldonio/mlserver"
 
 struct ss_image_map;
 

@@ -17,6 +17,7 @@
 
 #include "control/control.h"
 #include "common/clock.h"
+#include "control/core2.h"
 #include "control/deployments.h"
 #include "control/scalers.h"
 #include "control/template.h"
@@ -56,6 +57,7 @@ struct ss_control {
   struct ss_deployments *deployments; /* the apps/v1 Deployments it stores */
   struct ss_scalers *scalers;         /* its HPAs and ScaledObjects; who aims at what */
   struct ss_workloads *workloads;     /* the Deployments no SeldonDeployment controls */
+  struct ss_core2 *core2;             /* Seldon Core 2's Models and Servers */
   pthread_mutex_t mu;
   struct owned **owned;      /* each allocated on its own: owned_by points at them */
   size_t n_owned;
@@ -112,7 +114,12 @@ struct ss_control *ss_control_new(const struct ss_control_config *cfg) {
   if ((cfg->metrics && !(c->gauges = ss__gauges_new(cfg->metrics))) ||
       !(c->deployments = ss_deployments_new(cfg->store)) ||
       !(c->scalers = ss_scalers_new(cfg->store)) ||
-      !(c->workloads = ss_workloads_new(cfg->store, cfg->images))) {
+      !(c->workloads = ss_workloads_new(cfg->store, cfg->images)) ||
+      !(c->core2 = ss_core2_new(&(struct ss_core2_config){.store = cfg->store,
+                                                          .runtime = cfg->runtime,
+                                                          .gateway = cfg->gateway,
+                                                          .images = cfg->images}))) {
+    ss_core2_free(c->core2);
     ss__gauges_free(c->gauges);
     ss_deployments_free(c->deployments);
     ss_scalers_free(c->scalers);
@@ -142,6 +149,7 @@ void ss_control_free(struct ss_control *c) {
   ss_deployments_free(c->deployments);
   ss_scalers_free(c->scalers);
   ss_workloads_free(c->workloads);
+  ss_core2_free(c->core2);
   free(c->failing);
   pthread_mutex_destroy(&c->mu);
   free(c);
@@ -1034,11 +1042,38 @@ static void run_workload(void *ctx, const struct ss_workload *wl) {
   ss_workloads_status(c->workloads, wl, known ? &st : NULL);
 }
 
+/* The Core 2 controller's Server: the runtime runs its replicas, shown as
+ * pods with the Server's labels. */
+static void run_server(void *ctx, const struct ss_core2_run *run) {
+  struct ss_control *c = ctx;
+  int rc = run->t ? ss_runtime_set(c->cfg.runtime, run->rs, run->t, run->replicas) : SS_EINVALID;
+  pthread_mutex_lock(&c->mu);
+  struct owned *o = find_owned(c, run->rs);
+  if (!o && rc == SS_EOK)
+    o = add_owned(c, run->rs);
+  if (o && rc == SS_EOK) {
+    o->seen = true;
+    snprintf(o->ns, sizeof o->ns, "%s", run->ns);
+    snprintf(o->name, sizeof o->name, "%s", run->name);
+    snprintf(o->container, sizeof o->container, "mlserver");
+    snprintf(o->image, sizeof o->image, "%s", SS_MLSERVER_IMAGE);
+    json_decref(o->owner);
+    o->owner = owner_ref(run->obj);
+    json_decref(o->pod_labels);
+    o->pod_labels = json_deep_copy(run->pod_labels);
+    o->desired = run->replicas;
+    o->failed = false;
+  }
+  pthread_mutex_unlock(&c->mu);
+}
+
 /* The routing table of this pass, from what it routed; *whole false when
  * part of it could not be added (out of memory: built again next pass). */
 static struct ss_gw_table *build_table(struct ss_control *c, bool *whole) {
   struct ss_gw_table *t = ss_gw_table_new();
   *whole = t != NULL;
+  if (t && ss_core2_routes(c->core2, t) != SS_EOK)
+    *whole = false;
   for (size_t i = 0; t && i < c->n_sdeps; i++) {
     const struct sdep *e = c->sdeps[i];
     if (!e->routed)
@@ -1079,7 +1114,6 @@ static void collect(void *ctx, const char *rs) {
 }
 
 void ss_control_tick(struct ss_control *c, int64_t now_ms) {
-  (void)now_ms;
   struct ss_error err = {0};
   enum ss_err rc = sdeps_sync(c, &err);
   if (rc) {
@@ -1096,6 +1130,8 @@ void ss_control_tick(struct ss_control *c, int64_t now_ms) {
   for (size_t i = 0; i < c->n_sdeps; i++)
     reconcile_sdep(c, c->sdeps[i]);
   ss_workloads_each(c->workloads, run_workload, c);
+  ss_core2_tick(c->core2, now_ms, run_server, c);
+  c->route_sig = sig_add(c->route_sig, "core2", ss_core2_route_sig(c->core2));
   ss__gauges_end(c->gauges);
   failing_sweep(c);
   ss_deployments_collect(c->deployments);

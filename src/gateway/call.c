@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "gateway/fastpath.h"
 #include "gateway/graph.h"
 #include "gateway/message.h"
@@ -85,6 +87,10 @@ static void enqueue(struct ss__gw_worker *w, struct ss__gw_call *call) {
  * newest for replicas). */
 static const struct ss__gw_target *fresh_target(struct ss__gw_worker *w, const struct ss__gw_call *call) {
   const struct ss__gw_request *r = call->req;
+  if (w->table && r->model) {
+    const struct ss__gw_model *m = ss__gw_model_find(w->table, r->model->name);
+    return m && strcmp(m->ns, r->model->ns) == 0 ? &m->target : call->target;
+  }
   if (!w->table || !r->dep || !call->node)
     return call->target;
   const struct ss__gw_dep *d = ss__gw_table_find(w->table, r->dep->ns, r->dep->name);
@@ -118,6 +124,7 @@ void ss__gw_dispatch(struct ss__gw_worker *w, struct ss__gw_call *call) {
     call->queued = false;
     count_queued(w->gw, call->target ? call->target->rs : "", -1);
   }
+  call->ep = ep;
   ss__gw_up_start(w, call, ep);
 }
 
@@ -159,7 +166,7 @@ static const char *image_of(void *ctx, const struct ss_graph_node *node) {
 
 static void observe_client(struct ss__gw_worker *w, struct ss__gw_call *call, int status, double secs) {
   struct ss_metrics *m = w->gw->cfg.metrics;
-  if (!m || !call->target)
+  if (!m || !call->target || !call->node)
     return;
   if (status == 200 && strcmp(call->path, "/predict") == 0 && call->target->client_ok) {
     ss_series_observe(call->target->client_ok, secs);
@@ -247,6 +254,26 @@ static void fast_complete(struct ss__gw_request *r, int status, const char *body
   ss_gw_exec_free(ex);
 }
 
+/* A V2 call's answer is the replica's, as it came; what the gateway says
+ * itself (no answer, no replica in time) is a JSON error as MLServer's. */
+static void v2_complete(struct ss__gw_request *r, int status, const char *body, size_t len) {
+  if (status >= 200 && (len == 0 || body[0] == '{' || body[0] == '[')) {
+    r->fast_status = status;
+    r->fast_body = malloc(len + 1);
+    if (r->fast_body) {
+      memcpy(r->fast_body, body, len);
+      r->fast_body[len] = '\0';
+      r->fast_len = len;
+      return;
+    }
+  }
+  json_t *e = json_pack("{s:s%}", "error", body ? body : "", body ? len : 0);
+  r->fast_status = status >= 400 ? status : 502;
+  r->fast_body = e ? json_dumps(e, JSON_COMPACT) : NULL;
+  r->fast_len = r->fast_body ? strlen(r->fast_body) : 0;
+  json_decref(e);
+}
+
 void ss__gw_call_answer(struct ss__gw_worker *w, struct ss__gw_call *call, int status, const char *body,
                         size_t len) {
   struct ss__gw_request *r = call->req;
@@ -258,9 +285,13 @@ void ss__gw_call_answer(struct ss__gw_worker *w, struct ss__gw_call *call, int s
   free(call->body);
   int id = call->id;
   struct ss_gw_exec *ex = call->ex;
+  struct ss__gw_ep *ep = call->ep;
   free(call);
   r->pending--;
-  if (r->fast)
+  if (r->model) {
+    r->model_ep = ep;
+    v2_complete(r, status, body, len);
+  } else if (r->fast)
     fast_complete(r, status, body, len);
   else
     ss_gw_exec_complete(ex, id, status, body, len);
@@ -275,7 +306,7 @@ static void request_finish(struct ss__gw_request *r) {
   size_t len = 0;
   if (r->pending > 0)
     return;
-  if (r->fast) {
+  if (r->fast || r->model) {
     status = r->fast_status;
     body = r->fast_body;
     len = r->fast_len;
@@ -301,6 +332,8 @@ static void request_finish(struct ss__gw_request *r) {
         ss_series_observe(s, secs);
     }
   }
+  if (r->model)
+    ss__gw_v2_finish(r, status, secs);
   struct ss_gateway *gw = r->table->gw;
   ss_gw_exec_free(r->ex);
   ss__gw_table_unref(r->table, gw ? &gw->reg : NULL);
@@ -380,6 +413,49 @@ void ss__gw_predict(struct ss__gw_conn *c, const struct ss__gw_dep *d,
     ss__gw_respond_error(c, 500, "INTERNAL", "out of memory");
     return;
   }
+  request_finish(r);
+}
+
+void ss__gw_v2_call(struct ss__gw_conn *c, const struct ss__gw_model *m, const char *path,
+                    bool get) {
+  struct ss__gw_worker *w = c->w;
+  struct ss__gw_request *r = calloc(1, sizeof *r);
+  struct ss__gw_call *call = r ? calloc(1, sizeof *call) : NULL;
+  size_t len = get ? 0 : c->q.body.n;
+  if (call && !(call->body = malloc(len + 1))) {
+    free(call);
+    call = NULL;
+  }
+  if (!call) {
+    free(r);
+    ss__gw_respond_error(c, 500, "INTERNAL", "out of memory");
+    return;
+  }
+  r->w = w;
+  r->conn = c;
+  r->table = w->table;
+  atomic_fetch_add(&r->table->refs, 1);
+  r->model = m;
+  r->v2_infer = !get;
+  r->start_ns = ss__gw_mono_ns();
+  c->req = r;
+  if (m->stat && !get) {
+    atomic_fetch_add(&m->stat->inflight, 1);
+    atomic_store(&m->stat->last_used_ms, w->now_ms > 0 ? w->now_ms : 1);
+    r->v2_counted = true;
+  }
+  if (len)
+    memcpy(call->body, c->q.body.p, len);
+  call->body[len] = '\0';
+  call->len = len;
+  call->get = get;
+  call->req = r;
+  snprintf(call->path, sizeof call->path, "%s", path);
+  call->target = (struct ss__gw_target *)&m->target;
+  call->started_ns = r->start_ns;
+  r->pending = 2; /* the call, and this function until the end */
+  ss__gw_dispatch(w, call);
+  r->pending--;
   request_finish(r);
 }
 

@@ -109,6 +109,15 @@ enum ss_err ss_gw_table_replicas(struct ss_gw_table *t, const char *ns, const ch
                                  size_t predictor, size_t component, size_t container,
                                  const char *rs, const struct ss_gw_replica *replicas,
                                  size_t n);
+/* A Seldon Core 2 Model served at /v2/models/{name} (the Open Inference
+ * protocol): loaded on replicas[0..n) of Server server (replica set rs),
+ * ordinals[i] being replicas[i]'s server_replica. A name is served once:
+ * the first namespace's model of that name (add them in namespace order).
+ * SS_EEXISTS for a name already added. */
+enum ss_err ss_gw_table_model(struct ss_gw_table *t, const char *ns, const char *name,
+                              const char *server, const char *rs,
+                              const struct ss_gw_replica *replicas, const int *ordinals,
+                              size_t n);
 /* Swaps the routing snapshot; takes ownership of t. Requests in flight keep
  * the snapshot they started with. */
 void ss_gateway_publish(struct ss_gateway *gw, struct ss_gw_table *t);
@@ -117,6 +126,10 @@ void ss_gateway_publish(struct ss_gateway *gw, struct ss_gw_table *t);
 bool ss_gateway_idle(struct ss_gateway *gw, const char *replica_id);
 /* Calls in flight on replica id. */
 int ss_gateway_inflight(struct ss_gateway *gw, const char *replica_id);
+/* A Core 2 model's requests in flight (over every replica and worker) and
+ * when one last arrived (monotonic ms, 0: never, or not served yet). */
+void ss_gateway_model_load(struct ss_gateway *gw, const char *ns, const char *name,
+                           int *inflight, int64_t *last_used_ms);
 /* Calls waiting for a first replica of rs, summed over workers. */
 int ss_gateway_queued(struct ss_gateway *gw, const char *rs);
 

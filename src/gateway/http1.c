@@ -62,6 +62,8 @@ static void header_done(struct ss__gw_req *q) {
     snprintf(q->auth, sizeof q->auth, "%s", v);
   } else if (strcasecmp(q->hname.p, "Content-Type") == 0) {
     snprintf(q->ctype, sizeof q->ctype, "%s", v);
+  } else if (strcasecmp(q->hname.p, "Seldon-Model") == 0) {
+    snprintf(q->model, sizeof q->model, "%s", v);
   } else if (strcasecmp(q->hname.p, "Expect") == 0) {
     if (strcasecmp(v, "100-continue") == 0)
       q->expect_continue = true;
@@ -156,7 +158,7 @@ void ss__gw_req_reset(struct ss__gw_req *q) {
   q->url.n = q->body.n = q->hname.n = q->hval.n = 0;
   if (q->url.p)
     q->url.p[0] = '\0';
-  q->auth[0] = q->ctype[0] = '\0';
+  q->auth[0] = q->ctype[0] = q->model[0] = '\0';
   q->header_was_value = q->head_done = q->complete = false;
   q->too_large = q->head_too_large = q->bad_version = q->bad_expect = false;
   q->expect_continue = q->continue_sent = false;

@@ -1,6 +1,6 @@
 /* http1.h: the gateway's HTTP/1.x request reader, without sockets. Bytes go
  * in (in any pieces); out come the method, the URL, the headers the gateway
- * acts on (Authorization, Content-Type, Expect) and the body, or the status
+ * acts on (Authorization, Content-Type, Expect, Seldon-Model) and the body, or the status
  * of the error to answer: 400 for bad syntax, 431 for a head over
  * SS_GW_MAX_HEADER, 413 for a body over SS_GW_MAX_BODY, 505 for an HTTP
  * version other than 1.0 and 1.1, 417 for an Expect other than
@@ -16,6 +16,7 @@
 
 #define SS_GW_MAX_AUTH 600        /* Authorization value kept; longer is cut and fails */
 #define SS_GW_MAX_CTYPE 128
+#define SS_GW_MAX_MODEL 128      /* Seldon-Model value kept; longer is cut and fails */
 
 /* A growable byte buffer, NUL-terminated after its n bytes. */
 struct ss__gw_buf {
@@ -38,6 +39,7 @@ struct ss__gw_req {
   struct ss__gw_buf url, body, hname, hval;
   char auth[SS_GW_MAX_AUTH];
   char ctype[SS_GW_MAX_CTYPE];
+  char model[SS_GW_MAX_MODEL]; /* Seldon-Model: the Core 2 model asked for */
   bool header_was_value;
   bool head_done, complete;
   bool too_large, head_too_large, bad_version, bad_expect;

@@ -22,6 +22,11 @@ struct ss__gw_ep {
    * set is up, so that a replica that died is not chosen (least outstanding
    * would favour it: nothing is in flight on it) before the runtime notices. */
   _Atomic int64_t down_since_ms;
+  /* A Core 2 model's counters are kept in an endpoint of their own (id
+   * "model:<ns>/<name>", never routed), so that they outlive snapshots:
+   * inflight then counts the model's requests, last_used_ms (monotonic)
+   * when one last arrived. */
+  _Atomic int64_t last_used_ms;
   int refs;               /* under the registry mutex */
   struct ss__gw_ep *next; /* registry chain */
 };
@@ -58,8 +63,24 @@ struct ss__gw_dep {
   int traffic_total;
 };
 
+/* A Seldon Core 2 Model served at /v2/models/{name} (v2.c): the Server
+ * replicas it is loaded on. */
+struct ss__gw_model {
+  char ns[64], name[64], server[64];
+  struct ss__gw_target target;   /* rs: the Server's replica set */
+  int *ordinals;                 /* server_replica of each pending, then resolved, replica */
+  char (*pods)[SS_GW_ID_MAX];    /* pod name of each */
+  struct ss__gw_ep *stat;        /* the model's counters (see ss__gw_ep) */
+  /* seldon_model_infer_total, _seconds_total, aggregate, per resolved
+   * replica, code 200 */
+  struct ss_series **ok_count, **ok_secs, **ok_agg;
+};
+
 struct ss_gw_table {
   _Atomic int refs;
+  struct ss__gw_model *models;
+  size_t n_models, cap_models;
+  struct ss_strmap models_by_name; /* name -> index + 1 (the first namespace's) */
   struct ss__gw_dep *deps;
   size_t n, cap;
   /* key -> index + 1 into deps (which moves as it grows): deployments are
@@ -118,6 +139,19 @@ void ss__gw_table_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
 void ss__gw_table_unref(struct ss_gw_table *t, struct ss__gw_registry *r);
 const struct ss__gw_dep *ss__gw_table_find(const struct ss_gw_table *t, const char *ns,
                                            const char *name);
+/* The Core 2 model called name; NULL when none. */
+const struct ss__gw_model *ss__gw_model_find(const struct ss_gw_table *t, const char *name);
+/* v2.c: frees a model's entry (r: the registry its endpoints came from, or
+ * NULL for an unpublished table); resolves its replicas and series. */
+void ss__gw_model_free(struct ss__gw_model *m, struct ss__gw_registry *r);
+void ss__gw_models_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
+                           struct ss_metrics *m);
+/* Finds or makes the registry's endpoint id, with a reference (under the
+ * registry mutex). */
+struct ss__gw_ep *ss__gw_ep_take_locked(struct ss__gw_registry *r, const char *id);
+/* The registry's endpoint id or NULL, under the registry mutex. */
+struct ss__gw_ep *ss__gw_ep_find_locked(struct ss__gw_registry *r, const char *id);
+
 /* The target of the node running container ci of component cc. */
 struct ss__gw_target *ss__gw_target_of(const struct ss__gw_pred *p, int component,
                                        int container);

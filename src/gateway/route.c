@@ -224,6 +224,8 @@ void ss__gw_handle(struct ss__gw_conn *c) {
       return;
     }
   }
+  if (ss__gw_v2_handle(c, path, method))
+    return;
   if (strcmp(path, "/prometheus") == 0 || strcmp(path, "/metrics") == 0) {
     handle_metrics(c);
   } else if (strcmp(path, "/ready") == 0 || strcmp(path, "/live") == 0 ||

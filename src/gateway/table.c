@@ -63,6 +63,28 @@ static struct ss__gw_ep *find_locked(struct ss__gw_registry *r, const char *id) 
   return NULL;
 }
 
+struct ss__gw_ep *ss__gw_ep_take_locked(struct ss__gw_registry *r, const char *id) {
+  struct ss__gw_ep *ep = find_locked(r, id);
+  if (!ep) {
+    ep = calloc(1, sizeof *ep);
+    if (!ep)
+      return NULL;
+    snprintf(ep->id, sizeof ep->id, "%s", id);
+    atomic_init(&ep->inflight, 0);
+    atomic_init(&ep->down_since_ms, 0);
+    atomic_init(&ep->last_used_ms, 0);
+    size_t bk = bucket(ep->id);
+    ep->next = r->buckets[bk];
+    r->buckets[bk] = ep;
+  }
+  ep->refs++;
+  return ep;
+}
+
+struct ss__gw_ep *ss__gw_ep_find_locked(struct ss__gw_registry *r, const char *id) {
+  return find_locked(r, id);
+}
+
 struct ss__gw_ep *ss__gw_ep_find(struct ss__gw_registry *r, const char *id) {
   pthread_mutex_lock(&r->mu);
   struct ss__gw_ep *e = find_locked(r, id);
@@ -113,25 +135,27 @@ void ss_gw_res_unref(struct ss_gw_res *r) {
   free(r);
 }
 
-void ss_gw_table_free(struct ss_gw_table *t) {
-  if (!t)
-    return;
-  /* an unpublished table holds no endpoint references */
-  for (size_t i = 0; i < t->n; i++)
-    dep_free(&t->deps[i], NULL);
-  free(t->deps);
-  ss_strmap_fini(&t->by_name);
-  free(t);
-}
-
-void ss__gw_table_unref(struct ss_gw_table *t, struct ss__gw_registry *r) {
-  if (!t || atomic_fetch_sub(&t->refs, 1) != 1)
-    return;
+static void table_destroy(struct ss_gw_table *t, struct ss__gw_registry *r) {
   for (size_t i = 0; i < t->n; i++)
     dep_free(&t->deps[i], r);
   free(t->deps);
   ss_strmap_fini(&t->by_name);
+  for (size_t i = 0; i < t->n_models; i++)
+    ss__gw_model_free(&t->models[i], r);
+  free(t->models);
+  ss_strmap_fini(&t->models_by_name);
   free(t);
+}
+
+void ss_gw_table_free(struct ss_gw_table *t) {
+  /* an unpublished table holds no endpoint references */
+  if (t)
+    table_destroy(t, NULL);
+}
+
+void ss__gw_table_unref(struct ss_gw_table *t, struct ss__gw_registry *r) {
+  if (t && atomic_fetch_sub(&t->refs, 1) == 1)
+    table_destroy(t, r);
 }
 
 /* Adds res, owned (shared NULL) or shared's; on failure nothing is taken. */
@@ -300,21 +324,11 @@ void ss__gw_table_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
           const struct ss_gw_replica *rep = &tg->pending[e];
           if (!rep->ready)
             continue;
-          struct ss__gw_ep *ep = find_locked(r, rep->id);
-          if (!ep) {
-            ep = calloc(1, sizeof *ep);
-            if (!ep)
-              continue;
-            snprintf(ep->id, sizeof ep->id, "%s", rep->id);
-            atomic_init(&ep->inflight, 0);
-            atomic_init(&ep->down_since_ms, 0);
-            size_t bk = bucket(ep->id);
-            ep->next = r->buckets[bk];
-            r->buckets[bk] = ep;
-          }
+          struct ss__gw_ep *ep = ss__gw_ep_take_locked(r, rep->id);
+          if (!ep)
+            continue;
           ep->port = rep->port;
           ep->addr = rep->addr;
-          ep->refs++;
           atomic_store(&ep->routable, true);
           tg->eps[tg->n++] = ep;
         }
@@ -322,6 +336,7 @@ void ss__gw_table_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
     }
   }
   pthread_mutex_unlock(&r->mu);
+  ss__gw_models_resolve(t, r, m);
   if (!m)
     return;
   for (size_t i = 0; i < t->n; i++) {

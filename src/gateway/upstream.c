@@ -179,12 +179,14 @@ void ss__gw_up_start(struct ss__gw_worker *w, struct ss__gw_call *call, struct s
   u->deadline_ms = w->now_ms + w->gw->call_timeout_ms;
   http_parser_init(&u->parser, HTTP_RESPONSE);
   u->parser.data = u;
-  char head[256];
-  int n = snprintf(head, sizeof head,
-                   "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
-                   "Content-Length: %zu\r\n\r\n",
-                   call->path, ep->port, call->len);
-  ss__gw_buf_add(&u->out, head, (size_t)n);
+  char head[SS__GW_CALL_PATH + 160];
+  int n = call->get ? snprintf(head, sizeof head, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+                               call->path, ep->port)
+                    : snprintf(head, sizeof head,
+                               "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                               "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                               call->path, ep->port, call->len);
+  ss__gw_buf_add(&u->out, head, (size_t)n < sizeof head ? (size_t)n : sizeof head - 1);
   ss__gw_buf_add(&u->out, call->body, call->len);
   if (u->state == SS__GW_UP_CONNECTING) {
     ss__gw_ep_set(w, u->fd, u, &u->events, EPOLLOUT | EPOLLRDHUP);

@@ -239,6 +239,7 @@ enum ss_err ss_gateway_start(const struct ss_gateway_config *cfg, struct ss_gate
     ss_metrics_family(cfg->metrics, "seldon_api_executor_client_requests_seconds",
                       SS_METRIC_HISTOGRAM, "Calls from the gateway to graph nodes, in seconds",
                       client_labels, 10, NULL, 0);
+    ss__gw_v2_families(cfg->metrics);
   }
   int port = cfg->port;
   for (int i = 0; i < gw->n_workers; i++) {

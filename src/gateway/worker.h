@@ -16,6 +16,7 @@
 
 #define SS__GW_RBUF 65536
 #define SS__GW_POOL_BUCKETS 256
+#define SS__GW_CALL_PATH 320 /* a replica's path: /v2/models/{name}/infer at most */
 
 /* epoll tags: the first member of whatever epoll points at */
 enum ss__gw_kind { SS__GW_K_LISTEN, SS__GW_K_EVENT, SS__GW_K_CONN, SS__GW_K_UP };
@@ -47,7 +48,9 @@ struct ss__gw_call {
   int id;
   struct ss__gw_target *target;
   const struct ss_graph_node *node;
-  char path[32];
+  struct ss__gw_ep *ep;       /* the replica it was last sent to */
+  bool get;                   /* GET (a V2 metadata call); else POST */
+  char path[SS__GW_CALL_PATH];
   char *body;
   size_t len;
   int attempts;
@@ -96,6 +99,11 @@ struct ss__gw_request {
   char *fast_body;
   size_t fast_len;
   int64_t start_ns;
+  /* a Core 2 model's call (v2.c): answered as the replica answered it */
+  const struct ss__gw_model *model;
+  struct ss__gw_ep *model_ep;  /* the replica that answered */
+  bool v2_counted;             /* model->stat->inflight holds it */
+  bool v2_infer;               /* an inference (metadata calls are not counted) */
 };
 
 struct ss__gw_pool {
@@ -180,6 +188,19 @@ void ss__gw_call_answer(struct ss__gw_worker *w, struct ss__gw_call *call, int s
                         const char *body, size_t len);
 /* Retries or times out the calls waiting for a first replica. */
 void ss__gw_retry_queue(struct ss__gw_worker *w);
+
+/* v2.c: the Open Inference (V2) protocol's paths, for Core 2 models;
+ * false when path is none of them. */
+bool ss__gw_v2_handle(struct ss__gw_conn *c, const char *path, int method);
+/* The end of a V2 request: metrics and counters; status and body are the
+ * answer about to be sent. */
+void ss__gw_v2_finish(struct ss__gw_request *r, int status, double secs);
+/* Declares Core 2's metric families. */
+void ss__gw_v2_families(struct ss_metrics *m);
+/* call.c: starts a V2 call of model m at the replica's path (GET when get,
+ * else POST of the request's body), answered as the replica answers. */
+void ss__gw_v2_call(struct ss__gw_conn *c, const struct ss__gw_model *m, const char *path,
+                    bool get);
 
 /* upstream.c: connections to replicas. */
 void ss__gw_up_start(struct ss__gw_worker *w, struct ss__gw_call *call, struct ss__gw_ep *ep);
