@@ -323,6 +323,35 @@ static json_t *timeline_hook(void *ctx, const char *ns, const char *name, long l
   return tl;
 }
 
+/* The API's requests hook: what the gateway answered for SeldonDeployment
+ * ns/name so far (every code) and what is outstanding (in flight at its
+ * replicas, queued for a first one, as the reconciler's gauges last said),
+ * read as current values, not the window's. */
+static json_t *requests_hook(void *ctx, const char *ns, const char *name, int *code, char *why,
+                             size_t why_size) {
+  struct loop *l = ctx;
+  json_t *obj = NULL;
+  if (ss_store_get(l->store, (struct ss_kind_ref){SS_SDEP_GROUP, "seldondeployments"}, ns, name,
+                   &obj, NULL)) {
+    *code = 404;
+    snprintf(why, why_size, "seldondeployments.%s \"%s\" not found", SS_SDEP_GROUP, name);
+    return NULL;
+  }
+  json_decref(obj);
+  static const char *const served[] = {"namespace", "deployment_name", "service"};
+  static const char *const gauge[] = {"namespace", "deployment"};
+  const char *sv[] = {ns, name, "predictions"}, *gv[] = {ns, name};
+  double answered = ss_metrics_current_sum(
+      l->metrics, "seldon_api_executor_server_requests_seconds_count", served, sv, 3);
+  double outstanding =
+      ss_metrics_current_sum(l->metrics, "servescale_replica_set_inflight_requests", gauge, gv,
+                             2) +
+      ss_metrics_current_sum(l->metrics, "servescale_replica_set_queued_requests", gauge, gv, 2);
+  return json_pack("{s:s, s:s, s:{s:s, s:s}, s:I, s:f, s:f}", "apiVersion", "servescale.io/v1",
+                   "kind", "RequestCount", "metadata", "namespace", ns, "name", name, "timeMs",
+                   (json_int_t)wall_ms(), "answered", answered, "outstanding", outstanding);
+}
+
 static json_t *pods_hook(void *ctx, const char *ns) {
   struct loop *l = ctx;
   return ss_control_pods(l->control, ns);
@@ -661,7 +690,8 @@ static enum ss_err start_api(struct daemon *d, struct ss_error *err) {
                                        .pod_log = log_hook,
                                        .delete_pod = delete_pod_hook,
                                        .metrics = metrics_hook,
-                                       .timeline = timeline_hook}};
+                                       .timeline = timeline_hook,
+                                       .requests = requests_hook}};
   d->loop.store = d->store;
   d->loop.metrics = d->metrics;
   if ((rc = ss_api_start(&ac, &d->api, &e)))

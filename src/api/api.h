@@ -65,6 +65,11 @@ struct ss_api_hooks {
    * or NULL with *code (404) and why. NULL hook: timelines not served. */
   json_t *(*timeline)(void *ctx, const char *ns, const char *name, long long since_ms, int *code,
                       char *why, size_t why_size);
+  /* A SeldonDeployment's requests now (`servescale record` samples it):
+   * those its gateway answered so far (a counter) and those outstanding,
+   * or NULL with *code (404) and why. NULL hook: not served. */
+  json_t *(*requests)(void *ctx, const char *ns, const char *name, int *code, char *why,
+                      size_t why_size);
 };
 
 struct ss_api_config {

@@ -1145,7 +1145,8 @@ void ss__api_handle(struct ss_api *api, const struct ss_api_req *req,
     return;
   }
   if (ss__api_discovery(api, req, resp) || ss__api_openapi(api, req, resp) ||
-      ss__api_metrics(api, req, resp) || ss__api_timeline(api, req, resp))
+      ss__api_metrics(api, req, resp) || ss__api_timeline(api, req, resp) ||
+      ss__api_requests(api, req, resp))
     return;
   if (ss__api_hpa_v1(api, req, resp)) /* kubectl autoscale's autoscaling/v1 */
     return;

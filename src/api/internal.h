@@ -154,5 +154,8 @@ bool ss__api_metrics(struct ss_api *api, const struct ss_api_req *req, struct ss
 /* timeline.c: GET /apis/servescale.io/v1/namespaces/NS/timelines/NAME
  * through hooks.timeline; false when the path is not a timeline's. */
 bool ss__api_timeline(struct ss_api *api, const struct ss_api_req *req, struct ss_api_resp *resp);
+/* requests.c: GET /apis/servescale.io/v1/namespaces/NS/requestcounts/NAME
+ * through hooks.requests; false when the path is not a request count's. */
+bool ss__api_requests(struct ss_api *api, const struct ss_api_req *req, struct ss_api_resp *resp);
 
 #endif

@@ -29,5 +29,6 @@ int ss_cmd_top(int argc, char **argv);
 int ss_cmd_simulate(int argc, char **argv);
 int ss_cmd_loadtest(int argc, char **argv);
 int ss_cmd_timeline(int argc, char **argv);
+int ss_cmd_record(int argc, char **argv);
 
 #endif

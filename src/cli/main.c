@@ -36,6 +36,7 @@ static const struct {
     {"scale", ss_cmd_scale, "Set a resource's replicas"},
     {"prometheus-config", ss_cmd_prometheus_config, "Print a Prometheus scrape configuration for the gateway and replicas"},
     {"gateway", ss_cmd_gateway, "Run the prediction gateway alone (a cluster's data plane)"},
+    {"record", ss_cmd_record, "Record a deployment's arrival rate as a load trace for simulate"},
     {"render", ss_cmd_render, "Print the Kubernetes objects that run resources on a cluster"},
     {"simulate", ss_cmd_simulate, "Replay a load trace through a resource's autoscaling and peers' (offline)"},
     {"serve", ss_cmd_serve, "Run the daemon: control API, reconciler and replicas"},

@@ -132,5 +132,11 @@ void ss_metrics_each_series(struct ss_metrics *m, const char *name,
  * period (the servescale autoscaling policy's arrivals, every 100 ms). */
 void ss_metrics_each_current(struct ss_metrics *m, const char *name, int64_t now_ms,
                              void (*fn)(void *ctx, const struct ss_timeseries *ts), void *ctx);
+/* The sum of the current values of the series named name (as above) whose
+ * labels match: label_names[i] = label_values[i] for each of the n given
+ * (a series without such a label has it as ""); 0 when none matches. */
+double ss_metrics_current_sum(struct ss_metrics *m, const char *name,
+                              const char *const *label_names, const char *const *label_values,
+                              size_t n);
 
 #endif

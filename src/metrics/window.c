@@ -228,3 +228,30 @@ void ss_metrics_each_current(struct ss_metrics *m, const char *name, int64_t now
   }
   pthread_rwlock_unlock(&m->lock);
 }
+
+struct sum_ctx {
+  const char *const *names, *const *values;
+  size_t n;
+  double sum;
+};
+
+static void sum_cb(void *ctx, const struct ss_timeseries *ts) {
+  struct sum_ctx *c = ctx;
+  for (size_t i = 0; i < c->n; i++) {
+    const char *v = "";
+    for (size_t j = 0; j < ts->n_labels; j++)
+      if (strcmp(ts->label_names[j], c->names[i]) == 0)
+        v = ts->label_values[j];
+    if (strcmp(v, c->values[i]) != 0)
+      return;
+  }
+  c->sum += ts->samples[0].v;
+}
+
+double ss_metrics_current_sum(struct ss_metrics *m, const char *name,
+                              const char *const *label_names, const char *const *label_values,
+                              size_t n) {
+  struct sum_ctx c = {label_names, label_values, n, 0};
+  ss_metrics_each_current(m, name, 0, sum_cb, &c);
+  return c.sum;
+}

@@ -437,6 +437,15 @@ static void test_current_values(void **state) {
   memset(&c, 0, sizeof c);
   ss_metrics_each_series(m, "ss_test_cur_seconds_count", collect, &c);
   assert_true(c.last[0].v == 1);
+  /* summed over the series whose labels match */
+  const char *v5[] = {"503"};
+  ss_series_observe(ss_metrics_series(m, "ss_test_cur_seconds", v5), 0.1);
+  static const char *const code[] = {"code"};
+  assert_true(ss_metrics_current_sum(m, "ss_test_cur_seconds_count", NULL, NULL, 0) == 3);
+  assert_true(ss_metrics_current_sum(m, "ss_test_cur_seconds_count", code, v5, 1) == 1);
+  static const char *const other[] = {"namespace"}, *const empty[] = {""}, *const x[] = {"x"};
+  assert_true(ss_metrics_current_sum(m, "ss_test_cur_seconds_count", other, empty, 1) == 3);
+  assert_true(ss_metrics_current_sum(m, "ss_test_cur_seconds_count", other, x, 1) == 0);
   ss_metrics_free(m);
 }
 
