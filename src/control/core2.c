@@ -1202,11 +1202,16 @@ enum ss_err ss_core2_routes(struct ss_core2 *c, struct ss_gw_table *t) {
       reps[n].ready = sl->ready;
       ords[n++] = ord;
     }
-    if (!server[0]) { /* known, nowhere loaded: requests wait for it (or 503) */
-      const char *want =
-          json_string_value(json_object_get(json_object_get(m->obj, "spec"), "server"));
-      server = want ? want : "";
+    if (!server[0] && m->placed) { /* being loaded: requests wait for it */
+      struct server *s = NULL;
+      for (size_t j = 0; j < m->n && !s; j++)
+        s = server_find(c, m->ns, m->copies[j].server);
+      if (s) {
+        server = s->name;
+        snprintf(rs, sizeof rs, "%s", s->rs);
+      }
     }
+    /* else rs stays "": placed nowhere, answered 503 at once */
     enum ss_err rc = ss_gw_table_model(t, m->ns, m->name, server, rs, reps, ords, n);
     if (rc && rc != SS_EEXISTS && !first)
       first = rc;

@@ -308,6 +308,10 @@ bool ss__gw_v2_handle(struct ss__gw_conn *c, const char *path, int method) {
     error_answer(c, 404, "Model %s not found", name);
     return true;
   }
+  if (!m->target.rs[0]) { /* placed nowhere, loaded nowhere: no use waiting */
+    error_answer(c, 503, "Model %s is not loaded on any server: see its status", name);
+    return true;
+  }
   if (strcmp(action, "ready") == 0 && m->target.n == 0) {
     error_answer(c, 400, "Model %s is not ready", name);
     return true;
