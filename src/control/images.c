@@ -77,13 +77,17 @@ static bool matches(const char *pattern, const char *image) {
   return strcmp(pattern, image) == 0;
 }
 
-/* Images servescale serves itself: the mock classifier, and Core 2's
- * multi-model server (a Server's pods run seldonio/mlserver). */
+/* Images servescale serves itself: the mock classifier, Core 2's
+ * multi-model server (a Server's pods run seldonio/mlserver), and Seldon's
+ * SKLEARN_SERVER (model/sdep.c gives such a graph node a container of this
+ * image, as Seldon's operator does) as model-server in Seldon's protocol,
+ * which reads model_uri from the node's parameters. */
 static const struct {
-  const char *image, *subcommand;
+  const char *image, *subcommand, *flag; /* flag: NULL for none */
 } builtins[] = {
-    {SS_MOCK_IMAGE, "mock-classifier"},
-    {SS_MLSERVER_IMAGE, "model-server"},
+    {SS_MOCK_IMAGE, "mock-classifier", NULL},
+    {SS_MLSERVER_IMAGE, "model-server", NULL},
+    {"seldonio/sklearnserver", "model-server", "--seldon"},
 };
 
 json_t *ss_image_map_resolve(const struct ss_image_map *m, const char *image) {
@@ -100,6 +104,8 @@ json_t *ss_image_map_resolve(const struct ss_image_map *m, const char *image) {
     const char *base = strstr(image, builtins[i].image);
     if (base && (base == image || base[-1] == '/')) {
       char c = base[strlen(builtins[i].image)];
+      if ((c == '\0' || c == ':' || c == '@') && builtins[i].flag)
+        return json_pack("[sss]", m->self_exe, builtins[i].subcommand, builtins[i].flag);
       if (c == '\0' || c == ':' || c == '@')
         return json_pack("[ss]", m->self_exe, builtins[i].subcommand);
     }

@@ -464,6 +464,79 @@ static void check_keda_requests(struct ss__dec *d, const struct ss_keda_spec *k,
   }
 }
 
+/* ---- prepackaged servers ---- */
+
+/* seldon-config's predictor_servers: SKLEARN_SERVER's image (Seldon
+ * protocol) and its default version. servescale runs it as `servescale
+ * model-server` in Seldon's protocol (control/images.c). */
+#define SKLEARN_SERVER_IMAGE "seldonio/sklearnserver:1.17.1"
+#define GRAPH_DEPTH_MAX 64 /* deeper graphs are the decoder's to refuse */
+
+static bool has_container(const json_t *comps, const char *name) {
+  size_t i, j;
+  const json_t *cs, *c;
+  json_array_foreach(comps, i, cs) {
+    json_array_foreach(json_object_get(json_object_get(cs, "spec"), "containers"), j, c) {
+      const char *cn = json_string_value(json_object_get(c, "name"));
+      if (cn && strcmp(cn, name) == 0)
+        return true;
+    }
+  }
+  return false;
+}
+
+/* As Seldon's operator defaults a SKLEARN_SERVER graph node: a container
+ * named after the node, with the server's image, appended to
+ * componentSpecs[0] (a new componentSpec when there is none) unless the
+ * predictor has one of that name already; and the node's modelUri as its
+ * parameter model_uri, which the server reads from
+ * PREDICTIVE_UNIT_PARAMETERS. Malformed JSON is left to the decoder. */
+static void default_prepackaged(json_t *pj, json_t *node, int depth) {
+  if (!json_is_object(node) || depth > GRAPH_DEPTH_MAX)
+    return;
+  const char *impl = json_string_value(json_object_get(node, "implementation"));
+  const char *name = json_string_value(json_object_get(node, "name"));
+  if (impl && name && *name && strcmp(impl, "SKLEARN_SERVER") == 0) {
+    json_t *comps = json_object_get(pj, "componentSpecs");
+    if (!comps && json_object_set_new(pj, "componentSpecs", json_array()) == 0)
+      comps = json_object_get(pj, "componentSpecs");
+    if (json_is_array(comps) && !has_container(comps, name)) {
+      json_t *c = json_pack("{s:s,s:s}", "name", name, "image", SKLEARN_SERVER_IMAGE);
+      json_t *conts = json_object_get(json_object_get(json_array_get(comps, 0), "spec"),
+                                      "containers");
+      if (json_array_size(comps) == 0)
+        json_array_append_new(comps, json_pack("{s:{s:[o]}}", "spec", "containers", c));
+      else if (json_is_array(conts))
+        json_array_append_new(conts, c);
+      else
+        json_decref(c);
+    }
+    /* modelUri wins over a model_uri written before (by an earlier
+     * decode of a stored object whose modelUri has changed since) */
+    const char *uri = json_string_value(json_object_get(node, "modelUri"));
+    json_t *params = json_object_get(node, "parameters");
+    bool given = false;
+    size_t i;
+    json_t *pv;
+    json_array_foreach(params, i, pv) {
+      const char *pn = json_string_value(json_object_get(pv, "name"));
+      if (uri && pn && strcmp(pn, "model_uri") == 0 && json_is_object(pv)) {
+        json_object_set_new(pv, "value", json_string(uri));
+        given = true;
+      }
+    }
+    if (uri && !params && json_object_set_new(node, "parameters", json_array()) == 0)
+      params = json_object_get(node, "parameters");
+    if (uri && !given && json_is_array(params))
+      json_array_append_new(params, json_pack("{s:s,s:s,s:s}", "name", "model_uri", "type",
+                                              "STRING", "value", uri));
+  }
+  size_t i;
+  json_t *kid;
+  json_array_foreach(json_object_get(node, "children"), i, kid)
+      default_prepackaged(pj, kid, depth + 1);
+}
+
 static void decode_predictor(struct ss__dec *d, struct ss_sdep *sd, json_t *pj,
                              struct ss_predictor *p) {
   p->replicas = -1;
@@ -492,6 +565,7 @@ static void decode_predictor(struct ss__dec *d, struct ss_sdep *sd, json_t *pj,
   p->annotations = ss__strmap(d, pj, "annotations");
   p->explainer = ss__obj(d, pj, "explainer", false);
 
+  default_prepackaged(pj, json_object_get(pj, "graph"), 0);
   json_t *comps = ss__arr(d, pj, "componentSpecs", false);
   size_t n = comps ? json_array_size(comps) : 0;
   char comp_path[SS_PATH_MAX];
