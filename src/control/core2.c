@@ -85,6 +85,7 @@ struct xfer {
 
 struct ss_core2 {
   struct ss_core2_config cfg;
+  struct ss_c2_scaling_settings scaling;
   CURLM *multi;
   struct server **servers;
   size_t n_servers, cap_servers;
@@ -150,11 +151,42 @@ static void event(struct ss_core2 *c, const json_t *about, const char *type, con
 
 /* ---- lifecycle ---- */
 
+/* A setting from the environment: seconds (or a count) within [lo, hi], else
+ * dflt. */
+static int64_t env_num(const char *name, int64_t dflt, int64_t lo, int64_t hi) {
+  const char *v = getenv(name);
+  char *end;
+  if (!v || !*v)
+    return dflt;
+  long long n = strtoll(v, &end, 10);
+  if (*end || n < lo || n > hi) {
+    fprintf(stderr, "event=setting_ignored name=%s value=\"%.40s\" reason=\"not a number in [%lld, %lld]\"\n",
+            name, v, (long long)lo, (long long)hi);
+    return dflt;
+  }
+  return n;
+}
+
+/* Core 2's native scaling settings, under the names its scheduler and
+ * agent read them (docs/core2.md), and the cooling period. */
+static struct ss_c2_scaling_settings scaling_settings(void) {
+  struct ss_c2_scaling_settings s = SS_C2_SCALING_DEFAULT;
+  s.period_ms = env_num("SELDON_SCALING_STATS_PERIOD_SECONDS", s.period_ms / 1000, 1, 3600) * 1000;
+  s.lag_threshold =
+      (uint32_t)env_num("SELDON_MODEL_INFERENCE_LAG_THRESHOLD", s.lag_threshold, 1, 1000000);
+  s.inactive_ms =
+      env_num("SELDON_MODEL_INACTIVE_SECONDS_THRESHOLD", s.inactive_ms / 1000, 1, 86400) * 1000;
+  s.cooling_ms =
+      env_num("SERVESCALE_CORE2_COOLING_SECONDS", s.cooling_ms / 1000, 0, 86400) * 1000;
+  return s;
+}
+
 struct ss_core2 *ss_core2_new(const struct ss_core2_config *cfg) {
   struct ss_core2 *c = calloc(1, sizeof *c);
   if (!c)
     return NULL;
   c->cfg = *cfg;
+  c->scaling = scaling_settings();
   curl_global_init(CURL_GLOBAL_DEFAULT);
   c->multi = curl_multi_init();
   c->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)c;
@@ -949,7 +981,7 @@ static void model_autoscale(struct ss_core2 *c, struct model *m) {
   int min = int_at(spec, "minReplicas", 0), max = int_at(spec, "maxReplicas", 0);
   if ((min <= 0 && max <= 0) || !c->cfg.gateway || c->now_ms < m->next_scale_ms)
     return;
-  struct ss_c2_scaling_settings set = SS_C2_SCALING_DEFAULT;
+  const struct ss_c2_scaling_settings set = c->scaling;
   m->next_scale_ms = c->now_ms + set.period_ms;
   int inflight;
   int64_t last;
@@ -1014,7 +1046,7 @@ static bool server_has_hpa(struct ss_core2 *c, const struct server *s) {
 static void server_autoscale(struct ss_core2 *c, struct server *s) {
   if (s->max < 1 || c->now_ms < s->next_scale_ms)
     return;
-  s->next_scale_ms = c->now_ms + SS_C2_STATS_PERIOD_MS;
+  s->next_scale_ms = c->now_ms + c->scaling.period_ms;
   if ((s->hpa = server_has_hpa(c, s)))
     return;
   int most = 0;
