@@ -108,10 +108,7 @@ struct request {
   const struct route *route; /* NULL: no such path */
   bool answered;             /* a response is queued already (early 413) */
   bool prediction;           /* counts for fail_after */
-  bool too_large;            /* body over BODY_MAX: dropped, answer 413 */
-  char *body;                /* kept only for routes that take a message */
-  size_t len, cap;
-  size_t dropped;            /* bytes read and not kept */
+  struct ss__msrv_body b;    /* kept only for routes that take a message */
   char *form;                /* the form field "json", when the body is a form */
   size_t form_len, form_cap;
   int form_fields;           /* "json" fields seen; the first one counts */
@@ -120,7 +117,7 @@ struct request {
 static void request_free(struct request *rq) {
   if (!rq)
     return;
-  free(rq->body);
+  free(rq->b.buf);
   free(rq->form);
   free(rq);
 }
@@ -201,9 +198,9 @@ static enum ss_err read_message(struct MHD_Connection *c, struct request *rq, js
   size_t len = 0;
 
   *msg = NULL;
-  if (rq->len > 0 && is_form(c) && !looks_like_json(rq->body, rq->len)) {
+  if (rq->b.len > 0 && is_form(c) && !looks_like_json(rq->b.buf, rq->b.len)) {
     pp = MHD_create_post_processor(c, FORM_BUFFER, on_form_field, rq);
-    if (!pp || MHD_post_process(pp, rq->body, rq->len) != MHD_YES) {
+    if (!pp || MHD_post_process(pp, rq->b.buf, rq->b.len) != MHD_YES) {
       rc = ss_error_set(err, SS_ESYNTAX, 0, 0, "the form could not be read");
       goto out;
     }
@@ -222,8 +219,8 @@ static enum ss_err read_message(struct MHD_Connection *c, struct request *rq, js
     }
   }
   if (!text) {
-    text = rq->body;
-    len = rq->len;
+    text = rq->b.buf;
+    len = rq->b.len;
   }
   if (!text || len == 0) {
     rc = ss_error_set(err, SS_EINVALID, 0, 0,
@@ -349,7 +346,7 @@ static enum MHD_Result do_status(struct server *s, struct MHD_Connection *c) {
 static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, struct request *rq,
                                 const char *url, const char *method) {
   char info[INFO_MAX];
-  if (rq->too_large) {
+  if (rq->b.too_large) {
     snprintf(info, sizeof info, "request body is over the limit of %zu bytes", BODY_MAX);
     return reply_status(s, c, MHD_HTTP_CONTENT_TOO_LARGE, "MICROSERVICE_BAD_DATA", info);
   }
@@ -408,7 +405,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     atomic_fetch_add(&s->in_flight, 1);
     rq->route = find_route(url);
     if (ss__msrv_refuse_early(c, BODY_MAX, DISCARD_MAX)) {
-      rq->too_large = true;
+      rq->b.too_large = true;
       rq->answered = true;
       return dispatch(s, c, rq, url, method);
     }
@@ -417,22 +414,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (*upload_size > 0) {
     size_t n = *upload_size;
     *upload_size = 0;
-    bool keep = rq->route && rq->route->message && !rq->too_large && !rq->answered;
-    if (keep && !buf_append(&rq->body, &rq->len, &rq->cap, upload, n, BODY_MAX)) {
-      if (rq->len + n <= BODY_MAX)
-        return MHD_NO; /* out of memory */
-      rq->too_large = true;
-      rq->dropped = rq->len;
-      free(rq->body);
-      rq->body = NULL;
-      rq->len = rq->cap = 0;
-      keep = false;
-    }
-    if (!keep) {
-      rq->dropped += n;
-      if (rq->dropped > DISCARD_MAX)
-        return MHD_NO; /* hang up: we will not read forever */
-    }
+    bool keep = rq->route && rq->route->message && !rq->answered;
+    if (!ss__msrv_body_take(&rq->b, keep, upload, n, BODY_MAX, DISCARD_MAX))
+      return MHD_NO; /* out of memory, or we will not read forever */
     return MHD_YES;
   }
   if (rq->answered)

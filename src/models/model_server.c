@@ -1115,10 +1115,8 @@ out:
 /* ---- routes ---- */
 
 struct request {
-  bool answered;  /* a response is queued already (early 413) */
-  bool too_large;
-  char *body;
-  size_t len, cap, dropped;
+  bool answered; /* a response is queued already (early 413) */
+  struct ss__msrv_body b;
 };
 
 /* Splits url into at most SEGMENTS_MAX segments in buf; the count, or -1
@@ -1186,10 +1184,10 @@ static enum MHD_Result do_repository(struct server *s, struct MHD_Connection *c,
     return reply_empty(s, c);
   }
   json_t *body = json_object();
-  if (rq->len) {
+  if (rq->b.len) {
     json_error_t jerr;
     json_decref(body);
-    body = json_loadb(rq->body, rq->len, 0, &jerr);
+    body = json_loadb(rq->b.buf, rq->b.len, 0, &jerr);
     if (!body)
       return reply_error(s, c, 400, "invalid JSON at line %d column %d: %s", jerr.line,
                          jerr.column, jerr.text);
@@ -1233,7 +1231,7 @@ static enum MHD_Result do_models(struct server *s, struct MHD_Connection *c, str
     return reply_error(s, c, 404, "Model %.*s not found", NAME_MAX_LEN, name);
   enum MHD_Result ret;
   if (infer)
-    ret = do_infer(s, c, m, rq->body, rq->len);
+    ret = do_infer(s, c, m, rq->b.buf, rq->b.len);
   else if (tail)
     ret = reply_empty(s, c);
   else
@@ -1247,7 +1245,7 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, stru
   char buf[1024], *seg[SEGMENTS_MAX];
   bool post = strcmp(method, "POST") == 0;
   bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-  if (rq->too_large)
+  if (rq->b.too_large)
     return reply_error(s, c, MHD_HTTP_CONTENT_TOO_LARGE,
                        "request body is over the limit of %zu bytes", BODY_MAX);
   int n = split(url, buf, sizeof buf, seg);
@@ -1258,13 +1256,13 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, stru
                                 atomic_load(&s->draining), NULL)
                : method_not_allowed(s, c, method, "GET, HEAD");
   if (s->seldon && n == 1 && (strcmp(seg[0], "predict") == 0))
-    return post ? do_seldon_predict(s, c, rq->body, rq->len)
+    return post ? do_seldon_predict(s, c, rq->b.buf, rq->b.len)
                 : method_not_allowed(s, c, method, "POST");
   if (s->seldon && n == 2 && strcmp(seg[0], "api") == 0 && strcmp(seg[1], "v1.0") == 0)
     return reply_error(s, c, 404, "no such endpoint");
   if (s->seldon && n == 3 && strcmp(seg[0], "api") == 0 && strcmp(seg[1], "v1.0") == 0 &&
       strcmp(seg[2], "predictions") == 0)
-    return post ? do_seldon_predict(s, c, rq->body, rq->len)
+    return post ? do_seldon_predict(s, c, rq->b.buf, rq->b.len)
                 : method_not_allowed(s, c, method, "POST");
   if (s->seldon && n == 1 && (strcmp(seg[0], "ready") == 0 || strcmp(seg[0], "live") == 0))
     return ss__msrv_reply(c, 200, "text/plain", (void *)"ok", 2, MHD_RESPMEM_PERSISTENT,
@@ -1305,7 +1303,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *con_cls = rq;
     atomic_fetch_add(&s->in_flight, 1);
     if (ss__msrv_refuse_early(c, BODY_MAX, DISCARD_MAX)) {
-      rq->too_large = rq->answered = true;
+      rq->b.too_large = rq->answered = true;
       return dispatch(s, c, rq, url, method);
     }
     return MHD_YES;
@@ -1313,18 +1311,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (*upload_size > 0) {
     size_t n = *upload_size;
     *upload_size = 0;
-    if (!rq->too_large && !rq->answered &&
-        !ss__msrv_buf_append(&rq->body, &rq->len, &rq->cap, upload, n, BODY_MAX)) {
-      if (rq->len + n <= BODY_MAX)
-        return MHD_NO; /* out of memory */
-      rq->too_large = true;
-      rq->dropped = rq->len;
-      free(rq->body);
-      rq->body = NULL;
-      rq->len = rq->cap = 0;
-    }
-    if (rq->too_large && (rq->dropped += n) > DISCARD_MAX)
-      return MHD_NO; /* hang up: we will not read forever */
+    if (!ss__msrv_body_take(&rq->b, !rq->answered, upload, n, BODY_MAX, DISCARD_MAX))
+      return MHD_NO; /* out of memory, or we will not read forever */
     return MHD_YES;
   }
   if (rq->answered)
@@ -1339,7 +1327,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   struct request *rq = *con_cls;
   if (!rq)
     return;
-  free(rq->body);
+  free(rq->b.buf);
   free(rq);
   *con_cls = NULL;
   atomic_fetch_sub(&s->in_flight, 1);

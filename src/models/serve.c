@@ -61,6 +61,24 @@ bool ss__msrv_buf_append(char **buf, size_t *len, size_t *cap, const char *data,
   return true;
 }
 
+bool ss__msrv_body_take(struct ss__msrv_body *b, bool keep, const char *data, size_t n,
+                        size_t max, size_t discard_max) {
+  keep = keep && !b->too_large;
+  if (keep && !ss__msrv_buf_append(&b->buf, &b->len, &b->cap, data, n, max)) {
+    if (b->len + n <= max)
+      return false; /* out of memory */
+    b->too_large = true;
+    b->dropped = b->len;
+    free(b->buf);
+    b->buf = NULL;
+    b->len = b->cap = 0;
+    keep = false;
+  }
+  if (!keep)
+    b->dropped += n;
+  return b->dropped <= discard_max;
+}
+
 enum MHD_Result ss__msrv_reply(struct MHD_Connection *c, unsigned code, const char *type,
                                void *body, size_t len, enum MHD_ResponseMemoryMode mode,
                                bool close, const char *allow) {

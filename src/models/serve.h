@@ -34,6 +34,21 @@ int64_t ss__msrv_clock_ns(clockid_t clock);
 bool ss__msrv_buf_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n,
                          size_t max);
 
+/* A request body read in pieces: kept up to a limit, then dropped. */
+struct ss__msrv_body {
+  char *buf;      /* what was kept; NULL once too_large */
+  size_t len, cap;
+  size_t dropped; /* bytes read and not kept */
+  bool too_large; /* passed the limit: what was kept is dropped too (413) */
+};
+
+/* Takes n more bytes of a body: kept when keep, up to max bytes; past max
+ * all of it is dropped and too_large set. false means hang up: out of
+ * memory, or more than discard_max bytes dropped (a client that sends its
+ * whole body before it reads can read our 413 up to there). */
+bool ss__msrv_body_take(struct ss__msrv_body *b, bool keep, const char *data, size_t n,
+                        size_t max, size_t discard_max);
+
 /* Queues body with code and Content-Type type; mode says who frees body, as
  * MHD's. close adds "Connection: close" (draining); allow, when not NULL, is
  * the Allow header. */
