@@ -22,7 +22,13 @@
 # Three runs (delete and re-apply between them, so each starts at 1 replica
 # with an empty window); prints each run, the median, the issue's targets and
 # the ratio against the Kubernetes model below.
-#   bench/reaction.sh [BUILD_DIR] [RUNS]
+#   bench/reaction.sh [BUILD_DIR] [RUNS] [keda|servescale|all]
+# Then (unless keda alone is asked) the same daemon runs
+# bench/reaction_own.py: servescale's own policy (servescale.io/autoscaler:
+# servescale, every 100 ms from the gateway's figures) against issue 14's
+# goals: a step's decision within 500 ms, a new replica serving within 50 ms
+# more, a request at zero answered within 100 ms (medians; its header says
+# how each is measured).
 #
 # The query: sum(rate(seldon_api_executor_client_requests_seconds_count
 # {model_name="classifier"}[10s])). The metrics window (src/metrics/metrics.h)
@@ -58,6 +64,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 runs=${2:-3}
+which=${3:-all}
+case $which in keda|servescale|all) ;; *) echo "bench/reaction: the third argument is keda, servescale or all" >&2; exit 2 ;; esac
 bin=$build/servescale
 for t in hey curl python3; do
   command -v $t >/dev/null || { echo "bench/reaction: $t is missing (apt-get install hey curl python3)" >&2; exit 1; }
@@ -87,6 +95,7 @@ done
 
 # The driver runs in the foreground; it stops its own hey on every exit path
 # (SIGTERM included), and the trap above stops the daemon.
+if [ "$which" != servescale ]; then
 python3 - "$work" "http://127.0.0.1:$gwport" "$runs" <<'PY' &
 import base64, http.client, json, random, re, signal, ssl, statistics, subprocess, sys, time
 
@@ -199,7 +208,7 @@ def predictions(addr):
 def gauges():
     st, data = gw.req("GET", "/prometheus")
     out = {}
-    for m in re.finditer(r'^servescale_replica_(start|ready)_time_seconds\{[^}]*replica="([^"]+)"\} (\S+)',
+    for m in re.finditer(r'^servescale_replica_(start|ready)_time_seconds\{[^}]*replica="([^"]+)"[^}]*\} (\S+)',
                          data.decode("utf-8", "replace"), re.M):
         out.setdefault(m.group(2), {})[m.group(1)] = float(m.group(3))
     return out
@@ -329,3 +338,11 @@ PY
 drv=$!
 pids+=($drv)
 wait $drv
+fi
+if [ "$which" != keda ]; then
+  [ "$which" = all ] && echo
+  python3 bench/reaction_own.py "$work" "http://127.0.0.1:$gwport" "$runs" &
+  drv=$!
+  pids+=($drv)
+  wait $drv
+fi
