@@ -432,12 +432,43 @@ def test_missing_python(tmp):
           "/nonexistent/python3" in doc.get("error", ""), (st, doc))
     check("the mock runtime still loads", s.load("m", requirements=["mock"])[0] == 200)
     s.stop()
+    # a python3 without sklearn: Debian's without its site-packages (-S)
+    fake = os.path.join(tmp, "python-without-sklearn")
+    with open(fake, "w") as f:
+        f.write("#!/bin/sh\nexec %s -S \"$@\"\n" % PYTHON)
+    os.chmod(fake, 0o755)
+    s = Server(env={"SERVESCALE_PYTHON": fake})
+    check("a server whose python lacks numpy and sklearn starts", s.wait_ready(), s.stderr())
+    st, doc = s.load("iris", storageUri=tmp + "/iris")
+    check("a sklearn load without sklearn is 422 naming the missing module", st == 422 and
+          "No module named" in doc.get("error", ""), (st, doc))
+    st, doc = s.load("iris", storageUri=tmp + "/iris")
+    check("and again (no co-process left behind)", st == 422 and not s.children(),
+          (st, doc, s.children()))
+    s.stop()
     s = Server(["--capabilities", "mock"])
     check("a mock-only server starts", s.wait_ready(), s.stderr())
     st, doc = s.load("iris", storageUri=tmp + "/iris")
     check("a runtime beyond the capabilities is 400", st == 400 and "capabilities" in
           doc.get("error", ""), (st, doc))
     check("a mock-only server exits 0", s.stop() == 0)
+
+
+def test_usage():
+    for args, why in ((["--bogus"], "an unknown flag"), (["--model-uri", "/x"],
+                                                         "--model-uri without --seldon"),
+                      (["--seldon"], "--seldon without a model"),
+                      (["--port", "70000"], "a port out of range"),
+                      (["--memory", "lots"], "a memory that is no number")):
+        p = subprocess.run([BINARY, "model-server", *args], capture_output=True, text=True,
+                           timeout=30, env={k: v for k, v in os.environ.items()
+                                            if k not in ("PORT", "PREDICTIVE_UNIT_PARAMETERS")})
+        check("%s is a usage error (exit 2)" % why, p.returncode == 2 and p.stderr,
+              (p.returncode, p.stderr))
+    p = subprocess.run([BINARY, "model-server", "--help"], capture_output=True, text=True,
+                       timeout=30)
+    check("--help exits 0 and names the endpoints", p.returncode == 0 and
+          "/v2/repository/models/NAME/load" in p.stdout, p.stdout)
 
 
 def test_seldon(tmp, ref):
@@ -485,6 +516,7 @@ def main():
         ref = json.loads(p.stdout)
         test_v2(tmp, ref)
         test_missing_python(tmp)
+        test_usage()
         test_seldon(tmp, ref)
     finally:
         for p in procs:
