@@ -1174,6 +1174,16 @@ void ss_core2_tick(struct ss_core2 *c, int64_t now_ms, ss_core2_run_fn run, void
       snprintf(m->sched_msg, sizeof m->sched_msg, "%s", pl.message);
       pl.n = 0;
     }
+    if (placed && !m->announced) {
+      char where[128] = "";
+      for (size_t r = 0; r < pl.n; r++) {
+        size_t l = strlen(where);
+        snprintf(where + l, sizeof where - l, "%s%d", r ? "," : "", pl.replicas[r]);
+      }
+      event(c, m->obj, "Normal", "Scheduled", "Scheduled on server %s, replica(s) %s", s->name,
+            where);
+    }
+    m->announced = placed;
     m->placed = placed;
     model_apply(c, m, &pl, s);
     model_status(c, m, &pl);

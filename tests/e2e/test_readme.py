@@ -6,7 +6,7 @@ examples/seldon-0.2.7-hpaspec.json, state in ~/.local/state/servescale of a
 temporary HOME), then runs, with bash, every command of the README's OAuth
 block and of its "Using it" block, in order, verbatim but for the
 gateway's port (the README's 8000 becomes the free port this run chose) and
-`servescale` (the binary under test). Each must exit 0, and what the README
+`servescale` (the binary under test), then the "Seldon Core 2" block. Each must exit 0, and what the README
 says it shows must be there (a prediction answered, the seed's objects
 listed, the HPA of examples/hpa-deployment.yaml aimed at its Deployment).
 
@@ -62,6 +62,7 @@ def main():
     oauth = next((b for h, b in found if h == "## Two commands" and any("TOKEN=" in l for l in b)),
                  None)
     using = next((b for h, b in found if h == "## Using it"), None)
+    core2 = next((b for h, b in found if h == "## Seldon Core 2"), [])
     check("the README has the OAuth block and the \"Using it\" block", oauth and using)
     if not (oauth and using):
         return
@@ -88,7 +89,7 @@ def main():
         check("run.sh's deployment is Available", ready)
         script = "set -e\ncd %s\n" % work
         outputs = []
-        for cmd in commands(oauth) + commands(using):
+        for cmd in commands(oauth) + commands(using) + commands(core2):
             shown = cmd.strip().splitlines()[0]
             cmd = cmd.replace("localhost:8000", "127.0.0.1:" + port)
             t0 = time.monotonic()
@@ -118,6 +119,9 @@ def main():
         check("kubectl get hpa,deployments -n plain shows the user's HPA aimed at the Deployment",
               "Deployment/seldon-model-example-0-classifier" in out_of("kubectl get hpa,deployments"),
               out_of("kubectl get hpa,deployments"))
+        check("the Core 2 block: the iris model answers V2 with a prediction",
+              '"model_name":"iris"' in out_of("curl -s -H 'Content-Type: application/json' -d '{\"inputs\""),
+              out_of("curl -s -H 'Content-Type: application/json' -d '{\"inputs\""))
         check("servescale prometheus-config wrote a configuration",
               os.path.getsize(os.path.join(work, "prometheus.yml")) > 0, text_of.keys())
     finally:
