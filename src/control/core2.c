@@ -81,6 +81,7 @@ struct xfer {
   size_t resp_len;
   char uid[64], replica[SS_REPLICA_ID_LEN];
   bool load;
+  struct xfer *next;                /* in the orphans: a deleted model's unload */
 };
 
 struct ss_core2 {
@@ -91,6 +92,7 @@ struct ss_core2 {
   size_t n_servers, cap_servers;
   struct model **models;
   size_t n_models, cap_models;
+  struct xfer *orphans;             /* unloads of deleted models, in flight */
   uint64_t route_sig;
   int64_t now_ms;
   uint64_t rng;
@@ -233,6 +235,11 @@ void ss_core2_free(struct ss_core2 *c) {
     model_free(c, c->models[i]);
   free(c->servers);
   free(c->models);
+  while (c->orphans) {
+    struct xfer *x = c->orphans;
+    c->orphans = x->next;
+    xfer_free(c, x);
+  }
   curl_multi_cleanup(c->multi);
   free(c);
 }
@@ -345,6 +352,11 @@ static void xfer_done(struct ss_core2 *c, struct xfer *x, CURLcode rc) {
   while (m && i < m->n && m->copies[i].x != x)
     i++;
   if (!m || i == m->n) {
+    for (struct xfer **pp = &c->orphans; *pp; pp = &(*pp)->next)
+      if (*pp == x) {
+        *pp = x->next;
+        break;
+      }
     xfer_free(c, x);
     return;
   }
@@ -1123,7 +1135,9 @@ static void sweep_models(struct ss_core2 *c) {
       if (sl && !cp->x && cp->st != C_FAILED) {
         struct xfer *x = xfer_start(c, m, sl, false);
         if (x) { /* finished by progress(), which finds no model: freed there */
-          snprintf(x->uid, sizeof x->uid, "deleted");
+          x->uid[0] = '\0';
+          x->next = c->orphans;
+          c->orphans = x;
         }
       }
     }

@@ -210,6 +210,20 @@ def main():
         check("custom metrics API: infer_rps of models.mlops.seldon.io/iris",
               got and got["items"][0]["describedObject"]["kind"] == "Model", got)
 
+        # ---- deleting a model unloads it ----
+        rc, out, err = d.kubectl("delete", "model", "iris-path", "-n", NS)
+        check("kubectl delete model iris-path", rc == 0, out + err)
+        gone = wait_until(lambda: v2(gw, "iris-path", infer_body(ROWS[:1]), timeout=5)[0] == 404, 20)
+        check("... then it is not found (404)", gone)
+        loaded = wait_until(lambda: d.kubectl("get", "server", "mlserver", "-n", NS, "-o",
+                                              "jsonpath={.status.loadedModels}")[1] == "1", 20)
+        check("... and unloaded from the server (loadedModels 1)", loaded)
+        p = subprocess.run([BINARY, "describe", "model", "iris", "-n", NS], env=d.kubectl_env(),
+                           capture_output=True, timeout=30)
+        out = p.stdout.decode()
+        check("servescale describe model iris: status and events",
+              p.returncode == 0 and "ModelReady" in out and "Loaded" in out, out[-1500:] + p.stderr.decode())
+
         # ---- a killed server replica comes back with its models ----
         pids = ms_pids(d)
         check("one model-server process", len(pids) == 1, d.children())
