@@ -114,6 +114,16 @@ struct server {
 
 #define log_event(...) ss__msrv_log(COMPONENT, __VA_ARGS__)
 
+/* text fit for a quoted log value: its double quotes and control bytes
+ * become single quotes and '?', so that a line stays one key=value line */
+static const char *quotable(const char *text, char *buf, size_t size) {
+  size_t i = 0;
+  for (; text && text[i] && i + 1 < size; i++)
+    buf[i] = text[i] == '"' ? '\'' : (unsigned char)text[i] < 0x20 ? '?' : text[i];
+  buf[i] = '\0';
+  return buf;
+}
+
 static long long elapsed_ms(int64_t since_ns) {
   return (long long)((ss__msrv_clock_ns(CLOCK_MONOTONIC) - since_ns) / 1000000);
 }
@@ -435,8 +445,9 @@ static void *sk_supervise(void *arg) {
         break;
       }
       if (rc) {
+        char q[SS_ERROR_MSG_MAX];
         log_event("event=runtime_restart runtime=sklearn ok=false error=\"%s\" retry_ms=%d",
-                  err.msg, backoff);
+                  quotable(err.msg, q, sizeof q), backoff);
         if (!sk_nap(sk, backoff))
           return NULL;
         backoff = backoff * 2 > SK_BACKOFF_MAX_MS ? SK_BACKOFF_MAX_MS : backoff * 2;
@@ -462,9 +473,11 @@ static void *sk_supervise(void *arg) {
           loaded++;
         else {
           failed++;
+          char q[SS_ERROR_MSG_MAX];
           log_event("event=reload runtime=sklearn key=%s ok=false error=\"%s\"",
                     json_string_value(json_object_get(req, "key")),
-                    rc ? err.msg : json_string_value(json_object_get(resp, "error")));
+                    quotable(rc ? err.msg : json_string_value(json_object_get(resp, "error")), q,
+                             sizeof q));
         }
         json_decref(resp);
       }
@@ -1202,7 +1215,9 @@ static enum MHD_Result do_repository(struct server *s, struct MHD_Connection *c,
   unsigned code = do_load_model(s, name, body, &err);
   json_decref(body);
   if (code != 200) {
-    log_event("event=load model=%s ok=false code=%u error=\"%s\"", name, code, err.msg);
+    char q[SS_ERROR_MSG_MAX];
+    log_event("event=load model=%s ok=false code=%u error=\"%s\"", name, code,
+              quotable(err.msg, q, sizeof q));
     return reply_error(s, c, code, "%s", err.msg);
   }
   return reply_empty(s, c);
@@ -1258,11 +1273,16 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, stru
   if (s->seldon && n == 1 && (strcmp(seg[0], "predict") == 0))
     return post ? do_seldon_predict(s, c, rq->b.buf, rq->b.len)
                 : method_not_allowed(s, c, method, "POST");
-  if (s->seldon && n == 2 && strcmp(seg[0], "api") == 0 && strcmp(seg[1], "v1.0") == 0)
-    return reply_error(s, c, 404, "no such endpoint");
   if (s->seldon && n == 3 && strcmp(seg[0], "api") == 0 && strcmp(seg[1], "v1.0") == 0 &&
       strcmp(seg[2], "predictions") == 0)
     return post ? do_seldon_predict(s, c, rq->b.buf, rq->b.len)
+                : method_not_allowed(s, c, method, "POST");
+  /* SKLEARN_SERVER takes feedback and has no use for it: an empty answer */
+  if (s->seldon && ((n == 1 && strcmp(seg[0], "send-feedback") == 0) ||
+                    (n == 3 && strcmp(seg[0], "api") == 0 && strcmp(seg[1], "v1.0") == 0 &&
+                     strcmp(seg[2], "feedback") == 0)))
+    return post ? ss__msrv_reply(c, 200, "application/json", (void *)"{\"meta\":{}}", 11,
+                                 MHD_RESPMEM_PERSISTENT, atomic_load(&s->draining), NULL)
                 : method_not_allowed(s, c, method, "POST");
   if (s->seldon && n == 1 && (strcmp(seg[0], "ready") == 0 || strcmp(seg[0], "live") == 0))
     return ss__msrv_reply(c, 200, "text/plain", (void *)"ok", 2, MHD_RESPMEM_PERSISTENT,

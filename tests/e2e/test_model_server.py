@@ -418,6 +418,9 @@ def test_v2(tmp, ref):
     check("SIGTERM exits 0", rc == 0, (rc, s.stderr()[-2000:]))
     check("the log says drained", "event=stop reason=SIGTERM drained=true" in s.stderr(),
           s.stderr()[-1000:])
+    check("a refused load is one log line, its quotes made single",
+          "event=load model=x ok=false code=400 error=\"storageUri: unsupported scheme 'gs' " in
+          s.stderr(), s.stderr()[-3000:])
     time.sleep(0.5)
     check("the co-process exits with the server", kids and
           not any(os.path.exists("/proc/%d/cmdline" % k) and
@@ -490,6 +493,9 @@ def test_seldon(tmp, ref):
         doc["status"]["info"].startswith("data.ndarray[0][1]:"), (st, doc))
     st, doc = s.req("POST", "/api/v1.0/predictions", "{oops")
     check("--seldon bad JSON is 400", st == 400 and doc["status"]["code"] == 400, (st, doc))
+    for path in ("/api/v1.0/feedback", "/send-feedback"):
+        check("--seldon takes feedback at " + path, s.req("POST", path, {"reward": 1}) ==
+              (200, {"meta": {}}))
     check("--seldon exits 0 on SIGTERM", s.stop() == 0)
     s = Server(["--seldon", "--model-uri", tmp + "/iris", "--method", "predict"])
     check("--seldon --method predict starts", s.wait_ready("/health/ping"), s.stderr())
