@@ -1306,6 +1306,66 @@ static void syntax_error(void **state) {
   ss_resources_free(&set);
 }
 
+/* A SKLEARN_SERVER node without a container gets one of its name with
+ * seldonio/sklearnserver, and its modelUri as parameter model_uri, as
+ * Seldon's operator defaults it; a container of its name is left alone;
+ * decoding the result again changes nothing. */
+static void sklearn_server_defaults(void **state) {
+  (void)state;
+  struct ss_resource_set set;
+  /* no componentSpecs: one is made */
+  const struct ss_resource *r = load_one(
+      HEAD "  - name: p\n    graph:\n      name: clf\n      implementation: SKLEARN_SERVER\n"
+           "      modelUri: file:///srv/iris\n", &set);
+  assert_string_equal(json_string_value(at(r->obj, "spec.predictors[0].componentSpecs[0].spec."
+                                                   "containers[0].name")), "clf");
+  assert_string_equal(json_string_value(at(r->obj, "spec.predictors[0].componentSpecs[0].spec."
+                                                   "containers[0].image")),
+                      "seldonio/sklearnserver:1.17.1");
+  assert_string_equal(json_string_value(at(r->obj, "spec.predictors[0].graph.parameters[0].name")),
+                      "model_uri");
+  assert_string_equal(json_string_value(at(r->obj, "spec.predictors[0].graph.parameters[0].value")),
+                      "file:///srv/iris");
+  const struct ss_predictor *p = &r->u.sdep.predictors[0];
+  assert_int_equal(p->n_components, 1);
+  assert_int_equal(p->graph.component, 0);
+  assert_int_equal(p->graph.container, 0);
+  assert_string_equal(p->components[0].rs_name, "m-p-0-clf");
+  /* decoded again (a stored object): nothing added twice */
+  char *again = json_dumps(r->obj, JSON_COMPACT);
+  struct ss_resource_set set2;
+  const struct ss_resource *r2 = load_one(again, &set2);
+  assert_int_equal(json_array_size(at(r2->obj, "spec.predictors[0].componentSpecs")), 1);
+  assert_int_equal(json_array_size(at(r2->obj, "spec.predictors[0].componentSpecs[0].spec."
+                                               "containers")), 1);
+  assert_int_equal(json_array_size(at(r2->obj, "spec.predictors[0].graph.parameters")), 1);
+  free(again);
+  ss_resources_free(&set2);
+  ss_resources_free(&set);
+
+  /* appended to componentSpecs[0] beside another container; a child node
+   * with its own container keeps it */
+  r = load_one(HEAD "  - name: p\n    graph:\n      name: clf\n      implementation: "
+                    "SKLEARN_SERVER\n      modelUri: /srv/iris\n      parameters:\n"
+                    "      - {name: method, type: STRING, value: predict}\n      children:\n"
+                    "      - name: own\n        implementation: SKLEARN_SERVER\n"
+                    "        modelUri: /srv/own\n    componentSpecs:\n    - spec:\n"
+                    "        containers:\n        - name: own\n          image: myorg/own:1\n",
+               &set);
+  json_t *conts = at(r->obj, "spec.predictors[0].componentSpecs[0].spec.containers");
+  assert_int_equal(json_array_size(conts), 2);
+  assert_string_equal(json_string_value(at(r->obj, "spec.predictors[0].componentSpecs[0].spec."
+                                                   "containers[0].image")), "myorg/own:1");
+  assert_string_equal(json_string_value(at(r->obj, "spec.predictors[0].componentSpecs[0].spec."
+                                                   "containers[1].name")), "clf");
+  assert_string_equal(json_string_value(at(r->obj, "spec.predictors[0].graph.parameters[1].value")),
+                      "/srv/iris");
+  assert_string_equal(
+      json_string_value(at(r->obj, "spec.predictors[0].graph.children[0].parameters[0].value")),
+      "/srv/own");
+  ss_resources_free(&set);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(seed_027_hpa_spec),
@@ -1328,6 +1388,7 @@ int main(void) {
       cmocka_unit_test(api_versions),
       cmocka_unit_test(v1_list),
       cmocka_unit_test(defaults_in_document),
+      cmocka_unit_test(sklearn_server_defaults),
       cmocka_unit_test(invalid_cases),
       cmocka_unit_test(invalid_cases_as_json),
       cmocka_unit_test(invalid_cases_need_errors),
