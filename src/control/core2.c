@@ -1,122 +1,40 @@
-/* core2.c: the Seldon Core 2 controller (core2.h). */
-#include "control/core2.h"
-
-#include <curl/curl.h>
+/* core2.c: the Seldon Core 2 controller's pass (core2.h): the Servers'
+ * replicas and their ordinals, the Models' placement and copies, the
+ * routes. Loads are core2_load.c's, status core2_status.c's, native
+ * autoscaling core2_scale.c's. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/core2_internal.h"
 #include "control/template.h"
-#include "core2/scaling.h"
-#include "core2/schedule.h"
 #include "model/core2.h"
 #include "model/quantity.h"
 
-#define NAME_LEN 64                 /* a DNS label and its NUL */
-#define MAX_COPIES (2 * SS_C2_MAX_REPLICAS) /* where a model is, moving included */
-#define LOAD_TIMEOUT_MS 120000      /* a load (a Python runtime's first import) */
-#define RETRY_MS 30000              /* a failed load is tried again after this, or on a change */
-#define UNROUTE_GRACE_MS 2000       /* out of the routes this long (or idle) before unloading */
-#define DEFAULT_CAPACITY ((int64_t)1 << 30) /* a Server replica's memory for models */
-#define MLSERVER_TAG SS_MLSERVER_IMAGE ":1.6.1"
 /* What a serverConfig's replicas can run, when the Server does not say. */
 static const char *const mlserver_caps[] = {"mlserver", "sklearn", "mock"};
 
-/* ---- state ---- */
-
-struct slot {                       /* one replica of a Server, by ordinal */
-  bool used, ready;
-  char id[SS_REPLICA_ID_LEN];
-  int port;
-  pid_t pid;
-};
-
-struct server {
-  char ns[NAME_LEN], name[NAME_LEN], rs[SS_RS_NAME_LEN];
-  json_t *obj;                      /* as stored (a reference) */
-  json_t *caps;                     /* capabilities */
-  json_t *labels;                   /* its pods' */
-  int64_t capacity, gen;
-  bool ok, have_t, seen, hpa;
-  char why[256];
-  int spec, min, max;               /* min, max: -1 when unset */
-  int keep;                         /* replicas run: spec, more while some drain */
-  struct ss_rs_template t;
-  struct slot slots[SS_C2_MAX_REPLICAS];
-  int64_t next_scale_ms;
-};
-
-enum cstate { C_LOADING, C_LOADED, C_RETIRING, C_UNLOADING, C_FAILED };
-
-struct xfer;
-
-struct copy {                       /* a model on one server replica */
-  char server[NAME_LEN], replica[SS_REPLICA_ID_LEN];
-  pid_t pid;
-  enum cstate st;
-  int64_t since_ms;
-  uint64_t sig;                     /* what was loaded (load_sig) */
-  struct xfer *x;                   /* the call in flight; NULL: none */
-  char err[256];
-};
-
-struct model {
-  char ns[NAME_LEN], name[NAME_LEN], uid[64];
-  json_t *obj;
-  int64_t memory;
-  uint64_t sig;                     /* load_sig of the stored spec */
-  struct copy copies[MAX_COPIES];
-  size_t n;
-  bool placed, seen, announced;
-  char sched_msg[256], fail[256], last_reason[32];
-  int64_t retry_at_ms, stable_since_ms, next_scale_ms;
-  int last_spec, last_available;
-};
-
-struct xfer {
-  CURL *h;
-  struct curl_slist *hdr;
-  char *body, *resp;
-  size_t resp_len;
-  char uid[64], replica[SS_REPLICA_ID_LEN];
-  bool load;
-  struct xfer *next;                /* in the orphans: a deleted model's unload */
-};
-
-struct ss_core2 {
-  struct ss_core2_config cfg;
-  struct ss_c2_scaling_settings scaling;
-  CURLM *multi;
-  struct server **servers;
-  size_t n_servers, cap_servers;
-  struct model **models;
-  size_t n_models, cap_models;
-  struct xfer *orphans;             /* unloads of deleted models, in flight */
-  uint64_t route_sig;
-  int64_t now_ms;
-  uint64_t rng;
-};
-
 /* ---- small readers ---- */
 
-static const char *str_at(const json_t *o, const char *a, const char *b) {
+const char *ss__c2_str_at(const json_t *o, const char *a, const char *b) {
   const json_t *v = json_object_get(json_object_get(o, a), b);
   return json_string_value(v);
 }
 
-static int int_at(const json_t *spec, const char *key, int dflt) {
+int ss__c2_int_at(const json_t *spec, const char *key, int dflt) {
   const json_t *v = json_object_get(spec, key);
   return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
 }
 
-static int64_t bytes_of(const json_t *v) {
+int64_t ss__c2_bytes_of(const json_t *v) {
   struct ss_quantity q;
   const char *why;
   return v && ss_quantity_from_json(v, &q, &why) ? (q.milli + 999) / 1000 : 0;
 }
 
-static uint64_t hash_str(uint64_t h, const char *s) {
+uint64_t ss__c2_hash_str(uint64_t h, const char *s) {
   for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
     h = (h ^ *p) * 1099511628211ull;
   return (h ^ 0xff) * 1099511628211ull;
@@ -126,20 +44,20 @@ static uint64_t hash_str(uint64_t h, const char *s) {
  * change of any reloads the model; a change of replicas does not. */
 static uint64_t load_sig(const json_t *spec) {
   uint64_t h = 1469598103934665603ull;
-  h = hash_str(h, json_string_value(json_object_get(spec, "storageUri")));
+  h = ss__c2_hash_str(h, json_string_value(json_object_get(spec, "storageUri")));
   static const char *const keys[] = {"requirements", "parameters", "modelType"};
   for (size_t i = 0; i < 3; i++) {
-    char *s = json_dumps(json_object_get(spec, keys[i]), JSON_COMPACT | JSON_SORT_KEYS |
-                                                            JSON_ENCODE_ANY);
-    h = hash_str(h, s);
+    char *s =
+        json_dumps(json_object_get(spec, keys[i]), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    h = ss__c2_hash_str(h, s);
     free(s);
   }
   return h;
 }
 
-static void event(struct ss_core2 *c, const json_t *about, const char *type, const char *reason,
+void ss__c2_event(struct ss_core2 *c, const json_t *about, const char *type, const char *reason,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void event(struct ss_core2 *c, const json_t *about, const char *type, const char *reason,
+void ss__c2_event(struct ss_core2 *c, const json_t *about, const char *type, const char *reason,
                   const char *fmt, ...) {
   char msg[512];
   va_list ap;
@@ -162,8 +80,10 @@ static int64_t env_num(const char *name, int64_t dflt, int64_t lo, int64_t hi) {
     return dflt;
   long long n = strtoll(v, &end, 10);
   if (*end || n < lo || n > hi) {
-    fprintf(stderr, "event=setting_ignored name=%s value=\"%.40s\" reason=\"not a number in [%lld, %lld]\"\n",
-            name, v, (long long)lo, (long long)hi);
+    fprintf(
+        stderr,
+        "event=setting_ignored name=%s value=\"%.40s\" reason=\"not a number in [%lld, %lld]\"\n",
+        name, v, (long long)lo, (long long)hi);
     return dflt;
   }
   return n;
@@ -178,8 +98,7 @@ static struct ss_c2_scaling_settings scaling_settings(void) {
       (uint32_t)env_num("SELDON_MODEL_INFERENCE_LAG_THRESHOLD", s.lag_threshold, 1, 1000000);
   s.inactive_ms =
       env_num("SELDON_MODEL_INACTIVE_SECONDS_THRESHOLD", s.inactive_ms / 1000, 1, 86400) * 1000;
-  s.cooling_ms =
-      env_num("SERVESCALE_CORE2_COOLING_SECONDS", s.cooling_ms / 1000, 0, 86400) * 1000;
+  s.cooling_ms = env_num("SERVESCALE_CORE2_COOLING_SECONDS", s.cooling_ms / 1000, 0, 86400) * 1000;
   return s;
 }
 
@@ -199,7 +118,7 @@ struct ss_core2 *ss_core2_new(const struct ss_core2_config *cfg) {
   return c;
 }
 
-static void xfer_free(struct ss_core2 *c, struct xfer *x) {
+void ss__c2_xfer_free(struct ss_core2 *c, struct xfer *x) {
   if (!x)
     return;
   curl_multi_remove_handle(c->multi, x->h);
@@ -221,7 +140,7 @@ static void server_free(struct server *s) {
 
 static void model_free(struct ss_core2 *c, struct model *m) {
   for (size_t i = 0; i < m->n; i++)
-    xfer_free(c, m->copies[i].x);
+    ss__c2_xfer_free(c, m->copies[i].x);
   json_decref(m->obj);
   free(m);
 }
@@ -238,179 +157,15 @@ void ss_core2_free(struct ss_core2 *c) {
   while (c->orphans) {
     struct xfer *x = c->orphans;
     c->orphans = x->next;
-    xfer_free(c, x);
+    ss__c2_xfer_free(c, x);
   }
   curl_multi_cleanup(c->multi);
   free(c);
 }
 
-/* ---- loads and unloads ---- */
-
-static size_t on_data(char *p, size_t sz, size_t n, void *ud) {
-  struct xfer *x = ud;
-  size_t add = sz * n;
-  if (x->resp_len + add > 65536)
-    return add; /* the rest of a long answer is not needed */
-  char *v = realloc(x->resp, x->resp_len + add + 1);
-  if (!v)
-    return 0;
-  memcpy(v + x->resp_len, p, add);
-  x->resp = v;
-  x->resp_len += add;
-  v[x->resp_len] = '\0';
-  return add;
-}
-
-/* The body of a load: what the model server needs of the Model's spec. */
-static char *load_body(const struct model *m) {
-  const json_t *spec = json_object_get(m->obj, "spec");
-  json_t *b = json_object();
-  const char *uri = json_string_value(json_object_get(spec, "storageUri"));
-  json_t *req = json_deep_copy(json_object_get(spec, "requirements"));
-  if (!json_is_array(req)) {
-    json_decref(req);
-    req = json_array();
-  }
-  const char *mt = json_string_value(json_object_get(spec, "modelType"));
-  if (mt)
-    json_array_append_new(req, json_string(mt)); /* Core 2 adds modelType to the requirements */
-  json_object_set_new(b, "storageUri", json_string(uri ? uri : ""));
-  json_object_set_new(b, "requirements", req);
-  json_object_set_new(b, "memory", json_integer(m->memory));
-  json_t *params = json_object_get(spec, "parameters");
-  if (json_is_array(params))
-    json_object_set(b, "parameters", params);
-  char *s = json_dumps(b, JSON_COMPACT);
-  json_decref(b);
-  return s;
-}
-
-static struct xfer *xfer_start(struct ss_core2 *c, const struct model *m, const struct slot *sl,
-                               bool load) {
-  struct xfer *x = calloc(1, sizeof *x);
-  if (!x || !(x->h = curl_easy_init())) {
-    free(x);
-    return NULL;
-  }
-  x->load = load;
-  snprintf(x->uid, sizeof x->uid, "%s", m->uid);
-  snprintf(x->replica, sizeof x->replica, "%s", sl->id);
-  x->body = load ? load_body(m) : strdup("{}");
-  char url[256];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/v2/repository/models/%s/%s", sl->port, m->name,
-           load ? "load" : "unload");
-  x->hdr = curl_slist_append(NULL, "Content-Type: application/json");
-  curl_easy_setopt(x->h, CURLOPT_URL, url);
-  curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->body ? x->body : "{}");
-  curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdr);
-  curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
-  curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
-  curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)LOAD_TIMEOUT_MS);
-  curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(x->h, CURLOPT_PROXY, "");
-  if (!x->body || curl_multi_add_handle(c->multi, x->h) != CURLM_OK) {
-    curl_easy_cleanup(x->h);
-    curl_slist_free_all(x->hdr);
-    free(x->body);
-    free(x);
-    return NULL;
-  }
-  return x;
-}
-
-static struct model *model_by_uid(struct ss_core2 *c, const char *uid) {
-  for (size_t i = 0; i < c->n_models; i++)
-    if (strcmp(c->models[i]->uid, uid) == 0)
-      return c->models[i];
-  return NULL;
-}
-
-static void copy_drop(struct ss_core2 *c, struct model *m, size_t i) {
-  xfer_free(c, m->copies[i].x);
-  m->copies[i] = m->copies[--m->n];
-}
-
-/* The model server's reason ({"error": "..."}), or the transfer's. */
-static void reason_of(const struct xfer *x, CURLcode rc, long code, char *buf, size_t size) {
-  json_t *j = x->resp ? json_loads(x->resp, 0, NULL) : NULL;
-  const char *e = json_string_value(json_object_get(j, "error"));
-  if (rc != CURLE_OK)
-    snprintf(buf, size, "%s", curl_easy_strerror(rc));
-  else if (e)
-    snprintf(buf, size, "%s", e);
-  else
-    snprintf(buf, size, "the model server answered %ld", code);
-  json_decref(j);
-}
-
-static void xfer_done(struct ss_core2 *c, struct xfer *x, CURLcode rc) {
-  long code = 0;
-  curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
-  struct model *m = model_by_uid(c, x->uid);
-  size_t i = 0;
-  while (m && i < m->n && m->copies[i].x != x)
-    i++;
-  if (!m || i == m->n) {
-    for (struct xfer **pp = &c->orphans; *pp; pp = &(*pp)->next)
-      if (*pp == x) {
-        *pp = x->next;
-        break;
-      }
-    xfer_free(c, x);
-    return;
-  }
-  struct copy *cp = &m->copies[i];
-  cp->x = NULL;
-  bool ok = rc == CURLE_OK && code >= 200 && code < 300;
-  if (x->load && ok) {
-    if (cp->st != C_LOADED)
-      event(c, m->obj, "Normal", "Loaded", "Loaded on server %s replica %s", cp->server,
-            cp->replica);
-    cp->st = C_LOADED;
-    cp->err[0] = '\0';
-  } else if (x->load) {
-    reason_of(x, rc, code, cp->err, sizeof cp->err);
-    snprintf(m->fail, sizeof m->fail, "%s", cp->err);
-    m->retry_at_ms = c->now_ms + RETRY_MS;
-    event(c, m->obj, "Warning", "LoadFailed", "Failed to load on server %s: %s", cp->server,
-          cp->err);
-    /* a failed reload leaves the old version serving (the server swaps
-     * only a model that loaded) */
-    if (cp->st != C_LOADED)
-      cp->st = C_FAILED;
-  } else {
-    if (!ok) {
-      char why[256];
-      reason_of(x, rc, code, why, sizeof why);
-      fprintf(stderr, "event=model_unload_failed model=%s/%s replica=%s error=\"%s\"\n", m->ns,
-              m->name, cp->replica, why);
-    }
-    xfer_free(c, x);
-    copy_drop(c, m, i);
-    return;
-  }
-  xfer_free(c, x);
-}
-
-static void progress(struct ss_core2 *c) {
-  int running = 0;
-  curl_multi_perform(c->multi, &running);
-  CURLMsg *msg;
-  int left;
-  while ((msg = curl_multi_info_read(c->multi, &left))) {
-    if (msg->msg != CURLMSG_DONE)
-      continue;
-    struct xfer *x = NULL;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-    if (x)
-      xfer_done(c, x, msg->data.result);
-  }
-}
-
 /* ---- Servers ---- */
 
-static struct server *server_find(struct ss_core2 *c, const char *ns, const char *name) {
+struct server *ss__c2_server_find(struct ss_core2 *c, const char *ns, const char *name) {
   for (size_t i = 0; i < c->n_servers; i++)
     if (strcmp(c->servers[i]->ns, ns) == 0 && strcmp(c->servers[i]->name, name) == 0)
       return c->servers[i];
@@ -478,10 +233,10 @@ static void server_template(struct ss_core2 *c, struct server *s) {
     snprintf(caps + l, sizeof caps - l, "%s%s", l ? "," : "", json_string_value(v));
   }
   snprintf(mem, sizeof mem, "%" PRId64, s->capacity);
-  json_t *k = json_pack("{s:s, s:s, s:[s,s,s,s,s,s], s:{s:{s:s, s:i}}}", "name", "mlserver",
-                        "image", MLSERVER_TAG, "args", "--server", s->name, "--memory", mem,
-                        "--capabilities", caps, "readinessProbe", "httpGet", "path",
-                        "/v2/health/ready", "port", 9000);
+  json_t *k =
+      json_pack("{s:s, s:s, s:[s,s,s,s,s,s], s:{s:{s:s, s:i}}}", "name", "mlserver", "image",
+                MLSERVER_TAG, "args", "--server", s->name, "--memory", mem, "--capabilities", caps,
+                "readinessProbe", "httpGet", "path", "/v2/health/ready", "port", 9000);
   if (given && json_object_get(given, "resources"))
     json_object_set(k, "resources", json_object_get(given, "resources"));
   if (given && json_object_get(given, "env"))
@@ -494,10 +249,11 @@ static void server_template(struct ss_core2 *c, struct server *s) {
 }
 
 static void server_put(struct ss_core2 *c, json_t *obj) {
-  const char *ns = str_at(obj, "metadata", "namespace"), *name = str_at(obj, "metadata", "name");
+  const char *ns = ss__c2_str_at(obj, "metadata", "namespace"),
+             *name = ss__c2_str_at(obj, "metadata", "name");
   if (!ns || !name || strlen(ns) >= NAME_LEN || strlen(name) >= NAME_LEN)
     return;
-  struct server *s = server_find(c, ns, name);
+  struct server *s = ss__c2_server_find(c, ns, name);
   if (!s) {
     if (c->n_servers == c->cap_servers) {
       size_t cap = c->cap_servers ? 2 * c->cap_servers : 8;
@@ -526,9 +282,9 @@ static void server_put(struct ss_core2 *c, json_t *obj) {
     server_template(c, s);
     s->gen = gen;
   }
-  s->spec = int_at(spec, "replicas", SS_CORE2_DEFAULT_REPLICAS);
-  s->min = int_at(spec, "minReplicas", -1);
-  s->max = int_at(spec, "maxReplicas", -1);
+  s->spec = ss__c2_int_at(spec, "replicas", SS_CORE2_DEFAULT_REPLICAS);
+  s->min = ss__c2_int_at(spec, "minReplicas", -1);
+  s->max = ss__c2_int_at(spec, "maxReplicas", -1);
   if (s->spec > SS_C2_MAX_REPLICAS)
     s->spec = SS_C2_MAX_REPLICAS;
 }
@@ -564,7 +320,7 @@ static void server_slots(struct ss_core2 *c, struct server *s) {
       memset(&s->slots[o], 0, sizeof s->slots[o]);
 }
 
-static const struct slot *slot_of(const struct server *s, const char *replica, int *ordinal) {
+const struct slot *ss__c2_slot_of(const struct server *s, const char *replica, int *ordinal) {
   for (int o = 0; s && o < SS_C2_MAX_REPLICAS; o++)
     if (s->slots[o].used && strcmp(s->slots[o].id, replica) == 0) {
       if (ordinal)
@@ -575,7 +331,7 @@ static const struct slot *slot_of(const struct server *s, const char *replica, i
 }
 
 /* Copies of any model on replica (for the memory they take and "empty"). */
-static int copies_on(const struct ss_core2 *c, const char *replica, const struct model *except,
+int ss__c2_copies_on(const struct ss_core2 *c, const char *replica, const struct model *except,
                      int64_t *mem) {
   int n = 0;
   for (size_t i = 0; i < c->n_models; i++) {
@@ -603,7 +359,7 @@ static void server_run(struct ss_core2 *c, struct server *s, ss_core2_run_fn run
       top = o + 1;
   int keep = s->spec;
   for (int o = top - 1; o >= s->spec; o--) {
-    if (copies_on(c, s->slots[o].id, NULL, NULL) > 0) {
+    if (ss__c2_copies_on(c, s->slots[o].id, NULL, NULL) > 0) {
       keep = o + 1;
       break;
     }
@@ -612,9 +368,14 @@ static void server_run(struct ss_core2 *c, struct server *s, ss_core2_run_fn run
     if (s->slots[o].used)
       ss_runtime_delete_replica(c->cfg.runtime, s->rs, s->slots[o].id);
   s->keep = keep;
-  struct ss_core2_run r = {.rs = s->rs, .ns = s->ns, .name = s->name, .obj = s->obj,
-                           .pod_labels = s->labels, .t = s->have_t ? &s->t : NULL,
-                           .message = s->why, .replicas = keep};
+  struct ss_core2_run r = {.rs = s->rs,
+                           .ns = s->ns,
+                           .name = s->name,
+                           .obj = s->obj,
+                           .pod_labels = s->labels,
+                           .t = s->have_t ? &s->t : NULL,
+                           .message = s->why,
+                           .replicas = keep};
   run(ctx, &r);
 }
 
@@ -628,8 +389,9 @@ static struct model *model_find(struct ss_core2 *c, const char *ns, const char *
 }
 
 static void model_put(struct ss_core2 *c, json_t *obj) {
-  const char *ns = str_at(obj, "metadata", "namespace"), *name = str_at(obj, "metadata", "name"),
-             *uid = str_at(obj, "metadata", "uid");
+  const char *ns = ss__c2_str_at(obj, "metadata", "namespace"),
+             *name = ss__c2_str_at(obj, "metadata", "name"),
+             *uid = ss__c2_str_at(obj, "metadata", "uid");
   if (!ns || !name || !uid || strlen(ns) >= NAME_LEN || strlen(name) >= NAME_LEN)
     return;
   struct model *m = model_find(c, ns, name);
@@ -662,7 +424,7 @@ static void model_put(struct ss_core2 *c, json_t *obj) {
   json_decref(m->obj);
   m->obj = json_incref(obj);
   const json_t *spec = json_object_get(obj, "spec");
-  m->memory = bytes_of(json_object_get(spec, "memory"));
+  m->memory = ss__c2_bytes_of(json_object_get(spec, "memory"));
   uint64_t sig = load_sig(spec);
   if (sig != m->sig) {
     m->sig = sig;
@@ -706,13 +468,16 @@ static bool model_schedule(struct ss_core2 *c, struct model *m, struct ss_c2_pla
         continue;
       struct ss_c2_replica *r = &reps[n][nr++];
       int64_t used = 0;
-      copies_on(c, sl->id, m, &used);
+      ss__c2_copies_on(c, sl->id, m, &used);
       bool has = false;
       for (size_t j = 0; j < m->n; j++)
         has = has || (strcmp(m->copies[j].replica, sl->id) == 0 &&
                       (m->copies[j].st == C_LOADED || m->copies[j].st == C_LOADING));
-      *r = (struct ss_c2_replica){.index = o, .capacity_bytes = s->capacity, .used_bytes = used,
-                                  .draining = o >= s->spec || !sl->ready, .has_model = has};
+      *r = (struct ss_c2_replica){.index = o,
+                                  .capacity_bytes = s->capacity,
+                                  .used_bytes = used,
+                                  .draining = o >= s->spec || !sl->ready,
+                                  .has_model = has};
     }
     /* a dedicated server takes only models that name it (Core 2's "shared") */
     bool dedicated = false;
@@ -723,8 +488,12 @@ static bool model_schedule(struct ss_core2 *c, struct model *m, struct ss_c2_pla
           strcmp(c->models[k]->ns, s->ns) == 0)
         dedicated = true;
     }
-    sv[n] = (struct ss_c2_server){.name = s->name, .shared = !dedicated, .capabilities = caps[n],
-                                  .n_capabilities = nc, .replicas = reps[n], .n_replicas = nr};
+    sv[n] = (struct ss_c2_server){.name = s->name,
+                                  .shared = !dedicated,
+                                  .capabilities = caps[n],
+                                  .n_capabilities = nc,
+                                  .replicas = reps[n],
+                                  .n_replicas = nr};
     srv[n++] = s;
   }
   const char *req[32];
@@ -733,12 +502,13 @@ static bool model_schedule(struct ss_core2 *c, struct model *m, struct ss_c2_pla
   const char *mt = json_string_value(json_object_get(spec, "modelType"));
   if (mt)
     req[nreq++] = mt;
-  int min = int_at(spec, "minReplicas", 0);
+  int min = ss__c2_int_at(spec, "minReplicas", 0);
   struct ss_c2_model cm = {.name = m->name,
                            .server = json_string_value(json_object_get(spec, "server")),
-                           .requirements = req, .n_requirements = nreq,
+                           .requirements = req,
+                           .n_requirements = nreq,
                            .memory_bytes = m->memory,
-                           .desired = int_at(spec, "replicas", SS_CORE2_DEFAULT_REPLICAS),
+                           .desired = ss__c2_int_at(spec, "replicas", SS_CORE2_DEFAULT_REPLICAS),
                            .min_replicas = min > 0 ? min : 0};
   if (cm.desired < 1)
     cm.desired = 1;
@@ -759,10 +529,10 @@ static struct copy *copy_on(struct model *m, const char *replica) {
 static void copies_check(struct ss_core2 *c, struct model *m) {
   for (size_t j = 0; j < m->n;) {
     struct copy *cp = &m->copies[j];
-    struct server *s = server_find(c, m->ns, cp->server);
-    const struct slot *sl = slot_of(s, cp->replica, NULL);
+    struct server *s = ss__c2_server_find(c, m->ns, cp->server);
+    const struct slot *sl = ss__c2_slot_of(s, cp->replica, NULL);
     if (!sl || (cp->pid && sl->pid && sl->pid != cp->pid) || (!sl->pid && cp->st == C_LOADED)) {
-      copy_drop(c, m, j);
+      ss__c2_copy_drop(c, m, j);
       continue;
     }
     j++;
@@ -770,7 +540,7 @@ static void copies_check(struct ss_core2 *c, struct model *m) {
 }
 
 static void copy_load(struct ss_core2 *c, struct model *m, struct copy *cp, const struct slot *sl) {
-  cp->x = xfer_start(c, m, sl, true);
+  cp->x = ss__c2_xfer_start(c, m, sl, true);
   cp->pid = sl->pid;
   cp->sig = m->sig;
   cp->since_ms = c->now_ms;
@@ -806,8 +576,7 @@ static void model_apply(struct ss_core2 *c, struct model *m, const struct ss_c2_
     if (cp->st == C_FAILED && !cp->x && c->now_ms >= m->retry_at_ms) {
       cp->st = C_LOADING;
       copy_load(c, m, cp, sl);
-    } else if (cp->st == C_LOADED && cp->sig != m->sig && !cp->x &&
-               c->now_ms >= m->retry_at_ms) {
+    } else if (cp->st == C_LOADED && cp->sig != m->sig && !cp->x && c->now_ms >= m->retry_at_ms) {
       copy_load(c, m, cp, sl); /* a new version: the old serves until it is in */
     }
     all_loaded = all_loaded && cp->st == C_LOADED;
@@ -822,280 +591,22 @@ static void model_apply(struct ss_core2 *c, struct model *m, const struct ss_c2_
     } else if (cp->st == C_LOADED && all_loaded) {
       cp->st = C_RETIRING;
       cp->since_ms = c->now_ms;
-    } else if (cp->st == C_RETIRING &&
-               (c->now_ms - cp->since_ms >= UNROUTE_GRACE_MS ||
-                (c->cfg.gateway && c->now_ms - cp->since_ms > 0 &&
-                 ss_gateway_inflight(c->cfg.gateway, cp->replica) == 0))) {
-      struct server *cs = server_find(c, m->ns, cp->server);
-      const struct slot *sl = slot_of(cs, cp->replica, NULL);
+    } else if (cp->st == C_RETIRING && (c->now_ms - cp->since_ms >= UNROUTE_GRACE_MS ||
+                                        (c->cfg.gateway && c->now_ms - cp->since_ms > 0 &&
+                                         ss_gateway_inflight(c->cfg.gateway, cp->replica) == 0))) {
+      struct server *cs = ss__c2_server_find(c, m->ns, cp->server);
+      const struct slot *sl = ss__c2_slot_of(cs, cp->replica, NULL);
       cp->st = C_UNLOADING;
-      cp->x = sl ? xfer_start(c, m, sl, false) : NULL;
-      event(c, m->obj, "Normal", "Unloaded", "Unloading from server %s replica %s", cp->server,
-            cp->replica);
+      cp->x = sl ? ss__c2_xfer_start(c, m, sl, false) : NULL;
+      ss__c2_event(c, m->obj, "Normal", "Unloaded", "Unloading from server %s replica %s",
+                   cp->server, cp->replica);
     }
   }
   for (size_t j = 0; j < m->n;) /* an unload that could not start, or nothing to unload */
     if (m->copies[j].st == C_UNLOADING && !m->copies[j].x)
-      copy_drop(c, m, j);
+      ss__c2_copy_drop(c, m, j);
     else
       j++;
-}
-
-/* ---- status ---- */
-
-static json_t *cond(const json_t *old, const char *type, bool ok, const char *reason,
-                    const char *msg) {
-  const char *st = ok ? "True" : "False";
-  const char *ts = NULL;
-  size_t i;
-  const json_t *o;
-  json_array_foreach(json_object_get(old, "conditions"), i, o) {
-    const char *t = json_string_value(json_object_get(o, "type"));
-    const char *s = json_string_value(json_object_get(o, "status"));
-    if (t && strcmp(t, type) == 0 && s && strcmp(s, st) == 0)
-      ts = json_string_value(json_object_get(o, "lastTransitionTime"));
-  }
-  char now[32];
-  if (!ts) {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    ts = now;
-  }
-  json_t *c = json_pack("{s:s, s:s, s:s}", "type", type, "status", st, "lastTransitionTime", ts);
-  if (reason && *reason)
-    json_object_set_new(c, "reason", json_string(reason));
-  if (msg && *msg)
-    json_object_set_new(c, "message", json_string(msg));
-  return c;
-}
-
-static void write_status(struct ss_core2 *c, const char *plural, const json_t *obj,
-                         json_t *status) {
-  const json_t *old = json_object_get(obj, "status");
-  if (old && json_equal(old, status)) {
-    json_decref(status);
-    return;
-  }
-  struct ss_error err = {0};
-  const char *ns = str_at(obj, "metadata", "namespace"), *name = str_at(obj, "metadata", "name");
-  if (ss_store_update_status(c->cfg.store, (struct ss_kind_ref){SS_CORE2_GROUP, plural}, ns, name,
-                             status, NULL, NULL, &err) &&
-      err.code != SS_ENOTFOUND)
-    fprintf(stderr, "event=status_write_failed %s=%s/%s error=\"%s\"\n", plural, ns, name,
-            err.msg);
-  json_decref(status);
-}
-
-static int available(const struct model *m) {
-  int n = 0;
-  for (size_t j = 0; j < m->n; j++)
-    n += m->copies[j].st == C_LOADED || (m->copies[j].st == C_RETIRING);
-  return n;
-}
-
-static void model_status(struct ss_core2 *c, struct model *m, const struct ss_c2_placement *pl) {
-  const json_t *spec = json_object_get(m->obj, "spec");
-  int want = int_at(spec, "replicas", SS_CORE2_DEFAULT_REPLICAS);
-  int avail = 0;
-  for (size_t j = 0; j < m->n; j++)
-    avail += m->copies[j].st == C_LOADED;
-  const char *reason, *msg = "";
-  char buf[320];
-  bool failed_copy = false;
-  for (size_t j = 0; j < m->n; j++)
-    failed_copy = failed_copy || m->copies[j].st == C_FAILED;
-  if (!m->placed) {
-    reason = "ScheduleFailed";
-    msg = m->sched_msg;
-  } else if (failed_copy || (m->fail[0] && avail < (int)pl->n)) {
-    reason = "ModelFailed";
-    msg = m->fail;
-  } else if (avail < (int)pl->n || avail == 0) {
-    reason = "ModelProgressing";
-    snprintf(buf, sizeof buf, "%d of %zu replicas loaded", avail, pl->n);
-    msg = buf;
-  } else {
-    reason = "ModelAvailable";
-  }
-  bool ready = strcmp(reason, "ModelAvailable") == 0;
-  if (strcmp(reason, m->last_reason) != 0) {
-    if (strcmp(reason, "ScheduleFailed") == 0)
-      event(c, m->obj, "Warning", "ScheduleFailed", "%s", msg);
-    else if (ready)
-      event(c, m->obj, "Normal", "ModelAvailable", "%d replica(s) available", avail);
-    snprintf(m->last_reason, sizeof m->last_reason, "%s", reason);
-  }
-  if (avail != m->last_available) {
-    m->stable_since_ms = c->now_ms;
-    m->last_available = avail;
-  }
-  const json_t *old = json_object_get(m->obj, "status");
-  json_t *conds = json_array();
-  json_array_append_new(conds, cond(old, "ModelReady", ready, reason, msg));
-  json_array_append_new(conds, cond(old, "Ready", ready, reason, msg));
-  json_t *st = json_pack("{s:i, s:i, s:o}", "replicas", want, "availableReplicas", avail,
-                         "conditions", conds);
-  write_status(c, "models", m->obj, st);
-}
-
-static void server_status(struct ss_core2 *c, const struct server *s) {
-  int live = 0, ready = 0, loaded = 0;
-  for (int o = 0; o < SS_C2_MAX_REPLICAS; o++) {
-    if (!s->slots[o].used)
-      continue;
-    live++;
-    ready += s->slots[o].ready;
-  }
-  for (size_t i = 0; i < c->n_models; i++)
-    for (size_t j = 0; j < c->models[i]->n; j++) {
-      const struct copy *cp = &c->models[i]->copies[j];
-      loaded += cp->st == C_LOADED && strcmp(c->models[i]->ns, s->ns) == 0 &&
-                strcmp(cp->server, s->name) == 0;
-    }
-  bool ok = s->ok && ready >= s->keep;
-  char msg[320] = "";
-  const char *reason = s->ok ? (ok ? "" : "ReplicasNotReady") : "ServerConfigUnsupported";
-  if (!s->ok)
-    snprintf(msg, sizeof msg, "%s", s->why);
-  else if (!ok)
-    snprintf(msg, sizeof msg, "%d of %d replicas ready", ready, s->keep);
-  const json_t *old = json_object_get(s->obj, "status");
-  json_t *conds = json_array();
-  json_array_append_new(conds, cond(old, "Ready", ok, reason, msg));
-  json_array_append_new(conds, cond(old, "StatefulSetReady", ok, reason, msg));
-  char sel[NAME_LEN + 32];
-  snprintf(sel, sizeof sel, "%s=%s", SS_CORE2_LABEL_SERVER, s->name);
-  json_t *st = json_pack("{s:i, s:i, s:s, s:o}", "replicas", live, "loadedModels", loaded,
-                         "selector", sel, "conditions", conds);
-  write_status(c, "servers", s->obj, st);
-}
-
-/* ---- native autoscaling ---- */
-
-static void write_replicas(struct ss_core2 *c, const char *plural, json_t *obj, int replicas) {
-  json_t *o = json_deep_copy(obj);
-  json_object_set_new(json_object_get(o, "spec"), "replicas", json_integer(replicas));
-  struct ss_error err = {0};
-  json_t *stored = NULL;
-  if (ss_store_update(c->cfg.store, (struct ss_kind_ref){SS_CORE2_GROUP, plural}, o, &stored,
-                      &err) == SS_EOK) {
-    /* the rest of the pass sees what was written */
-    json_object_set(json_object_get(obj, "spec"), "replicas", json_integer(replicas));
-  }
-  json_decref(stored);
-  json_decref(o);
-}
-
-static void model_autoscale(struct ss_core2 *c, struct model *m) {
-  const json_t *spec = json_object_get(m->obj, "spec");
-  int min = int_at(spec, "minReplicas", 0), max = int_at(spec, "maxReplicas", 0);
-  if ((min <= 0 && max <= 0) || !c->cfg.gateway || c->now_ms < m->next_scale_ms)
-    return;
-  const struct ss_c2_scaling_settings set = c->scaling;
-  m->next_scale_ms = c->now_ms + set.period_ms;
-  int inflight;
-  int64_t last;
-  ss_gateway_model_load(c->cfg.gateway, m->ns, m->name, &inflight, &last);
-  int loaded = available(m);
-  if (loaded < 1)
-    return;
-  /* the agent's lag is per replica; the gateway spreads evenly */
-  uint32_t lag = (uint32_t)((inflight + loaded - 1) / loaded);
-  enum ss_c2_trigger t = SS_C2_NONE;
-  int64_t used = last > m->stable_since_ms ? last : m->stable_since_ms;
-  if (lag >= set.lag_threshold)
-    t = SS_C2_UP;
-  else if (c->now_ms - used >= set.inactive_ms)
-    t = SS_C2_DOWN;
-  if (t == SS_C2_NONE)
-    return;
-  int cur = int_at(spec, "replicas", SS_CORE2_DEFAULT_REPLICAS);
-  const char *why = NULL;
-  int next = ss_c2_model_replicas(cur, min, max, t, m->stable_since_ms, c->now_ms, &set, &why);
-  if (next == cur)
-    return;
-  write_replicas(c, "models", m->obj, next);
-  m->stable_since_ms = c->now_ms;
-  if (t == SS_C2_UP)
-    event(c, m->obj, "Normal", "ScaledUp",
-          "Scaled model to %d replicas: inference lag %u per replica reached %u", next, lag,
-          set.lag_threshold);
-  else
-    event(c, m->obj, "Normal", "ScaledDown", "Scaled model to %d replicas: unused for %" PRId64 " s",
-          next, (c->now_ms - used) / 1000);
-}
-
-/* Whether a stored HPA or ScaledObject scales Server s (then Core 2's
- * server autoscaling leaves it alone). */
-static bool server_has_hpa(struct ss_core2 *c, const struct server *s) {
-  static const struct {
-    const char *group, *plural;
-  } kinds[] = {{"autoscaling", "horizontalpodautoscalers"}, {"keda.sh", "scaledobjects"}};
-  for (size_t k = 0; k < 2; k++) {
-    json_t *items = NULL;
-    uint64_t rv;
-    if (ss_store_list(c->cfg.store, (struct ss_kind_ref){kinds[k].group, kinds[k].plural}, s->ns,
-                      &items, &rv, NULL))
-      continue;
-    size_t i;
-    json_t *o;
-    bool hit = false;
-    json_array_foreach(items, i, o) {
-      const json_t *ref = json_object_get(json_object_get(o, "spec"), "scaleTargetRef");
-      const char *kind = json_string_value(json_object_get(ref, "kind"));
-      const char *name = json_string_value(json_object_get(ref, "name"));
-      hit = hit || (kind && name && strcmp(kind, "Server") == 0 && strcmp(name, s->name) == 0);
-    }
-    json_decref(items);
-    if (hit)
-      return true;
-  }
-  return false;
-}
-
-static void server_autoscale(struct ss_core2 *c, struct server *s) {
-  if (s->max < 1 || c->now_ms < s->next_scale_ms)
-    return;
-  s->next_scale_ms = c->now_ms + c->scaling.period_ms;
-  if ((s->hpa = server_has_hpa(c, s)))
-    return;
-  int most = 0;
-  for (size_t i = 0; i < c->n_models; i++) {
-    const struct model *m = c->models[i];
-    bool here = false;
-    for (size_t j = 0; j < m->n; j++)
-      here = here || strcmp(m->copies[j].server, s->name) == 0;
-    const char *want = json_string_value(json_object_get(json_object_get(m->obj, "spec"), "server"));
-    here = strcmp(m->ns, s->ns) == 0 && (here || (want && strcmp(want, s->name) == 0));
-    int r = int_at(json_object_get(m->obj, "spec"), "replicas", SS_CORE2_DEFAULT_REPLICAS);
-    if (here && r > most)
-      most = r;
-  }
-  int target;
-  if (ss_c2_server_scale_up(s->spec, s->max, most, &target)) {
-    write_replicas(c, "servers", s->obj, target);
-    event(c, s->obj, "Normal", "ScaledUp",
-          "Scaled server to %d replicas: a model on it wants %d replicas", target, most);
-    s->spec = target;
-    return;
-  }
-  int empty = 0;
-  for (int o = 0; o < SS_C2_MAX_REPLICAS; o++)
-    if (s->slots[o].used && s->slots[o].ready && copies_on(c, s->slots[o].id, NULL, NULL) == 0)
-      empty++;
-  c->rng ^= c->rng << 13;
-  c->rng ^= c->rng >> 7;
-  c->rng ^= c->rng << 17;
-  bool pack = (double)(c->rng >> 11) / 9007199254740992.0 < SS_C2_PACK_CHANCE;
-  if (ss_c2_server_scale_down(s->spec, s->min > 0 ? s->min : 0, most, empty, pack, &target)) {
-    write_replicas(c, "servers", s->obj, target);
-    event(c, s->obj, "Normal", "ScaledDown",
-          "Scaled server to %d replicas: %d replica(s) empty, its models want at most %d", target,
-          empty, most);
-    s->spec = target;
-  }
 }
 
 /* ---- the pass ---- */
@@ -1131,10 +642,11 @@ static void sweep_models(struct ss_core2 *c) {
     /* deleted: unloaded where it is (best effort), then forgotten */
     for (size_t j = 0; j < m->n; j++) {
       struct copy *cp = &m->copies[j];
-      const struct slot *sl = slot_of(server_find(c, m->ns, cp->server), cp->replica, NULL);
+      const struct slot *sl =
+          ss__c2_slot_of(ss__c2_server_find(c, m->ns, cp->server), cp->replica, NULL);
       if (sl && !cp->x && cp->st != C_FAILED) {
-        struct xfer *x = xfer_start(c, m, sl, false);
-        if (x) { /* finished by progress(), which finds no model: freed there */
+        struct xfer *x = ss__c2_xfer_start(c, m, sl, false);
+        if (x) { /* finished by ss__c2_progress(), which finds no model: freed there */
           x->uid[0] = '\0';
           x->next = c->orphans;
           c->orphans = x;
@@ -1172,7 +684,7 @@ void ss_core2_tick(struct ss_core2 *c, int64_t now_ms, ss_core2_run_fn run, void
   json_array_foreach(servers, i, o) server_put(c, o);
   json_array_foreach(models, i, o) model_put(c, o);
   sweep_servers(c);
-  progress(c);
+  ss__c2_progress(c);
   for (size_t k = 0; k < c->n_servers; k++)
     server_slots(c, c->servers[k]);
   sweep_models(c);
@@ -1194,34 +706,34 @@ void ss_core2_tick(struct ss_core2 *c, int64_t now_ms, ss_core2_run_fn run, void
         size_t l = strlen(where);
         snprintf(where + l, sizeof where - l, "%s%d", r ? "," : "", pl.replicas[r]);
       }
-      event(c, m->obj, "Normal", "Scheduled", "Scheduled on server %s, replica(s) %s", s->name,
-            where);
+      ss__c2_event(c, m->obj, "Normal", "Scheduled", "Scheduled on server %s, replica(s) %s",
+                   s->name, where);
     }
     m->announced = placed;
     m->placed = placed;
     model_apply(c, m, &pl, s);
-    model_status(c, m, &pl);
-    model_autoscale(c, m);
+    ss__c2_model_status(c, m, &pl);
+    ss__c2_model_autoscale(c, m);
   }
   for (size_t k = 0; k < c->n_servers; k++) {
     struct server *s = c->servers[k];
-    server_autoscale(c, s);
+    ss__c2_server_autoscale(c, s);
     server_run(c, s, run, ctx);
-    server_status(c, s);
+    ss__c2_server_status(c, s);
   }
-  progress(c);
+  ss__c2_progress(c);
   /* what the gateway routes by */
   uint64_t h = 1469598103934665603ull;
   for (size_t k = 0; k < c->n_models; k++) {
     const struct model *m = c->models[k];
-    h = hash_str(h, m->ns);
-    h = hash_str(h, m->name);
+    h = ss__c2_hash_str(h, m->ns);
+    h = ss__c2_hash_str(h, m->name);
     for (size_t j = 0; j < m->n; j++) {
       if (m->copies[j].st != C_LOADED)
         continue;
-      const struct slot *sl = slot_of(server_find(c, m->ns, m->copies[j].server),
-                                      m->copies[j].replica, NULL);
-      h = hash_str(h, m->copies[j].replica);
+      const struct slot *sl = ss__c2_slot_of(ss__c2_server_find(c, m->ns, m->copies[j].server),
+                                             m->copies[j].replica, NULL);
+      h = ss__c2_hash_str(h, m->copies[j].replica);
       h = (h ^ (uint64_t)(sl ? sl->port * 2 + sl->ready : 0)) * 1099511628211ull;
     }
   }
@@ -1245,9 +757,9 @@ enum ss_err ss_core2_routes(struct ss_core2 *c, struct ss_gw_table *t) {
       const struct copy *cp = &m->copies[j];
       if (cp->st != C_LOADED)
         continue;
-      struct server *s = server_find(c, m->ns, cp->server);
+      struct server *s = ss__c2_server_find(c, m->ns, cp->server);
       int ord;
-      const struct slot *sl = slot_of(s, cp->replica, &ord);
+      const struct slot *sl = ss__c2_slot_of(s, cp->replica, &ord);
       if (!sl)
         continue;
       server = s->name;
@@ -1261,7 +773,7 @@ enum ss_err ss_core2_routes(struct ss_core2 *c, struct ss_gw_table *t) {
     if (!server[0] && m->placed) { /* being loaded: requests wait for it */
       struct server *s = NULL;
       for (size_t j = 0; j < m->n && !s; j++)
-        s = server_find(c, m->ns, m->copies[j].server);
+        s = ss__c2_server_find(c, m->ns, m->copies[j].server);
       if (s) {
         server = s->name;
         snprintf(rs, sizeof rs, "%s", s->rs);

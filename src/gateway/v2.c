@@ -16,21 +16,23 @@
 #define INFER_SECONDS "seldon_model_infer_seconds_total"
 #define AGG_TOTAL "seldon_model_aggregate_infer_total"
 #define AGG_SECONDS "seldon_model_aggregate_infer_seconds_total"
-static const char *const model_labels[] = {"server", "server_replica", "model", "model_internal",
-                                           "method_type", "code", "namespace", "pod"};
+static const char *const model_labels[] = {
+    "server",      "server_replica", "model",     "model_internal",
+    "method_type", "code",           "namespace", "pod"};
 static const char *const agg_labels[] = {"server", "server_replica", "method_type", "namespace",
                                          "pod"};
 
 void ss__gw_v2_families(struct ss_metrics *m) {
   if (!m)
     return;
-  ss_metrics_family(m, INFER_TOTAL, SS_METRIC_COUNTER, "Inference requests to a model", model_labels,
-                    8, NULL, 0);
+  ss_metrics_family(m, INFER_TOTAL, SS_METRIC_COUNTER, "Inference requests to a model",
+                    model_labels, 8, NULL, 0);
   ss_metrics_family(m, INFER_SECONDS, SS_METRIC_COUNTER,
                     "Seconds spent answering a model's inference requests", model_labels, 8, NULL,
                     0);
   ss_metrics_family(m, AGG_TOTAL, SS_METRIC_COUNTER,
-                    "Inference requests to every model of a server replica", agg_labels, 5, NULL, 0);
+                    "Inference requests to every model of a server replica", agg_labels, 5, NULL,
+                    0);
   ss_metrics_family(m, AGG_SECONDS, SS_METRIC_COUNTER,
                     "Seconds spent on every model's inference requests of a server replica",
                     agg_labels, 5, NULL, 0);
@@ -44,8 +46,7 @@ static void stat_id(char *buf, size_t size, const char *ns, const char *name) {
 
 enum ss_err ss_gw_table_model(struct ss_gw_table *t, const char *ns, const char *name,
                               const char *server, const char *rs,
-                              const struct ss_gw_replica *replicas, const int *ordinals,
-                              size_t n) {
+                              const struct ss_gw_replica *replicas, const int *ordinals, size_t n) {
   struct ss__gw_model tmp;
   if (strlen(ns) >= sizeof tmp.ns || strlen(name) >= sizeof tmp.name ||
       strlen(server) >= sizeof tmp.server)
@@ -173,8 +174,8 @@ void ss__gw_models_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
   }
 }
 
-void ss_gateway_model_load(struct ss_gateway *gw, const char *ns, const char *name,
-                           int *inflight, int64_t *last_used_ms) {
+void ss_gateway_model_load(struct ss_gateway *gw, const char *ns, const char *name, int *inflight,
+                           int64_t *last_used_ms) {
   char id[SS_GW_ID_MAX];
   stat_id(id, sizeof id, ns, name);
   *inflight = 0;
