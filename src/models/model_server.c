@@ -415,19 +415,26 @@ static void *sk_supervise(void *arg) {
     pid_t pid = sk->pid;
     if (pid <= 0)
       break;
+    /* Waited for without reaping, then reaped with io held: whoever kills
+     * sk->pid holds io too, so the pid is never one the system has handed
+     * to another process meanwhile. */
+    siginfo_t si;
+    while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+      ;
+    int st = SK_UP;
+    if (atomic_load(&sk->state) != SK_STOPPING)
+      atomic_compare_exchange_strong(&sk->state, &st, SK_RESTARTING);
+    pthread_mutex_lock(&sk->io);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
       ;
-    if (atomic_load(&sk->state) == SK_STOPPING)
-      break;
-    int st = SK_UP;
-    atomic_compare_exchange_strong(&sk->state, &st, SK_RESTARTING);
-    log_event("event=runtime_exit runtime=sklearn pid=%ld %s=%d action=restart", (long)pid,
-              WIFSIGNALED(status) ? "signal" : "status",
-              WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-    pthread_mutex_lock(&sk->io);
     sk_close(sk);
     sk->pid = -1;
     pthread_mutex_unlock(&sk->io);
+    if (atomic_load(&sk->state) == SK_STOPPING)
+      break;
+    log_event("event=runtime_exit runtime=sklearn pid=%ld %s=%d action=restart", (long)pid,
+              WIFSIGNALED(status) ? "signal" : "status",
+              WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     int backoff = SK_BACKOFF_MIN_MS;
     for (;;) {
       if (atomic_load(&sk->state) == SK_STOPPING)
