@@ -55,20 +55,6 @@ static uint64_t load_sig(const json_t *spec) {
   return h;
 }
 
-void ss__c2_event(struct ss_core2 *c, const json_t *about, const char *type, const char *reason,
-                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void ss__c2_event(struct ss_core2 *c, const json_t *about, const char *type, const char *reason,
-                  const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  struct ss_error err = {0};
-  if (ss_store_event(c->cfg.store, about, type, reason, msg, &err))
-    fprintf(stderr, "event=event_write_failed reason=%s error=\"%s\"\n", reason, err.msg);
-}
-
 /* ---- lifecycle ---- */
 
 /* A setting from the environment: seconds (or a count) within [lo, hi], else
@@ -598,8 +584,8 @@ static void model_apply(struct ss_core2 *c, struct model *m, const struct ss_c2_
       const struct slot *sl = ss__c2_slot_of(cs, cp->replica, NULL);
       cp->st = C_UNLOADING;
       cp->x = sl ? ss__c2_xfer_start(c, m, sl, false) : NULL;
-      ss__c2_event(c, m->obj, "Normal", "Unloaded", "Unloading from server %s replica %s",
-                   cp->server, cp->replica);
+      ss_store_eventf(c->cfg.store, m->obj, "Normal", "Unloaded", NULL,
+                      "Unloading from server %s replica %s", cp->server, cp->replica);
     }
   }
   for (size_t j = 0; j < m->n;) /* an unload that could not start, or nothing to unload */
@@ -706,8 +692,8 @@ void ss_core2_tick(struct ss_core2 *c, int64_t now_ms, ss_core2_run_fn run, void
         size_t l = strlen(where);
         snprintf(where + l, sizeof where - l, "%s%d", r ? "," : "", pl.replicas[r]);
       }
-      ss__c2_event(c, m->obj, "Normal", "Scheduled", "Scheduled on server %s, replica(s) %s",
-                   s->name, where);
+      ss_store_eventf(c->cfg.store, m->obj, "Normal", "Scheduled", NULL,
+                      "Scheduled on server %s, replica(s) %s", s->name, where);
     }
     m->announced = placed;
     m->placed = placed;

@@ -99,8 +99,6 @@ const char *ss__c2_str_at(const json_t *o, const char *a, const char *b);
 int ss__c2_int_at(const json_t *spec, const char *key, int dflt);
 int64_t ss__c2_bytes_of(const json_t *v);
 uint64_t ss__c2_hash_str(uint64_t h, const char *s);
-void ss__c2_event(struct ss_core2 *c, const json_t *about, const char *type, const char *reason,
-                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 struct server *ss__c2_server_find(struct ss_core2 *c, const char *ns, const char *name);
 /* The slot holding replica (its ordinal into *ordinal when not NULL). */
 const struct slot *ss__c2_slot_of(const struct server *s, const char *replica, int *ordinal);

@@ -132,16 +132,16 @@ static void xfer_done(struct ss_core2 *c, struct xfer *x, CURLcode rc) {
   bool ok = rc == CURLE_OK && code >= 200 && code < 300;
   if (x->load && ok) {
     if (cp->st != C_LOADED)
-      ss__c2_event(c, m->obj, "Normal", "Loaded", "Loaded on server %s replica %s", cp->server,
-                   cp->replica);
+      ss_store_eventf(c->cfg.store, m->obj, "Normal", "Loaded", NULL,
+                      "Loaded on server %s replica %s", cp->server, cp->replica);
     cp->st = C_LOADED;
     cp->err[0] = '\0';
   } else if (x->load) {
     reason_of(x, rc, code, cp->err, sizeof cp->err);
     snprintf(m->fail, sizeof m->fail, "%s", cp->err);
     m->retry_at_ms = c->now_ms + RETRY_MS;
-    ss__c2_event(c, m->obj, "Warning", "LoadFailed", "Failed to load on server %s: %s", cp->server,
-                 cp->err);
+    ss_store_eventf(c->cfg.store, m->obj, "Warning", "LoadFailed", NULL,
+                    "Failed to load on server %s: %s", cp->server, cp->err);
     /* a failed reload leaves the old version serving (the server swaps
      * only a model that loaded) */
     if (cp->st != C_LOADED)

@@ -57,13 +57,13 @@ void ss__c2_model_autoscale(struct ss_core2 *c, struct model *m) {
   write_replicas(c, "models", m->obj, next);
   m->stable_since_ms = c->now_ms;
   if (t == SS_C2_UP)
-    ss__c2_event(c, m->obj, "Normal", "ScaledUp",
-                 "Scaled model to %d replicas: inference lag %u per replica reached %u", next, lag,
-                 set.lag_threshold);
+    ss_store_eventf(c->cfg.store, m->obj, "Normal", "ScaledUp", NULL,
+                    "Scaled model to %d replicas: inference lag %u per replica reached %u", next,
+                    lag, set.lag_threshold);
   else
-    ss__c2_event(c, m->obj, "Normal", "ScaledDown",
-                 "Scaled model to %d replicas: unused for %" PRId64 " s", next,
-                 (c->now_ms - used) / 1000);
+    ss_store_eventf(c->cfg.store, m->obj, "Normal", "ScaledDown", NULL,
+                    "Scaled model to %d replicas: unused for %" PRId64 " s", next,
+                    (c->now_ms - used) / 1000);
 }
 
 /* Whether a stored HPA or ScaledObject scales Server s (then Core 2's
@@ -116,8 +116,8 @@ void ss__c2_server_autoscale(struct ss_core2 *c, struct server *s) {
   int target;
   if (ss_c2_server_scale_up(s->spec, s->max, most, &target)) {
     write_replicas(c, "servers", s->obj, target);
-    ss__c2_event(c, s->obj, "Normal", "ScaledUp",
-                 "Scaled server to %d replicas: a model on it wants %d replicas", target, most);
+    ss_store_eventf(c->cfg.store, s->obj, "Normal", "ScaledUp", NULL,
+                    "Scaled server to %d replicas: a model on it wants %d replicas", target, most);
     s->spec = target;
     return;
   }
@@ -132,9 +132,9 @@ void ss__c2_server_autoscale(struct ss_core2 *c, struct server *s) {
   bool pack = (double)(c->rng >> 11) / 9007199254740992.0 < SS_C2_PACK_CHANCE;
   if (ss_c2_server_scale_down(s->spec, s->min > 0 ? s->min : 0, most, empty, pack, &target)) {
     write_replicas(c, "servers", s->obj, target);
-    ss__c2_event(c, s->obj, "Normal", "ScaledDown",
-                 "Scaled server to %d replicas: %d replica(s) empty, its models want at most %d",
-                 target, empty, most);
+    ss_store_eventf(c->cfg.store, s->obj, "Normal", "ScaledDown", NULL,
+                    "Scaled server to %d replicas: %d replica(s) empty, its models want at most %d",
+                    target, empty, most);
     s->spec = target;
   }
 }

@@ -90,9 +90,10 @@ void ss__c2_model_status(struct ss_core2 *c, struct model *m, const struct ss_c2
   bool ready = strcmp(reason, "ModelAvailable") == 0;
   if (strcmp(reason, m->last_reason) != 0) {
     if (strcmp(reason, "ScheduleFailed") == 0)
-      ss__c2_event(c, m->obj, "Warning", "ScheduleFailed", "%s", msg);
+      ss_store_eventf(c->cfg.store, m->obj, "Warning", "ScheduleFailed", NULL, "%s", msg);
     else if (ready)
-      ss__c2_event(c, m->obj, "Normal", "ModelAvailable", "%d replica(s) available", avail);
+      ss_store_eventf(c->cfg.store, m->obj, "Normal", "ModelAvailable", NULL,
+                      "%d replica(s) available", avail);
     snprintf(m->last_reason, sizeof m->last_reason, "%s", reason);
   }
   if (avail != m->last_available) {

@@ -345,26 +345,34 @@ static void request_finish(struct ss__gw_request *r) {
   free(body);
 }
 
+/* A request for c's, holding the worker's snapshot; NULL when out of
+ * memory. */
+static struct ss__gw_request *request_begin(struct ss__gw_conn *c) {
+  struct ss__gw_request *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  r->w = c->w;
+  r->conn = c;
+  r->table = c->w->table;
+  atomic_fetch_add(&r->table->refs, 1);
+  r->start_ns = ss__gw_mono_ns();
+  c->req = r;
+  return r;
+}
+
 /* Starts answering c's request with predictor p of d: the fast path for a
  * one-model graph and a plain message, else the general walk. */
 void ss__gw_predict(struct ss__gw_conn *c, const struct ss__gw_dep *d,
                     const struct ss__gw_pred *p, enum ss_gw_kind kind) {
   struct ss__gw_worker *w = c->w;
-  struct ss__gw_request *r = calloc(1, sizeof *r);
-  if (!r || !p) {
-    free(r);
+  struct ss__gw_request *r = p ? request_begin(c) : NULL;
+  if (!r) {
     ss__gw_respond_error(c, 500, "INTERNAL", "out of memory");
     return;
   }
-  r->w = w;
-  r->conn = c;
-  r->table = w->table;
-  atomic_fetch_add(&r->table->refs, 1);
   r->dep = d;
   r->pred = p;
   r->kind = kind;
-  r->start_ns = ss__gw_mono_ns();
-  c->req = r;
   size_t meta_at, meta_len;
   const char *in = c->q.body.p ? c->q.body.p : "";
   int scan = p->fast_node && kind == SS_GW_PREDICT ? ss__gw_scan(in, c->q.body.n, &meta_at, &meta_len)
@@ -419,26 +427,22 @@ void ss__gw_predict(struct ss__gw_conn *c, const struct ss__gw_dep *d,
 void ss__gw_v2_call(struct ss__gw_conn *c, const struct ss__gw_model *m, const char *path,
                     bool get) {
   struct ss__gw_worker *w = c->w;
-  struct ss__gw_request *r = calloc(1, sizeof *r);
-  struct ss__gw_call *call = r ? calloc(1, sizeof *call) : NULL;
   size_t len = get ? 0 : c->q.body.n;
+  struct ss__gw_call *call = calloc(1, sizeof *call);
   if (call && !(call->body = malloc(len + 1))) {
     free(call);
     call = NULL;
   }
-  if (!call) {
-    free(r);
+  struct ss__gw_request *r = call ? request_begin(c) : NULL;
+  if (!r) {
+    if (call)
+      free(call->body);
+    free(call);
     ss__gw_respond_error(c, 500, "INTERNAL", "out of memory");
     return;
   }
-  r->w = w;
-  r->conn = c;
-  r->table = w->table;
-  atomic_fetch_add(&r->table->refs, 1);
   r->model = m;
   r->v2_infer = !get;
-  r->start_ns = ss__gw_mono_ns();
-  c->req = r;
   if (m->stat && !get) {
     atomic_fetch_add(&m->stat->inflight, 1);
     atomic_store(&m->stat->last_used_ms, w->now_ms > 0 ? w->now_ms : 1);

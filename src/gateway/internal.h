@@ -149,6 +149,11 @@ void ss__gw_models_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
 /* Finds or makes the registry's endpoint id, with a reference (under the
  * registry mutex). */
 struct ss__gw_ep *ss__gw_ep_take_locked(struct ss__gw_registry *r, const char *id);
+/* The ready replicas of tg's pending list become its endpoints, in order
+ * (under the registry mutex); from (NULL, or room for n_pending) gets the
+ * pending index of each. */
+void ss__gw_target_resolve_locked(struct ss__gw_target *tg, struct ss__gw_registry *r,
+                                  size_t *from);
 /* The registry's endpoint id or NULL, under the registry mutex. */
 struct ss__gw_ep *ss__gw_ep_find_locked(struct ss__gw_registry *r, const char *id);
 

@@ -305,6 +305,26 @@ static const char *node_name(const struct ss_graph_node *n, int c, int k) {
   return NULL;
 }
 
+void ss__gw_target_resolve_locked(struct ss__gw_target *tg, struct ss__gw_registry *r,
+                                  size_t *from) {
+  tg->eps = tg->n_pending ? calloc(tg->n_pending, sizeof *tg->eps) : NULL;
+  tg->n = 0;
+  for (size_t e = 0; tg->eps && e < tg->n_pending; e++) {
+    const struct ss_gw_replica *rep = &tg->pending[e];
+    if (!rep->ready)
+      continue;
+    struct ss__gw_ep *ep = ss__gw_ep_take_locked(r, rep->id);
+    if (!ep)
+      continue;
+    ep->port = rep->port;
+    ep->addr = rep->addr;
+    atomic_store(&ep->routable, true);
+    if (from)
+      from[tg->n] = e;
+    tg->eps[tg->n++] = ep;
+  }
+}
+
 void ss__gw_table_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
                           struct ss_metrics *m) {
   /* everything is unroutable unless this snapshot routes to it */
@@ -317,21 +337,7 @@ void ss__gw_table_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
     for (size_t j = 0; j < d->n_preds; j++) {
       struct ss__gw_pred *p = &d->preds[j];
       for (size_t k = 0; k < p->n_targets; k++) {
-        struct ss__gw_target *tg = &p->targets[k];
-        tg->eps = tg->n_pending ? calloc(tg->n_pending, sizeof *tg->eps) : NULL;
-        tg->n = 0;
-        for (size_t e = 0; tg->eps && e < tg->n_pending; e++) {
-          const struct ss_gw_replica *rep = &tg->pending[e];
-          if (!rep->ready)
-            continue;
-          struct ss__gw_ep *ep = ss__gw_ep_take_locked(r, rep->id);
-          if (!ep)
-            continue;
-          ep->port = rep->port;
-          ep->addr = rep->addr;
-          atomic_store(&ep->routable, true);
-          tg->eps[tg->n++] = ep;
-        }
+        ss__gw_target_resolve_locked(&p->targets[k], r, NULL);
       }
     }
   }

@@ -111,23 +111,16 @@ const struct ss__gw_model *ss__gw_model_find(const struct ss_gw_table *t, const 
 /* The ready replicas become endpoints (kept in the order given, with their
  * ordinals and pods moved along); the model gets its counters. */
 static void model_resolve(struct ss__gw_model *m, struct ss__gw_registry *r) {
-  struct ss__gw_target *tg = &m->target;
-  tg->eps = tg->n_pending ? calloc(tg->n_pending, sizeof *tg->eps) : NULL;
-  tg->n = 0;
-  for (size_t e = 0; tg->eps && e < tg->n_pending; e++) {
-    const struct ss_gw_replica *rep = &tg->pending[e];
-    if (!rep->ready)
-      continue;
-    struct ss__gw_ep *ep = ss__gw_ep_take_locked(r, rep->id);
-    if (!ep)
-      continue;
-    ep->port = rep->port;
-    ep->addr = rep->addr;
-    atomic_store(&ep->routable, true);
-    m->ordinals[tg->n] = m->ordinals[e];
-    memmove(m->pods[tg->n], m->pods[e], sizeof m->pods[0]);
-    tg->eps[tg->n++] = ep;
+  size_t *from = calloc(m->target.n_pending ? m->target.n_pending : 1, sizeof *from);
+  ss__gw_target_resolve_locked(&m->target, r, from);
+  for (size_t e = 0; from && e < m->target.n; e++) {
+    m->ordinals[e] = m->ordinals[from[e]];
+    memmove(m->pods[e], m->pods[from[e]], sizeof m->pods[0]);
   }
+  if (!from) /* out of memory: no labels rather than wrong ones */
+    for (size_t e = 0; e < m->target.n; e++)
+      m->pods[e][0] = '\0';
+  free(from);
   char id[SS_GW_ID_MAX];
   stat_id(id, sizeof id, m->ns, m->name);
   m->stat = ss__gw_ep_take_locked(r, id);

@@ -4,6 +4,7 @@
  * {"", "events"} so that list, get and watch serve them, and capped per
  * namespace. Which events to record is the caller's decision. */
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,4 +209,14 @@ out:
   json_decref(ev);
   free(name);
   return e;
+}
+
+enum ss_err ss_store_eventf(struct ss_store *st, const json_t *about, const char *type,
+                            const char *reason, struct ss_error *err, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return ss_store_event(st, about, type, reason, msg, err);
 }

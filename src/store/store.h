@@ -104,6 +104,10 @@ enum ss_err ss_store_delete(struct ss_store *st, struct ss_kind_ref k, const cha
  * deleted (watches see DELETED). */
 enum ss_err ss_store_event(struct ss_store *st, const json_t *about, const char *type,
                            const char *reason, const char *message, struct ss_error *err);
+/* ss_store_event with a printf-style message (cut to 511 bytes). */
+enum ss_err ss_store_eventf(struct ss_store *st, const json_t *about, const char *type,
+                            const char *reason, struct ss_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /* Watching. A watch sees every change of kind k (in ns, or every namespace
  * when ns is NULL) with a resourceVersion greater than from_rv, in order.
