@@ -218,11 +218,11 @@ def step_run(i):
     hey = subprocess.Popen(["hey", "-z", "10s", "-c", str(RATE_WORKERS), "-q", str(RATE_QPS),
                             "-m", "POST", "-T", "application/json", "-d", BODY,
                             gateway + URL], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    served = new = None
+    served = None
     while time.time() - w0 < 10 and served is None:
         for a in targets():
             if a != first and predictions(a) > 0:
-                served, new = time.time(), a
+                served = time.time()
                 break
         time.sleep(FAST)
     rt = ready_times()
