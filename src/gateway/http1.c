@@ -259,3 +259,27 @@ bool ss__gw_route_parse(const char *path, struct ss__gw_route *out) {
     return false;
   return strcmp(ver, "v1.0") == 0 || strcmp(ver, "v0.1") == 0;
 }
+
+bool ss__gw_v2_path_parse(const char *rest, char *name, size_t ns, const char **action) {
+  size_t l = strcspn(rest, "/");
+  if (l == 0 || l >= ns)
+    return false;
+  memcpy(name, rest, l);
+  name[l] = '\0';
+  rest += l;
+  if (strncmp(rest, "/versions/", 10) == 0) {
+    size_t v = strcspn(rest + 10, "/");
+    if (v == 0)
+      return false;
+    rest += 10 + v;
+  }
+  if (*rest == '\0') {
+    *action = "";
+    return true;
+  }
+  if (strcmp(rest, "/infer") == 0 || strcmp(rest, "/ready") == 0) {
+    *action = rest + 1;
+    return true;
+  }
+  return false;
+}

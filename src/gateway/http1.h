@@ -6,7 +6,8 @@
  * version other than 1.0 and 1.1, 417 for an Expect other than
  * 100-continue. The connection code (front.c) owns the sockets; this file
  * also holds the pure pieces of request handling that read client input:
- * HTTP Basic credentials and the Seldon path. Fuzzed by tests/fuzz/fuzz_gateway.c. */
+ * HTTP Basic credentials, the Seldon path and the V2 model path. Fuzzed by
+ * tests/fuzz/fuzz_gateway.c. */
 #ifndef SS_GATEWAY_HTTP1_H
 #define SS_GATEWAY_HTTP1_H
 
@@ -73,5 +74,11 @@ struct ss__gw_route {
   char rest[64];              /* "predictions", "feedback", "health/ping", ... */
 };
 bool ss__gw_route_parse(const char *path, struct ss__gw_route *out);
+
+/* An Open Inference model path after "/v2/models/": {name}[/versions/{v}]
+ * [/infer|/ready] into name (a NUL-terminated copy; false when empty or
+ * not shorter than size) and *action ("", "infer" or "ready", pointing into
+ * rest). False for anything else. */
+bool ss__gw_v2_path_parse(const char *rest, char *name, size_t size, const char **action);
 
 #endif

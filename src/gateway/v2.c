@@ -233,30 +233,6 @@ static void error_answer(struct ss__gw_conn *c, int code, const char *fmt_msg, c
   json_answer(c, code, "{s:s}", msg);
 }
 
-/* /v2/models/{name}[/versions/{v}][/{action}] into name and action. */
-static bool parse_model_path(const char *rest, char *name, size_t ns, const char **action) {
-  size_t l = strcspn(rest, "/");
-  if (l == 0 || l >= ns)
-    return false;
-  memcpy(name, rest, l);
-  name[l] = '\0';
-  rest += l;
-  if (strncmp(rest, "/versions/", 10) == 0) {
-    size_t v = strcspn(rest + 10, "/");
-    if (v == 0)
-      return false;
-    rest += 10 + v;
-  }
-  if (*rest == '\0') {
-    *action = "";
-    return true;
-  }
-  if (strcmp(rest, "/infer") == 0 || strcmp(rest, "/ready") == 0) {
-    *action = rest + 1;
-    return true;
-  }
-  return false;
-}
 
 bool ss__gw_v2_handle(struct ss__gw_conn *c, const char *path, int method) {
   if (strncmp(path, "/v2/", 4) != 0)
@@ -278,7 +254,7 @@ bool ss__gw_v2_handle(struct ss__gw_conn *c, const char *path, int method) {
     return false;
   char name[64];
   const char *action;
-  if (!parse_model_path(rest + 7, name, sizeof name, &action)) {
+  if (!ss__gw_v2_path_parse(rest + 7, name, sizeof name, &action)) {
     json_answer(c, 404, "{s:s}", "no such path");
     return true;
   }

@@ -21,6 +21,13 @@ static void check_request(const struct ss__gw_req *q) {
   if (ss__gw_route_parse(url, &rt) &&
       (strlen(rt.ns) >= sizeof rt.ns || strlen(rt.name) >= sizeof rt.name))
     abort();
+  char model[64];
+  const char *action;
+  if (strncmp(url, "/v2/models/", 11) == 0 &&
+      ss__gw_v2_path_parse(url + 11, model, sizeof model, &action) &&
+      (strlen(model) >= sizeof model || !model[0] ||
+       (*action && strcmp(action, "infer") != 0 && strcmp(action, "ready") != 0)))
+    abort();
   char key[256], secret[256];
   if (ss__gw_basic_auth(q->auth, key, sizeof key, secret, sizeof secret) &&
       (strlen(key) >= sizeof key || strlen(secret) >= sizeof secret))
