@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # bench/gateway.sh: the gateway against nginx and HAProxy, in one run, on
-# this machine. wrk drives the same prediction at (a) one replica directly,
-# (b) nginx and (d) HAProxy as keep-alive reverse proxies in front of the
-# same replicas, (c) the servescale gateway in front of them. The peers are
-# configured fairly: as many nginx worker processes and HAProxy threads as
-# the gateway has workers (WORKERS, default the number of cores), least
-# connections, keep-alive to the replicas. Prints requests/s of (c) over the
-# best peer, and the latency p50 and p99 each adds over (a).
+# this machine, for both of its protocols. wrk drives the same prediction at
+# (a) one replica directly, (b) nginx and (d) HAProxy as keep-alive reverse
+# proxies in front of the same replicas, (c) the servescale gateway in front
+# of them: first the Seldon protocol (a SeldonDeployment of 2 mock-classifier
+# replicas), then the Open Inference (V2) protocol (a Core 2 Server of 2
+# replicas with a mock Model loaded on both). The peers are configured
+# fairly: as many nginx worker processes and HAProxy threads as the gateway
+# has workers (WORKERS, default the number of cores), least connections,
+# keep-alive to the replicas. Prints, for each protocol, requests/s of (c)
+# over the best peer, and the latency p50 and p99 each adds over (a).
 #   bench/gateway.sh [BUILD_DIR] [SECONDS] [CONNECTIONS] [WORKERS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +23,7 @@ for t in wrk nginx haproxy curl python3; do
 done
 work=$(mktemp -d)
 pids=()
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.5
@@ -47,9 +51,34 @@ spec:
         - name: classifier
           image: seldonio/mock_classifier:1.0
 YAML
+# Core 2: the mock runtime ignores storageUri; replicas 2 loads the Model on
+# both Server replicas
+model=mock
+cat > "$work/core2.yaml" <<YAML
+apiVersion: mlops.seldon.io/v1alpha1
+kind: Server
+metadata:
+  name: mlserver
+  namespace: bench
+spec:
+  serverConfig: mlserver
+  replicas: 2
+---
+apiVersion: mlops.seldon.io/v1alpha1
+kind: Model
+metadata:
+  name: $model
+  namespace: bench
+spec:
+  storageUri: file:///tmp
+  requirements:
+  - mock
+  replicas: 2
+YAML
 gwport=$(free_port)
 "$bin" serve --state-dir "$work/state" --api-port 0 --gateway-port "$gwport" \
-  --gateway-workers "$workers" -f "$work/sdep.yaml" >"$work/daemon.out" 2>"$work/daemon.err" &
+  --gateway-workers "$workers" -f "$work/sdep.yaml" -f "$work/core2.yaml" \
+  >"$work/daemon.out" 2>"$work/daemon.err" &
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$gwport/sd/targets" 2>/dev/null | grep -q '127.0.0.1:.*127.0.0.1:' && break
@@ -58,7 +87,39 @@ done
 ports=$(curl -sf "http://127.0.0.1:$gwport/sd/targets" | python3 -c 'import json,sys; print(" ".join(t["targets"][0].split(":")[1] for t in json.load(sys.stdin)))')
 [ "$(echo $ports | wc -w)" -ge 2 ] || { echo "bench/gateway: replicas did not come up" >&2; cat "$work/daemon.err" >&2; exit 1; }
 
+# The Server's replicas are not in /sd/targets (it lists SeldonDeployments'
+# replicas): their ports are the pods' servescale.io/port annotations. Ready
+# when the gateway says so, the Model is available on 2 replicas and each
+# replica's repository index has it READY.
+v2_ports() {
+  KUBECONFIG="$work/state/kubeconfig" "$bin" get pods -n bench -l seldon-server-name=mlserver -o json |
+    python3 -c 'import json,sys; print(" ".join(p["metadata"].get("annotations", {}).get("servescale.io/port", "")
+                for p in json.load(sys.stdin)["items"]))'
+}
+v2_ready() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gwport/v2/models/$model/ready")" = 200 ] || return 1
+  KUBECONFIG="$work/state/kubeconfig" "$bin" get models "$model" -n bench -o json |
+    python3 -c 'import json,sys; sys.exit(json.load(sys.stdin).get("status", {}).get("availableReplicas", 0) < 2)' || return 1
+  local p n=0
+  for p in $(v2_ports); do
+    curl -sf -X POST -d '{}' "http://127.0.0.1:$p/v2/repository/index" |
+      python3 -c 'import json,sys; sys.exit(not any(m.get("name") == sys.argv[1] and m.get("state") == "READY"
+                  for m in json.load(sys.stdin)))' "$model" || return 1
+    n=$((n + 1))
+  done
+  [ "$n" -ge 2 ]
+}
+for _ in $(seq 1 150); do
+  v2_ready 2>/dev/null && break
+  sleep 0.2
+done
+v2_ready 2>/dev/null || { echo "bench/gateway: model $model did not become ready on 2 Server replicas" >&2; cat "$work/daemon.err" >&2; exit 1; }
+v2ports=$(v2_ports)
+
+# one nginx and one HAProxy serve both protocols, each on its own port, so
+# that the Seldon path's configuration is the same as before V2 was added
 ngport=$(free_port)
+ng2port=$(free_port)
 {
   echo "worker_processes $workers; daemon off; pid $work/nginx.pid; error_log $work/nginx.err;"
   echo "events { worker_connections 4096; }"
@@ -67,13 +128,20 @@ ngport=$(free_port)
   echo "  upstream replicas { least_conn; keepalive 64;"
   for p in $ports; do echo "    server 127.0.0.1:$p;"; done
   echo "  }"
+  echo "  upstream v2replicas { least_conn; keepalive 64;"
+  for p in $v2ports; do echo "    server 127.0.0.1:$p;"; done
+  echo "  }"
   echo "  server { listen 127.0.0.1:$ngport;"
   echo "    location /seldon/bench/bench/api/v1.0/predictions { proxy_pass http://replicas/predict;"
+  echo "      proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
+  echo "  server { listen 127.0.0.1:$ng2port;"
+  echo "    location /v2/ { proxy_pass http://v2replicas;"
   echo "      proxy_http_version 1.1; proxy_set_header Connection \"\"; } } }"
 } > "$work/nginx.conf"
 nginx -c "$work/nginx.conf" -p "$work" &
 pids+=($!)
 haport=$(free_port)
+ha2port=$(free_port)
 {
   echo "global"
   echo "  nbthread $workers"
@@ -93,72 +161,130 @@ haport=$(free_port)
   echo "  http-reuse always"
   i=0
   for p in $ports; do echo "  server r$i 127.0.0.1:$p"; i=$((i + 1)); done
+  echo "frontend fe2"
+  echo "  bind 127.0.0.1:$ha2port"
+  echo "  default_backend v2replicas"
+  echo "backend v2replicas"
+  echo "  balance leastconn"
+  echo "  http-reuse always"
+  i=0
+  for p in $v2ports; do echo "  server r$i 127.0.0.1:$p"; i=$((i + 1)); done
 } > "$work/haproxy.cfg"
 haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.err" 2>&1 &
 pids+=($!)
 sleep 0.5
 
-cat > "$work/post.lua" <<'LUA'
+body='{"data":{"ndarray":[[1,2,3,4]]}}'
+v2body='{"inputs":[{"name":"predict","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}'
+cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
-wrk.body = '{"data":{"ndarray":[[1,2,3,4]]}}'
+wrk.body = '$body'
 wrk.headers["Content-Type"] = "application/json"
 LUA
-first=$(echo $ports | cut -d' ' -f1)
-run() { # url [connections] -> "rps p50_us p99_us non2xx"
-  wrk -t1 -c"${2:-$conns}" -d"${secs}s" --latency -s "$work/post.lua" "$1" 2>&1 | python3 -c '
+cat > "$work/post_v2.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$v2body'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+run() { # protocol (seldon|v2) path (A|B|C|D) url [connections] -> a line of $work/results
+  local lua=post c=${4:-$conns} fig
+  if [ "$1" = v2 ]; then lua=post_v2; fi
+  wrk -t1 -c"$c" -d"${secs}s" --latency -s "$work/$lua.lua" "$3" >"$work/wrk.out" 2>&1 || true
+  fig=$(python3 -c '
 import re, sys
-t = sys.stdin.read()
+t = open(sys.argv[1]).read()
 def us(v, u): return float(v) * {"us": 1, "ms": 1000, "s": 1e6}[u]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
 lat = dict((p, us(v, u)) for p, v, u in re.findall(r"\s(50|99)%\s+([\d.]+)(us|ms|s)", t))
 errs = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
-print(rps, lat["50"], lat["99"], errs.group(1) if errs else 0)'
+sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", t)
+print(rps, lat["50"], lat["99"], errs.group(1) if errs else 0, sum(map(int, sock.groups())) if sock else 0)' \
+    "$work/wrk.out" 2>/dev/null) || { echo "bench/gateway: no figures from wrk at $3:" >&2; cat "$work/wrk.out" >&2; exit 1; }
+  echo "$1 $2 $c $fig" >> "$work/results"
 }
-# warm up every path once
-for u in "http://127.0.0.1:$first/predict" "http://127.0.0.1:$ngport/seldon/bench/bench/api/v1.0/predictions" \
-         "http://127.0.0.1:$gwport/seldon/bench/bench/api/v1.0/predictions" \
-         "http://127.0.0.1:$haport/seldon/bench/bench/api/v1.0/predictions"; do
-  curl -sf -H 'Content-Type: application/json' -d '{"data":{"ndarray":[[1,2,3,4]]}}' "$u" >/dev/null
-done
+first=$(echo $ports | cut -d' ' -f1)
+v2first=$(echo $v2ports | cut -d' ' -f1)
 A="http://127.0.0.1:$first/predict"
 B="http://127.0.0.1:$ngport/seldon/bench/bench/api/v1.0/predictions"
 C="http://127.0.0.1:$gwport/seldon/bench/bench/api/v1.0/predictions"
 D="http://127.0.0.1:$haport/seldon/bench/bench/api/v1.0/predictions"
-# throughput: enough connections to saturate the machine
-read -r a_rps a_p50 a_p99 a_err < <(run "$A")
-read -r b_rps b_p50 b_p99 b_err < <(run "$B")
-read -r c_rps c_p50 c_p99 c_err < <(run "$C")
-read -r d_rps d_p50 d_p99 d_err < <(run "$D")
-# added latency: one connection, so that no queue hides the hop's own cost
-read -r la_rps la_p50 la_p99 la_err < <(run "$A" 1)
-read -r lb_rps lb_p50 lb_p99 lb_err < <(run "$B" 1)
-read -r lc_rps lc_p50 lc_p99 lc_err < <(run "$C" 1)
-read -r ld_rps ld_p50 ld_p99 ld_err < <(run "$D" 1)
-python3 - "$a_rps" "$a_p50" "$a_p99" "$b_rps" "$b_p50" "$b_p99" "$c_rps" "$c_p50" "$c_p99" \
-  "$la_p50" "$la_p99" "$lb_p50" "$lb_p99" "$lc_p50" "$lc_p99" "$b_err" "$c_err" "$conns" "$secs" \
-  "$d_rps" "$d_p50" "$d_p99" "$ld_p50" "$ld_p99" "$d_err" "$workers" <<'PY'
-import sys
-(a_rps, a50, a99, b_rps, b50, b99, c_rps, c50, c99,
- la50, la99, lb50, lb99, lc50, lc99) = map(float, sys.argv[1:16])
-b_err, c_err, conns, secs = sys.argv[16:20]
-d_rps, d50, d99, ld50, ld99 = map(float, sys.argv[20:25])
-d_err, workers = sys.argv[25:27]
-print(f"bench/gateway: wrk 1 thread, {secs}s per run, 2 mock-classifier replicas behind (b), (c) "
-      f"and (d); {workers} gateway workers, nginx worker processes and HAProxy threads")
-print(f"throughput, {conns} connections:")
-print(f"  (a) one replica direct : {a_rps:10.0f} req/s  p50 {a50:8.0f} us  p99 {a99:8.0f} us")
-print(f"  (b) nginx keep-alive   : {b_rps:10.0f} req/s  p50 {b50:8.0f} us  p99 {b99:8.0f} us  non-2xx {b_err}")
-print(f"  (c) servescale gateway : {c_rps:10.0f} req/s  p50 {c50:8.0f} us  p99 {c99:8.0f} us  non-2xx {c_err}")
-print(f"  (d) HAProxy keep-alive : {d_rps:10.0f} req/s  p50 {d50:8.0f} us  p99 {d99:8.0f} us  non-2xx {d_err}")
-print(f"latency, 1 connection: direct p50 {la50:.0f} us p99 {la99:.0f} us; "
-      f"nginx p50 {lb50:.0f} us p99 {lb99:.0f} us; HAProxy p50 {ld50:.0f} us p99 {ld99:.0f} us; "
-      f"gateway p50 {lc50:.0f} us p99 {lc99:.0f} us")
-best, best_rps = max((("nginx", b_rps), ("HAProxy", d_rps)), key=lambda x: x[1])
-print(f"throughput ratio gateway/nginx: {c_rps / b_rps:.2f}, gateway/HAProxy: {c_rps / d_rps:.2f}, "
-      f"against the best peer ({best}): {c_rps / best_rps:.2f}  (target >= 1.00)")
-best_p50 = min(lb50 - la50, ld50 - la50)
-print(f"added p50 over direct (1 connection): nginx {lb50 - la50:+.0f} us, HAProxy {ld50 - la50:+.0f} us, "
-      f"gateway {lc50 - la50:+.0f} us  (target: gateway <= the best peer's {best_p50:+.0f} us)")
-print(f"added p99 over direct (1 connection): nginx {lb99 - la99:+.0f} us, HAProxy {ld99 - la99:+.0f} us, "
-      f"gateway {lc99 - la99:+.0f} us")
+V2A="http://127.0.0.1:$v2first/v2/models/$model/infer"
+V2B="http://127.0.0.1:$ng2port/v2/models/$model/infer"
+V2C="http://127.0.0.1:$gwport/v2/models/$model/infer"
+V2D="http://127.0.0.1:$ha2port/v2/models/$model/infer"
+# warm up every path once
+for u in "$A" "$B" "$C" "$D"; do
+  curl -sf -H 'Content-Type: application/json' -d "$body" "$u" >/dev/null
+done
+for u in "$V2A" "$V2B" "$V2C" "$V2D"; do
+  curl -sf -H 'Content-Type: application/json' -d "$v2body" "$u" >/dev/null
+done
+: > "$work/results"
+for proto in seldon v2; do
+  pre=; [ $proto = v2 ] && pre=V2
+  # throughput: enough connections to saturate the machine
+  for k in A B C D; do u=$pre$k; run $proto $k "${!u}"; done
+  # added latency: one connection, so that no queue hides the hop's own cost
+  for k in A B C D; do u=$pre$k; run $proto $k "${!u}" 1; done
+done
+# which Server replica the gateway sent its V2 inferences to (Core 2's counter)
+curl -sf "http://127.0.0.1:$gwport/prometheus" | grep "^seldon_model_infer_total{" > "$work/v2split" || true
+python3 - "$work/results" "$work/v2split" "$conns" "$secs" "$workers" "$model" \
+  "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import re, sys
+results, split, conns, secs, workers, model, load_start, load_end = sys.argv[1:9]
+r = {}
+for line in open(results):
+    proto, label, c, rps, p50, p99, non2xx, sock = line.split()
+    r[proto, label.lower(), c == "1"] = (float(rps), float(p50), float(p99), int(non2xx), int(sock))
+print(f"bench/gateway: wrk 1 thread, {secs}s per run; {workers} gateway workers, nginx worker "
+      f"processes and HAProxy threads; load average {load_start} at the start, {load_end} at the end")
+goals = []
+for proto, title, what in (("seldon", "Seldon protocol", "2 mock-classifier replicas"),
+                           ("v2", "Open Inference (V2) protocol",
+                            f"2 mlserver Server replicas with model {model} (mock runtime)")):
+    (a_rps, a50, a99, a_e, a_s), (b_rps, b50, b99, b_e, b_s), (c_rps, c50, c99, c_e, c_s), \
+        (d_rps, d50, d99, d_e, d_s) = (r[proto, k, False] for k in "abcd")
+    la50, la99 = r[proto, "a", True][1:3]
+    lb50, lb99 = r[proto, "b", True][1:3]
+    lc50, lc99 = r[proto, "c", True][1:3]
+    ld50, ld99 = r[proto, "d", True][1:3]
+    print(f"{title}: {what} behind (b), (c) and (d)")
+    print(f"throughput, {conns} connections:")
+    print(f"  (a) one replica direct : {a_rps:10.0f} req/s  p50 {a50:8.0f} us  p99 {a99:8.0f} us  non-2xx {a_e}")
+    print(f"  (b) nginx keep-alive   : {b_rps:10.0f} req/s  p50 {b50:8.0f} us  p99 {b99:8.0f} us  non-2xx {b_e}")
+    print(f"  (c) servescale gateway : {c_rps:10.0f} req/s  p50 {c50:8.0f} us  p99 {c99:8.0f} us  non-2xx {c_e}")
+    print(f"  (d) HAProxy keep-alive : {d_rps:10.0f} req/s  p50 {d50:8.0f} us  p99 {d99:8.0f} us  non-2xx {d_e}")
+    print(f"latency, 1 connection: direct p50 {la50:.0f} us p99 {la99:.0f} us; "
+          f"nginx p50 {lb50:.0f} us p99 {lb99:.0f} us; HAProxy p50 {ld50:.0f} us p99 {ld99:.0f} us; "
+          f"gateway p50 {lc50:.0f} us p99 {lc99:.0f} us")
+    bad = [f"{k}{' (1 connection)' if one else ''}: non-2xx {v[3]}, socket errors {v[4]}"
+           for (p, k, one), v in sorted(r.items()) if p == proto and (v[3] or v[4])]
+    print("wrk errors: " + ("; ".join(bad) if bad else "none (no non-2xx, no socket errors, 8 runs)"))
+    best, best_rps = max((("nginx", b_rps), ("HAProxy", d_rps)), key=lambda x: x[1])
+    ratio = c_rps / best_rps
+    print(f"throughput ratio gateway/nginx: {c_rps / b_rps:.2f}, gateway/HAProxy: {c_rps / d_rps:.2f}, "
+          f"against the best peer ({best}): {ratio:.2f}  (target >= 1.00)")
+    best_p50 = min(lb50 - la50, ld50 - la50)
+    print(f"added p50 over direct (1 connection): nginx {lb50 - la50:+.0f} us, HAProxy {ld50 - la50:+.0f} us, "
+          f"gateway {lc50 - la50:+.0f} us  (target: gateway <= the best peer's {best_p50:+.0f} us)")
+    print(f"added p99 over direct (1 connection): nginx {lb99 - la99:+.0f} us, HAProxy {ld99 - la99:+.0f} us, "
+          f"gateway {lc99 - la99:+.0f} us")
+    if proto == "v2":
+        n = {}
+        for line in open(split):
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', line))
+            if labels.get("model") == model:
+                k = (labels.get("server_replica"), labels.get("code"))
+                n[k] = n.get(k, 0) + float(line.split()[-1])
+        print("gateway V2 inferences by Server replica (code): " +
+              (", ".join(f"replica {rep} ({code}) {v:.0f}" for (rep, code), v in sorted(n.items()))
+               or "none counted"))
+    goals.append(f"{title}: throughput {ratio:.2f} of {best} {'met' if ratio >= 1.0 else 'MISSED'}, "
+                 f"added p50 {lc50 - la50:+.0f} us vs {best_p50:+.0f} us "
+                 f"{'met' if lc50 - la50 <= best_p50 else 'MISSED'}")
+    print()
+print("goal (throughput >= 1.00 of the best peer; added p50 on 1 connection <= the best peer's):")
+for g in goals:
+    print("  " + g)
 PY
