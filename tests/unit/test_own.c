@@ -62,6 +62,25 @@ static void test_own_holds_peak(void **state) {
   assert_true(st.panicking);
 }
 
+/* The daemon's policy takes over a target at its current size: that size
+ * holds for the hold window (no drop at the first, idle, decision), then
+ * goes where the load says; a first call at a wall clock's time is cheap. */
+static void test_start_holds_the_size_taken_over(void **state) {
+  (void)state;
+  struct ss_own_config cfg = {20, 1, 2000, 100, 1, 20};
+  struct ss_own_state st;
+  ss_own_init(&cfg, &st);
+  const int64_t t0 = INT64_C(1700000000000); /* wall-clock ms */
+  ss_own_start(&st, t0, 6);
+  struct ss_own_input in = {.now_ms = t0 + 100, .ready = 6, .spec = 6};
+  assert_int_equal(ss_own_decide(&cfg, &st, &in), 6);
+  assert_non_null(strstr(st.reason, "holding the recent peak"));
+  in.now_ms = t0 + SS_OWN_HOLD_MS - 1000;
+  assert_int_equal(ss_own_decide(&cfg, &st, &in), 6);
+  in.now_ms = t0 + SS_OWN_HOLD_MS + 1000;
+  assert_int_equal(ss_own_decide(&cfg, &st, &in), 1); /* min 1 */
+}
+
 /* ---- the feed ---- */
 
 /* A constant 200 requests/s answered in 50 ms: 10 outstanding at any time,
@@ -150,6 +169,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_own_utilization),
       cmocka_unit_test(test_own_holds_peak),
+      cmocka_unit_test(test_start_holds_the_size_taken_over),
       cmocka_unit_test(test_feed_constant_rate),
       cmocka_unit_test(test_feed_step_and_queue),
       cmocka_unit_test(test_feed_late_reset_same_instant),
