@@ -49,6 +49,7 @@ extern char **environ;
 #define SK_START_MS 60000              /* python, numpy and sklearn import in this */
 #define SK_LOAD_MS 120000              /* a model loads in this */
 #define SK_PREDICT_MS 60000            /* a prediction answers in this, or the runtime restarts */
+#define SK_PREDICT_ENV "SERVESCALE_SKLEARN_TIMEOUT_MS" /* overrides SK_PREDICT_MS */
 #define SK_BACKOFF_MIN_MS 500          /* restarts after a failed restart back off ... */
 #define SK_BACKOFF_MAX_MS 10000        /* ... up to this */
 #define SK_STOP_MS 3000                /* at exit the co-process gets this to see EOF */
@@ -88,6 +89,7 @@ struct sklearn {
   char python[256];     /* which interpreter, for messages */
   bool supervising;
   pthread_t supervisor;
+  int predict_ms;       /* SK_PREDICT_MS, or $SERVESCALE_SKLEARN_TIMEOUT_MS */
 };
 
 struct server {
@@ -909,7 +911,7 @@ static unsigned sklearn_output(struct server *s, const struct model *m,
     ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
     goto out;
   }
-  enum ss_err rc = sk_call(&s->sk, req, SK_PREDICT_MS, &resp, err);
+  enum ss_err rc = sk_call(&s->sk, req, s->sk.predict_ms, &resp, err);
   if (rc) {
     code = rc == SS_EIO || rc == SS_ELIMIT ? 503 : 500;
     goto out;
@@ -1384,10 +1386,11 @@ static void help(FILE *f) {
           "                        model_uri in $PREDICTIVE_UNIT_PARAMETERS)\n"
           "  --method M            --seldon: predict_proba (default) or predict\n"
           "  -h, --help            this text\n\n"
-          "The sklearn runtime runs $SERVESCALE_PYTHON, else %s, else python3 from PATH.\n"
+          "The sklearn runtime runs $SERVESCALE_PYTHON, else %s, else python3 from PATH;\n"
+          "a prediction it has not answered in $%s ms (default %d) restarts it.\n"
           "SIGTERM lets requests in flight finish (at most %d ms) and exits 0.\n",
           DEFAULT_PORT, SS__MSRV_HOST, DEFAULT_MEMORY, DEFAULT_CAPABILITIES, SYSTEM_PYTHON,
-          DRAIN_MS);
+          SK_PREDICT_ENV, SK_PREDICT_MS, DRAIN_MS);
 }
 
 /* Seldon's PREDICTIVE_UNIT_PARAMETERS value of name (a new string), or
@@ -1436,6 +1439,19 @@ int ss_model_server_main(int argc, char **argv) {
   };
   s.sk.to_fd = s.sk.from_fd = -1;
   s.sk.pid = -1;
+  s.sk.predict_ms = SK_PREDICT_MS;
+  const char *tmo = getenv(SK_PREDICT_ENV);
+  if (tmo && *tmo) {
+    char *e;
+    errno = 0;
+    long v = strtol(tmo, &e, 10);
+    if (*e || errno || v < 1 || v > 3600000) {
+      fprintf(stderr, "%s: %s: \"%.32s\" is not a number of milliseconds (1-3600000)\n", PROG,
+              SK_PREDICT_ENV, tmo);
+      return SS__MSRV_USAGE;
+    }
+    s.sk.predict_ms = (int)v;
+  }
 
   int ch;
   char *end;

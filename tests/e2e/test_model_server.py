@@ -457,15 +457,76 @@ def test_missing_python(tmp):
     check("a mock-only server exits 0", s.stop() == 0)
 
 
+SLOW = """
+import time
+
+
+class Slow:
+    \"\"\"A model that hangs on a first feature of 99 and fails on -1.\"\"\"
+    n_features_in_ = 4
+
+    def predict(self, X):
+        if X[0][0] == 99:
+            time.sleep(60)
+        if X[0][0] == -1:
+            raise RuntimeError("the model broke")
+        return [0 for _ in X]
+"""
+
+
+def test_hang(tmp):
+    """A prediction past $SERVESCALE_SKLEARN_TIMEOUT_MS is 503 and restarts the
+    co-process; a model's own exception is 500 with its message."""
+    mod = os.path.join(tmp, "slowmod")
+    os.makedirs(os.path.join(tmp, "slow"))
+    os.makedirs(mod)
+    with open(os.path.join(mod, "slowmodel.py"), "w") as f:
+        f.write(SLOW)
+    env = {"PYTHONPATH": mod}
+    p = subprocess.run([PYTHON, "-c", "import joblib, slowmodel, sys; "
+                        "joblib.dump(slowmodel.Slow(), sys.argv[1])",
+                        os.path.join(tmp, "slow", "model.joblib")],
+                       capture_output=True, text=True, timeout=120, env=dict(os.environ, **env))
+    check("a slow model pickled", p.returncode == 0, p.stderr)
+    s = Server(env=dict(env, SERVESCALE_SKLEARN_TIMEOUT_MS="1500"))
+    check("a server with a 1.5 s prediction bound starts", s.wait_ready(), s.stderr())
+    st, doc = s.load("slow", storageUri=tmp + "/slow")
+    check("the slow model loads", (st, doc) == (200, {}), (st, doc))
+    st, doc = s.infer("slow", [[-1, 0, 0, 0]], datatype="FP64")
+    check("the model's own exception is 500 with its message", st == 500 and
+          "RuntimeError: the model broke" in doc.get("error", ""), (st, doc))
+    kids = s.children()
+    t0 = time.monotonic()
+    st, doc = s.infer("slow", [[99, 0, 0, 0]], datatype="FP64")
+    took = time.monotonic() - t0
+    check("a prediction past the bound is 503 after it", st == 503 and 1.4 < took < 10 and
+          "did not answer within 1500 ms" in doc.get("error", ""), (st, doc, took))
+    ok = False
+    deadline = time.monotonic() + RESTART_TIMEOUT_S
+    while time.monotonic() < deadline and not ok:
+        st, doc = s.infer("slow", [[1, 0, 0, 0]], datatype="FP64")
+        ok = st == 200 and doc["outputs"][0]["data"] == [0]
+        time.sleep(0.1)
+    check("the co-process is restarted and the model answers again", ok and
+          s.children() and s.children() != kids, (st, doc, kids, s.children()))
+    check("the log says why", "event=runtime_exit runtime=sklearn" in s.stderr() and
+          "signal=9" in s.stderr(), s.stderr()[-2000:])
+    check("a server with a hung model exits 0", s.stop() == 0)
+
+
 def test_usage():
     for args, why in ((["--bogus"], "an unknown flag"), (["--model-uri", "/x"],
                                                          "--model-uri without --seldon"),
                       (["--seldon"], "--seldon without a model"),
                       (["--port", "70000"], "a port out of range"),
-                      (["--memory", "lots"], "a memory that is no number")):
+                      (["--memory", "lots"], "a memory that is no number"),
+                      ([], "a bad SERVESCALE_SKLEARN_TIMEOUT_MS")):
         p = subprocess.run([BINARY, "model-server", *args], capture_output=True, text=True,
-                           timeout=30, env={k: v for k, v in os.environ.items()
-                                            if k not in ("PORT", "PREDICTIVE_UNIT_PARAMETERS")})
+                           timeout=30, env=dict({k: v for k, v in os.environ.items()
+                                                 if k not in ("PORT",
+                                                              "PREDICTIVE_UNIT_PARAMETERS")},
+                                                **({} if args else
+                                                   {"SERVESCALE_SKLEARN_TIMEOUT_MS": "soon"})))
         check("%s is a usage error (exit 2)" % why, p.returncode == 2 and p.stderr,
               (p.returncode, p.stderr))
     p = subprocess.run([BINARY, "model-server", "--help"], capture_output=True, text=True,
@@ -523,6 +584,7 @@ def main():
         test_v2(tmp, ref)
         test_missing_python(tmp)
         test_usage()
+        test_hang(tmp)
         test_seldon(tmp, ref)
     finally:
         for p in procs:
