@@ -74,23 +74,23 @@ def run_mode(d, name, hpa_file, server_hpa):
     rc, out, err = d.kubectl("apply", "-f", hpa_file)
     check(name + ": kubectl apply the HPA(s) of Core 2's docs", rc == 0, out + err)
     # 24 requests/s: 8 per replica over a target of 3, so the HPA wants its max
-    load = c2.Hey(gw, "irisa0", 40, 4, q=6)
+    load = c2.Hey(gw, "irisa0", 60, 4, q=6)
     seen_sf = []
 
     def model_up():
         if c2.reason(d, "irisa0") == "ScheduleFailed":
             seen_sf.append(1)
         return (c2.spec_replicas(d, "models", "irisa0") or 0) >= 2
-    check(name + ": under load the model's HPA scales it up", wait_until(model_up, 35, 0.5),
+    check(name + ": under load the model's HPA scales it up", wait_until(model_up, 60, 0.5),
           c2.get(d, "models", "irisa0").get("spec"))
-    srv = wait_until(lambda: c2.status_of(d, "servers", "mlserver").get("replicas", 0) >= 2, 35, 0.5)
+    srv = wait_until(lambda: c2.status_of(d, "servers", "mlserver").get("replicas", 0) >= 2, 60, 0.5)
     check(name + ": the Server goes up too (%s)" % ("its HPA" if server_hpa else "natively"), srv,
           c2.get(d, "servers", "mlserver"))
     avail = wait_until(lambda: (model_up() and
-                                c2.status_of(d, "models", "irisa0").get("availableReplicas", 0) >= 2), 35, 0.5)
+                                c2.status_of(d, "models", "irisa0").get("availableReplicas", 0) >= 2), 50, 0.5)
     check(name + ": the model is loaded on two server replicas or more", avail,
           c2.status_of(d, "models", "irisa0"))
-    load.wait(90)
+    load.wait(120)
     codes = load.codes()
     check(name + ": no request failed under load (hey: all 200)",
           codes.get(200, 0) > 0 and set(codes) == {200}, load.out[-1500:])

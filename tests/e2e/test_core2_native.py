@@ -61,12 +61,12 @@ def main():
 
         # ---- up: 48 clients keep far more than 8 requests per replica in flight ----
         load = c2.Hey(gw, "irisa0", 25, 48)
-        up = wait_until(lambda: (c2.spec_replicas(d, "models", "irisa0") or 0) >= 2, 25, 0.5)
+        up = wait_until(lambda: (c2.spec_replicas(d, "models", "irisa0") or 0) >= 2, 60, 0.5)
         check("under load the model scales up (Core 2's lag rule)", up,
               c2.get(d, "models", "irisa0").get("spec"))
-        srv = wait_until(lambda: (c2.spec_replicas(d, "servers", "mlserver") or 0) >= 2, 20, 0.5)
+        srv = wait_until(lambda: (c2.spec_replicas(d, "servers", "mlserver") or 0) >= 2, 60, 0.5)
         check("its Server follows (spec.replicas >= 2)", srv, c2.get(d, "servers", "mlserver").get("spec"))
-        avail = wait_until(lambda: c2.status_of(d, "models", "irisa0").get("availableReplicas", 0) >= 2, 30, 0.5)
+        avail = wait_until(lambda: c2.status_of(d, "models", "irisa0").get("availableReplicas", 0) >= 2, 60, 0.5)
         check("the model is loaded on a second server replica", avail,
               c2.status_of(d, "models", "irisa0"))
         load.wait(60)
