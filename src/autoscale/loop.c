@@ -44,6 +44,7 @@ struct target {
   char rs[KEY_MAX];    /* "<ns>.<Deployment>" when it aims at a Deployment (activation) */
   bool keda, seen;
   char *sig;                  /* its spec, serialized: a change resets state */
+  char *raw_sig;              /* its spec as stored, before decoding (defaults) */
   int32_t current;            /* the target's scale spec.replicas, read at each sync */
   int64_t next_ms;
   bool activate; /* guarded by a->mu */
@@ -101,6 +102,7 @@ static void target_free(struct target *t) {
     return;
   target_reset(t);
   free(t->sig);
+  free(t->raw_sig);
   json_decref(t->metric_status);
   free(t);
 }
@@ -1354,6 +1356,49 @@ static json_t *claims_of(const json_t *hpas, const json_t *sos) {
   return claims;
 }
 
+/* The key of a stored autoscaler (as visit makes it) into key; false when
+ * it has no namespace or name. */
+static bool key_of(const json_t *obj, bool keda, char *key, size_t size) {
+  const json_t *md = json_object_get(obj, "metadata");
+  const char *ns = json_string_value(json_object_get(md, "namespace"));
+  const char *name = json_string_value(json_object_get(md, "name"));
+  if (!ns || !name)
+    return false;
+  snprintf(key, size, "%s|%s/%s", keda ? "so" : "hpa", ns, name);
+  return true;
+}
+
+/* A known autoscaler, unchanged since it was last decoded, neither due nor
+ * woken: seen, and nothing more to do (decoding every stored autoscaler
+ * each tick would cost a lot once the own policy ticks ten times a second). */
+static bool idle(struct ss_autoscaler *a, const char *key, const char *raw, int64_t now_ms,
+                 int64_t *next_ms) {
+  pthread_mutex_lock(&a->mu);
+  struct target *t = find_target(a, key);
+  bool skip = t && t->raw_sig && raw && strcmp(t->raw_sig, raw) == 0 && !t->activate &&
+              now_ms < t->next_ms;
+  if (skip) {
+    t->seen = true;
+    if (next_ms && t->next_ms < *next_ms)
+      *next_ms = t->next_ms;
+  }
+  pthread_mutex_unlock(&a->mu);
+  return skip;
+}
+
+/* Remembers the stored spec a visit decoded (takes ownership of raw). */
+static void remember_raw(struct ss_autoscaler *a, const char *key, char *raw) {
+  pthread_mutex_lock(&a->mu);
+  struct target *t = find_target(a, key);
+  if (t) {
+    free(t->raw_sig);
+    t->raw_sig = raw;
+    raw = NULL;
+  }
+  pthread_mutex_unlock(&a->mu);
+  free(raw);
+}
+
 static bool visit_all(struct ss_autoscaler *a, const json_t *items, bool keda,
                       const json_t *claims, int64_t now_ms, int64_t *next_ms) {
   bool changed = false;
@@ -1362,6 +1407,13 @@ static bool visit_all(struct ss_autoscaler *a, const json_t *items, bool keda,
   json_array_foreach(items, i, obj) {
     if (!keda && keda_owned(obj))
       continue;
+    char key[KEY_MAX];
+    char *raw = json_dumps(json_object_get(obj, "spec"), JSON_COMPACT | JSON_SORT_KEYS);
+    bool known = key_of(obj, keda, key, sizeof key);
+    if (known && idle(a, key, raw, now_ms, next_ms)) {
+      free(raw);
+      continue;
+    }
     json_t *copy = json_deep_copy(obj); /* decoding fills in defaults */
     struct ss_resource res = {0};
     if (copy && ss_resource_decode(copy, NULL, "", NULL, &res) == SS_EOK &&
@@ -1375,7 +1427,12 @@ static bool visit_all(struct ss_autoscaler *a, const json_t *items, bool keda,
                                                      "annotations")};
       if (visit(a, &c, now_ms, next_ms))
         changed = true;
+      if (known) {
+        remember_raw(a, key, raw);
+        raw = NULL;
+      }
     }
+    free(raw);
     ss_resource_free(&res);
     json_decref(copy);
   }
