@@ -3,6 +3,7 @@
 #   scripts/deps.sh build   what building needs
 #   scripts/deps.sh test    that, plus what the test suite and fuzzing need
 #   scripts/deps.sh bench   that, plus the benchmarks' peers and load generators
+#   scripts/deps.sh core2   that, plus python3-sklearn (Core 2's and SKLEARN_SERVER's sklearn models)
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libjansson-dev libyaml-dev libsqlite3-dev
@@ -10,12 +11,15 @@ build_pkgs=(cmake make gcc pkg-config libjansson-dev libyaml-dev libsqlite3-dev
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 python3-kubernetes prometheus hey
            chromium python3-sklearn)
 bench_pkgs=(wrk nginx-light haproxy curl python3)
+core2_pkgs=(python3 python3-sklearn)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
   want+=("${test_pkgs[@]}")
 elif [ "${1:-build}" = bench ]; then
   want+=("${bench_pkgs[@]}")
+elif [ "${1:-build}" = core2 ]; then
+  want+=("${core2_pkgs[@]}")
 fi
 
 # kubectl: the machine's own when there is one, else Debian's

@@ -74,7 +74,7 @@ def main():
     os.symlink(os.path.abspath(BINARY), os.path.join(bindir, "servescale"))
     work = os.path.join(home, "work")  # the clone, as the user's working directory
     os.makedirs(work)
-    for entry in ("examples", "tests", "README.md"):
+    for entry in ("examples", "tests", "scripts", "README.md"):
         os.symlink(os.path.join(SOURCE, entry), os.path.join(work, entry))
     d = Daemon(BINARY, state_dir=state)
     try:
