@@ -128,7 +128,12 @@ def seed_commands(d):
                              timeout=45)
     check("kubectl rollout status: successfully rolled out",
           rc == 0 and "successfully rolled out" in out, (rc, out, err))
-    rc, out, err = d.kubectl("get", "hpa", "keda-hpa-" + DEP, "-n", NS, "-o", "json")
+    # KEDA's operator makes it once it has reconciled the ScaledObject: a
+    # client waits for it, as on a cluster
+    def keda_hpa():
+        r = d.kubectl("get", "hpa", "keda-hpa-" + DEP, "-n", NS, "-o", "json")
+        return r if r[0] == 0 else None
+    rc, out, err = wait_until(keda_hpa, 20, 0.5) or (1, "", "")
     hpa = json.loads(out) if rc == 0 else {}
     refs = hpa.get("metadata", {}).get("ownerReferences", [{}])
     check("the ScaledObject's HPA keda-hpa-%s, owned by it, aimed at the Deployment, one External "
