@@ -94,6 +94,7 @@ struct ss_core2 *ss_core2_new(const struct ss_core2_config *cfg) {
     return NULL;
   c->cfg = *cfg;
   c->scaling = scaling_settings();
+  ss__c2_metric_families(cfg->metrics);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   c->multi = curl_multi_init();
   c->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)c;
@@ -145,6 +146,8 @@ void ss_core2_free(struct ss_core2 *c) {
     c->orphans = x->next;
     ss__c2_xfer_free(c, x);
   }
+  free(c->gauges);
+  free(c->gauges_next);
   curl_multi_cleanup(c->multi);
   free(c);
 }
@@ -724,6 +727,7 @@ void ss_core2_tick(struct ss_core2 *c, int64_t now_ms, ss_core2_run_fn run, void
     }
   }
   c->route_sig = h;
+  ss__c2_gauges(c);
   json_decref(servers);
   json_decref(models);
 }

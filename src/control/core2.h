@@ -34,6 +34,7 @@
 
 #include "control/images.h"
 #include "gateway/gateway.h"
+#include "metrics/metrics.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
 
@@ -55,6 +56,7 @@ struct ss_core2_config {
   struct ss_runtime *runtime;
   struct ss_gateway *gateway; /* may be NULL (no lag: no native scale-up) */
   const struct ss_image_map *images;
+  struct ss_metrics *metrics; /* Core 2's gauges and counters; may be NULL */
 };
 
 struct ss_core2;

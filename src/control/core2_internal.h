@@ -89,6 +89,10 @@ struct ss_core2 {
   struct model **models;
   size_t n_models, cap_models;
   struct xfer *orphans; /* unloads of deleted models, in flight */
+  /* the gauges set by the last pass (released when a pass sets them no
+   * more: a model unloaded, a replica gone) */
+  struct ss_series **gauges, **gauges_next;
+  size_t n_gauges, n_gauges_cap, n_next, cap_next;
   uint64_t route_sig;
   int64_t now_ms;
   uint64_t rng;
@@ -119,6 +123,14 @@ void ss__c2_copy_drop(struct ss_core2 *c, struct model *m, size_t i);
 int ss__c2_available(const struct model *m);
 void ss__c2_model_status(struct ss_core2 *c, struct model *m, const struct ss_c2_placement *pl);
 void ss__c2_server_status(struct ss_core2 *c, const struct server *s);
+
+/* Core 2's metric families (at start) and this pass's gauges (at its end). */
+void ss__c2_metric_families(struct ss_metrics *m);
+void ss__c2_gauges(struct ss_core2 *c);
+/* Counts a load or an unload on replica (seldon_load_model_counter,
+ * seldon_unload_model_counter). */
+void ss__c2_count(struct ss_core2 *c, const struct model *m, const char *server,
+                  const char *replica, bool load);
 
 /* core2_scale.c: Core 2's native autoscaling. */
 void ss__c2_model_autoscale(struct ss_core2 *c, struct model *m);

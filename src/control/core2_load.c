@@ -136,6 +136,7 @@ static void xfer_done(struct ss_core2 *c, struct xfer *x, CURLcode rc) {
                       "Loaded on server %s replica %s", cp->server, cp->replica);
     cp->st = C_LOADED;
     cp->err[0] = '\0';
+    ss__c2_count(c, m, cp->server, cp->replica, true);
   } else if (x->load) {
     reason_of(x, rc, code, cp->err, sizeof cp->err);
     snprintf(m->fail, sizeof m->fail, "%s", cp->err);
@@ -153,6 +154,8 @@ static void xfer_done(struct ss_core2 *c, struct xfer *x, CURLcode rc) {
       fprintf(stderr, "event=model_unload_failed model=%s/%s replica=%s error=\"%s\"\n", m->ns,
               m->name, cp->replica, why);
     }
+    if (ok)
+      ss__c2_count(c, m, cp->server, cp->replica, false);
     ss__c2_xfer_free(c, x);
     ss__c2_copy_drop(c, m, i);
     return;

@@ -140,3 +140,124 @@ void ss__c2_server_status(struct ss_core2 *c, const struct server *s) {
                          "selector", sel, "conditions", conds);
   write_status(c, "servers", s->obj, st);
 }
+
+/* ---- metrics ---- */
+
+#define LOADED "seldon_loaded_model_gauge"
+#define LOADED_MEMORY "seldon_loaded_model_memory_bytes_gauge"
+#define CAPACITY "seldon_server_replica_memory_capacity_bytes_gauge"
+#define LOADS "seldon_load_model_counter"
+#define UNLOADS "seldon_unload_model_counter"
+#define INFLIGHT "seldon_model_infer_inflight"
+
+static const char *const model_labels[] = {"server", "server_replica", "model_internal",
+                                           "namespace", "pod"};
+static const char *const replica_labels[] = {"server", "server_replica", "namespace", "pod"};
+static const char *const inflight_labels[] = {"model", "namespace"};
+
+void ss__c2_metric_families(struct ss_metrics *m) {
+  if (!m)
+    return;
+  ss_metrics_family(m, LOADED, SS_METRIC_GAUGE, "Models loaded on a server replica", model_labels,
+                    5, NULL, 0);
+  ss_metrics_family(m, LOADED_MEMORY, SS_METRIC_GAUGE,
+                    "Memory of the models loaded on a server replica, in bytes", model_labels, 5,
+                    NULL, 0);
+  ss_metrics_family(m, CAPACITY, SS_METRIC_GAUGE, "Memory a server replica offers models, in bytes",
+                    replica_labels, 4, NULL, 0);
+  ss_metrics_family(m, LOADS, SS_METRIC_COUNTER, "Model loads on a server replica", replica_labels,
+                    4, NULL, 0);
+  ss_metrics_family(m, UNLOADS, SS_METRIC_COUNTER, "Model unloads on a server replica",
+                    replica_labels, 4, NULL, 0);
+  ss_metrics_family(m, INFLIGHT, SS_METRIC_GAUGE,
+                    "Inference requests in flight to a model (its lag, over its replicas)",
+                    inflight_labels, 2, NULL, 0);
+}
+
+/* The pod of a replica id ("<namespace>.<pod>"). */
+static const char *pod_of(const char *ns, const char *replica) {
+  size_t l = strlen(ns);
+  return strncmp(replica, ns, l) == 0 && replica[l] == '.' ? replica + l + 1 : replica;
+}
+
+static void gauge(struct ss_core2 *c, const char *name, const char *const *labels, double v) {
+  struct ss_series *s = ss_metrics_series(c->cfg.metrics, name, labels);
+  if (!s)
+    return;
+  ss_series_set(s, v);
+  if (c->n_next == c->cap_next) {
+    size_t cap = c->cap_next ? 2 * c->cap_next : 32;
+    struct ss_series **g = realloc(c->gauges_next, cap * sizeof *g);
+    if (!g)
+      return;
+    c->gauges_next = g;
+    c->cap_next = cap;
+  }
+  c->gauges_next[c->n_next++] = s;
+}
+
+void ss__c2_count(struct ss_core2 *c, const struct model *m, const char *server,
+                  const char *replica, bool load) {
+  if (!c->cfg.metrics)
+    return;
+  int ord = 0;
+  ss__c2_slot_of(ss__c2_server_find(c, m->ns, server), replica, &ord);
+  char o[16];
+  snprintf(o, sizeof o, "%d", ord);
+  const char *v[] = {server, o, m->ns, pod_of(m->ns, replica)};
+  ss_series_inc(ss_metrics_series(c->cfg.metrics, load ? LOADS : UNLOADS, v), 1);
+}
+
+void ss__c2_gauges(struct ss_core2 *c) {
+  if (!c->cfg.metrics)
+    return;
+  c->n_next = 0;
+  for (size_t i = 0; i < c->n_servers; i++) {
+    const struct server *s = c->servers[i];
+    for (int o = 0; o < SS_C2_MAX_REPLICAS; o++) {
+      if (!s->slots[o].used)
+        continue;
+      char ord[16];
+      snprintf(ord, sizeof ord, "%d", o);
+      const char *v[] = {s->name, ord, s->ns, pod_of(s->ns, s->slots[o].id)};
+      gauge(c, CAPACITY, v, (double)s->capacity);
+    }
+  }
+  for (size_t i = 0; i < c->n_models; i++) {
+    const struct model *m = c->models[i];
+    for (size_t j = 0; j < m->n; j++) {
+      const struct copy *cp = &m->copies[j];
+      int ord;
+      if (cp->st != C_LOADED ||
+          !ss__c2_slot_of(ss__c2_server_find(c, m->ns, cp->server), cp->replica, &ord))
+        continue;
+      char o[16];
+      snprintf(o, sizeof o, "%d", ord);
+      const char *v[] = {cp->server, o, m->name, m->ns, pod_of(m->ns, cp->replica)};
+      gauge(c, LOADED, v, 1);
+      gauge(c, LOADED_MEMORY, v, (double)m->memory);
+    }
+    if (c->cfg.gateway) {
+      int inflight;
+      int64_t last;
+      ss_gateway_model_load(c->cfg.gateway, m->ns, m->name, &inflight, &last);
+      const char *v[] = {m->name, m->ns};
+      gauge(c, INFLIGHT, v, inflight);
+    }
+  }
+  /* what this pass set no more is gone from the exposition */
+  for (size_t i = 0; i < c->n_gauges; i++) {
+    bool kept = false;
+    for (size_t j = 0; j < c->n_next && !kept; j++)
+      kept = c->gauges_next[j] == c->gauges[i];
+    if (!kept)
+      ss_series_release(c->cfg.metrics, c->gauges[i]);
+  }
+  struct ss_series **t = c->gauges;
+  c->gauges = c->gauges_next;
+  c->n_gauges = c->n_next;
+  c->gauges_next = t;
+  size_t cap = c->cap_next;
+  c->cap_next = c->n_gauges_cap;
+  c->n_gauges_cap = cap;
+}

@@ -118,7 +118,8 @@ struct ss_control *ss_control_new(const struct ss_control_config *cfg) {
       !(c->core2 = ss_core2_new(&(struct ss_core2_config){.store = cfg->store,
                                                           .runtime = cfg->runtime,
                                                           .gateway = cfg->gateway,
-                                                          .images = cfg->images}))) {
+                                                          .images = cfg->images,
+                                                          .metrics = cfg->metrics}))) {
     ss_core2_free(c->core2);
     ss__gauges_free(c->gauges);
     ss_deployments_free(c->deployments);

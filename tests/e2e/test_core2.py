@@ -200,6 +200,23 @@ def main():
                                                    'model_internal="iris"', 'method_type="rest"',
                                                    'namespace="seldon-mesh"', 'pod="mlserver-')), line)
         check("seldon_model_aggregate_infer_total", "seldon_model_aggregate_infer_total{" in text)
+        loaded = [l for l in text.splitlines() if l.startswith("seldon_loaded_model_gauge{")]
+        check("seldon_loaded_model_gauge: iris and iris-path on replica 0, 1 each",
+              len([l for l in loaded if 'server_replica="0"' in l and l.endswith(" 1")]) == 2 and
+              any('model_internal="iris-path"' in l for l in loaded), loaded)
+        mem = [l for l in text.splitlines() if l.startswith("seldon_loaded_model_memory_bytes_gauge{")
+               and 'model_internal="iris"' in l]
+        check("seldon_loaded_model_memory_bytes_gauge: iris's 3M", mem and mem[0].endswith(" 3000000"), mem)
+        cap = [l for l in text.splitlines()
+               if l.startswith("seldon_server_replica_memory_capacity_bytes_gauge{")]
+        check("seldon_server_replica_memory_capacity_bytes_gauge: 1 GiB", cap and cap[0].endswith(" 1073741824"),
+              cap)
+        check("seldon_load_model_counter counts the loads",
+              any(l.startswith("seldon_load_model_counter{") and not l.endswith(" 0")
+                  for l in text.splitlines()))
+        check("seldon_model_infer_inflight for iris",
+              any(l.startswith("seldon_model_infer_inflight{") and 'model="iris"' in l
+                  for l in text.splitlines()))
 
         def rps():
             v2(gw, "iris", infer_body(ROWS[:1]))  # a rate needs requests in the window
@@ -218,6 +235,10 @@ def main():
         loaded = wait_until(lambda: d.kubectl("get", "server", "mlserver", "-n", NS, "-o",
                                               "jsonpath={.status.loadedModels}")[1] == "1", 20)
         check("... and unloaded from the server (loadedModels 1)", loaded)
+        gauge_gone = wait_until(lambda: not [
+            l for l in urllib.request.urlopen(gw + "/prometheus", timeout=10).read().decode().splitlines()
+            if l.startswith("seldon_loaded_model") and 'model_internal="iris-path"' in l], 20)
+        check("... and its seldon_loaded_model_gauge is gone", gauge_gone)
         p = subprocess.run([BINARY, "describe", "model", "iris", "-n", NS], env=d.kubectl_env(),
                            capture_output=True, timeout=30)
         out = p.stdout.decode()
