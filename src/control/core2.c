@@ -223,9 +223,10 @@ static void server_template(struct ss_core2 *c, struct server *s) {
   }
   snprintf(mem, sizeof mem, "%" PRId64, s->capacity);
   json_t *k =
-      json_pack("{s:s, s:s, s:[s,s,s,s,s,s], s:{s:{s:s, s:i}}}", "name", "mlserver", "image",
-                MLSERVER_TAG, "args", "--server", s->name, "--memory", mem, "--capabilities", caps,
-                "readinessProbe", "httpGet", "path", "/v2/health/ready", "port", 9000);
+      /* no probe written: the default one (/health/ping, which the model
+       * server answers) looks every 10 ms until the replica is first ready */
+      json_pack("{s:s, s:s, s:[s,s,s,s,s,s]}", "name", "mlserver", "image", MLSERVER_TAG, "args",
+                "--server", s->name, "--memory", mem, "--capabilities", caps);
   if (given && json_object_get(given, "resources"))
     json_object_set(k, "resources", json_object_get(given, "resources"));
   if (given && json_object_get(given, "env"))
