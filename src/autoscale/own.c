@@ -102,7 +102,22 @@ int32_t ss_own_decide(const struct ss_own_config *cfg, struct ss_own_state *st,
   double slots = (double)in->ready * cfg->concurrency;
   double backlog = in->inflight > slots ? in->inflight - slots : 0;
   double drain_s = fmax(1.0, (double)cfg->startup_ms / MS_PER_S);
-  double up = ceil((in->rate_1s + backlog / drain_s) / cap);
+  /* at zero replicas the last second's count has seen only the start of
+   * the burst: the requests waiting since the first came give its rate
+   * sooner, so that the first start is the size the burst needs */
+  double rate = in->rate_1s;
+  if (in->ready == 0 && in->waiting > 0) {
+    if (!st->cold_since_ms)
+      st->cold_since_ms = in->now_ms - SS_OWN_PERIOD_MS; /* it came within the last period */
+    double since_s = fmax(SS_OWN_PERIOD_MS, (double)(in->now_ms - st->cold_since_ms)) / MS_PER_S;
+    rate = fmax(rate, (double)in->waiting / since_s);
+    /* and what will have queued by the time the first replicas serve, to
+     * be drained within a start-up as any backlog is */
+    backlog = fmax(backlog, rate * drain_s);
+  } else {
+    st->cold_since_ms = 0;
+  }
+  double up = ceil((rate + backlog / drain_s) / cap);
   const char *why = "arrivals";
   if (in->waiting > 0 && up < 1) {
     up = 1; /* the gateway holds it: nothing is lost */

@@ -16,7 +16,10 @@
  * - Up, at once: the last second's rate at that utilization, plus the
  *   requests queued beyond the replicas' slots drained within a start-up
  *   (the queue growing before latency shows it), or 1 when a request waits
- *   at zero (the gateway holds it: nothing is lost).
+ *   at zero (the gateway holds it: nothing is lost). At zero, the rate is
+ *   that of the requests waiting since the first came, and what will queue
+ *   during the start-up counts as backlog: the first start is the burst's
+ *   size, not a second late.
  * - Panic: a second's rate over twice what the serving replicas carry adds
  *   SS_OWN_PANIC_HEADROOM and holds the size (no scale-down) for the
  *   hold window.
@@ -64,6 +67,7 @@ struct ss_own_state {
   int64_t panic_until_ms;
   double wanted[SS_OWN_HISTORY_S]; /* most replicas wanted per second, by second % size */
   int64_t last_second;     /* the newest second in rates, -1 before any */
+  int64_t cold_since_ms;   /* requests have waited at zero replicas since; 0: none */
   char reason[SS_OWN_REASON_MAX]; /* why the last decision, for events */
 };
 

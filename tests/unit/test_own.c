@@ -62,6 +62,26 @@ static void test_own_holds_peak(void **state) {
   assert_true(st.panicking);
 }
 
+/* At zero replicas, the first requests waiting size the first start: their
+ * rate since the first came (the last second's count has seen only the
+ * start of the burst), and what will queue while the replicas start,
+ * drained within a start-up as any backlog. */
+static void test_cold_start_sized_for_the_burst(void **state) {
+  (void)state;
+  struct ss_own_config cfg = {20, 1, 2000, 100, 0, 20};
+  struct ss_own_state st;
+  ss_own_init(&cfg, &st);
+  double cap = st.per_replica; /* about 28.9/s */
+  /* 4 requests in the 100 ms since the first: 40/s, 80 queued by the time
+   * a replica serves, drained within 2 s: (40 + 80 / 2) / cap */
+  struct ss_own_input in = {.now_ms = 50000, .rate_1s = 4, .inflight = 4, .waiting = 4};
+  assert_int_equal(ss_own_decide(&cfg, &st, &in), (int)ceil(80 / cap));
+  /* a lone request: one replica, as before */
+  ss_own_init(&cfg, &st);
+  in = (struct ss_own_input){.now_ms = 50000, .rate_1s = 1, .inflight = 1, .waiting = 1};
+  assert_int_equal(ss_own_decide(&cfg, &st, &in), 1);
+}
+
 /* The daemon's policy takes over a target at its current size: that size
  * holds for the hold window (no drop at the first, idle, decision), then
  * goes where the load says; a first call at a wall clock's time is cheap. */
@@ -169,6 +189,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_own_utilization),
       cmocka_unit_test(test_own_holds_peak),
+      cmocka_unit_test(test_cold_start_sized_for_the_burst),
       cmocka_unit_test(test_start_holds_the_size_taken_over),
       cmocka_unit_test(test_feed_constant_rate),
       cmocka_unit_test(test_feed_step_and_queue),
