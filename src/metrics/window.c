@@ -137,6 +137,20 @@ static void emit(const struct ss_series *s, size_t row, const char *suffix, cons
   fn(ctx, ts);
 }
 
+/* Which of family f's sample series the name asks for (NULL: all): *plain
+ * the series itself (not a histogram), want[k] the histogram's
+ * suffixes[k] (_bucket, _count, _sum). False when none. */
+static bool family_wanted(const struct ss__family *f, const char *name, bool *plain,
+                          bool want[3]) {
+  size_t flen = strlen(f->name);
+  bool hist = f->type == SS_METRIC_HISTOGRAM;
+  *plain = !hist && (!name || strcmp(name, f->name) == 0);
+  for (size_t k = 0; k < 3; k++)
+    want[k] = hist && (!name || (strncmp(name, f->name, flen) == 0 &&
+                                 strcmp(name + flen, suffixes[k]) == 0));
+  return *plain || want[0] || want[1] || want[2];
+}
+
 void ss_metrics_each_series(struct ss_metrics *m, const char *name,
                             void (*fn)(void *ctx, const struct ss_timeseries *ts), void *ctx) {
   if (!m || !fn)
@@ -146,15 +160,8 @@ void ss_metrics_each_series(struct ss_metrics *m, const char *name,
   pthread_rwlock_rdlock(&m->lock);
   for (size_t i = 0; i < m->n_fams; i++) {
     const struct ss__family *f = m->fams[i];
-    size_t flen = strlen(f->name);
-    bool hist = f->type == SS_METRIC_HISTOGRAM;
-    /* which of the family's sample series are wanted */
-    bool want_plain = !hist && (!name || strcmp(name, f->name) == 0);
-    bool want[3] = {false, false, false};
-    for (size_t k = 0; k < 3; k++)
-      want[k] = hist && (!name || (strncmp(name, f->name, flen) == 0 &&
-                                   strcmp(name + flen, suffixes[k]) == 0));
-    if (!want_plain && !want[0] && !want[1] && !want[2])
+    bool want_plain, want[3];
+    if (!family_wanted(f, name, &want_plain, want))
       continue;
     for (size_t j = 0; j < f->n_series; j++) {
       const struct ss_series *s = f->series[j];
@@ -187,14 +194,8 @@ void ss_metrics_each_current(struct ss_metrics *m, const char *name, int64_t now
   pthread_rwlock_rdlock(&m->lock);
   for (size_t i = 0; i < m->n_fams; i++) {
     const struct ss__family *f = m->fams[i];
-    size_t flen = strlen(f->name);
-    bool hist = f->type == SS_METRIC_HISTOGRAM;
-    bool want_plain = !hist && (!name || strcmp(name, f->name) == 0);
-    bool want[3] = {false, false, false};
-    for (size_t k = 0; k < 3; k++)
-      want[k] = hist && (!name || (strncmp(name, f->name, flen) == 0 &&
-                                   strcmp(name + flen, suffixes[k]) == 0));
-    if (!want_plain && !want[0] && !want[1] && !want[2])
+    bool want_plain, want[3];
+    if (!family_wanted(f, name, &want_plain, want))
       continue;
     for (size_t j = 0; j < f->n_series; j++) {
       struct ss_series *s = f->series[j];
