@@ -1,6 +1,7 @@
 /* fields.c: typed field reads with diagnostics. */
 #include "model/fields.h"
 
+#include "common/jsonkind.h"
 #include "model/replicas.h"
 
 #include <errno.h>
@@ -35,20 +36,6 @@ void ss__warn(struct ss__dec *d, const char *key, const char *fmt, ...) {
   va_end(ap);
 }
 
-static const char *type_name(const json_t *v) {
-  switch (json_typeof(v)) {
-  case JSON_OBJECT: return "an object";
-  case JSON_ARRAY: return "an array";
-  case JSON_STRING: return "a string";
-  case JSON_INTEGER: return "an integer";
-  case JSON_REAL: return "a number";
-  case JSON_TRUE:
-  case JSON_FALSE: return "a boolean";
-  case JSON_NULL: return "null";
-  }
-  return "a value";
-}
-
 static const json_t *field(struct ss__dec *d, const json_t *obj, const char *key,
                            bool required) {
   const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
@@ -65,7 +52,7 @@ bool ss__str(struct ss__dec *d, const json_t *obj, const char *key, bool require
   if (!v)
     return false;
   if (!json_is_string(v)) {
-    ss__err(d, key, "must be a string, not %s", type_name(v));
+    ss__err(d, key, "must be a string, not %s", ss_json_kind(v));
     return false;
   }
   *out = json_string_value(v);
@@ -88,7 +75,7 @@ bool ss__int(struct ss__dec *d, const json_t *obj, const char *key, bool require
       return true;
     }
   }
-  ss__err(d, key, "must be an integer, not %s", type_name(v));
+  ss__err(d, key, "must be an integer, not %s", ss_json_kind(v));
   return false;
 }
 
@@ -110,7 +97,7 @@ bool ss__bool(struct ss__dec *d, const json_t *obj, const char *key, bool *out) 
   if (!v)
     return false;
   if (!json_is_boolean(v)) {
-    ss__err(d, key, "must be a boolean, not %s", type_name(v));
+    ss__err(d, key, "must be a boolean, not %s", ss_json_kind(v));
     return false;
   }
   *out = json_is_true(v);
@@ -122,7 +109,7 @@ bool ss__num(struct ss__dec *d, const json_t *obj, const char *key, double *out)
   if (!v)
     return false;
   if (!json_is_number(v)) {
-    ss__err(d, key, "must be a number, not %s", type_name(v));
+    ss__err(d, key, "must be a number, not %s", ss_json_kind(v));
     return false;
   }
   *out = json_number_value(v);
@@ -150,7 +137,7 @@ json_t *ss__obj(struct ss__dec *d, const json_t *obj, const char *key, bool requ
   if (!v)
     return NULL;
   if (!json_is_object(v)) {
-    ss__err(d, key, "must be an object, not %s", type_name(v));
+    ss__err(d, key, "must be an object, not %s", ss_json_kind(v));
     return NULL;
   }
   return (json_t *)v;
@@ -161,7 +148,7 @@ json_t *ss__arr(struct ss__dec *d, const json_t *obj, const char *key, bool requ
   if (!v)
     return NULL;
   if (!json_is_array(v)) {
-    ss__err(d, key, "must be an array, not %s", type_name(v));
+    ss__err(d, key, "must be an array, not %s", ss_json_kind(v));
     return NULL;
   }
   return (json_t *)v;
@@ -177,7 +164,7 @@ json_t *ss__strmap(struct ss__dec *d, const json_t *obj, const char *key) {
   bool ok = true;
   json_object_foreach(m, k, v) {
     if (!json_is_string(v)) {
-      ss__err(d, k, "must be a string, not %s (quote it)", type_name(v));
+      ss__err(d, k, "must be a string, not %s (quote it)", ss_json_kind(v));
       ok = false;
     }
   }

@@ -3,6 +3,8 @@
  * wire, the status envelope and HTTP codes are mock_classifier.c's. */
 #include "models/models.h"
 
+#include "common/jsonkind.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
@@ -20,16 +22,10 @@ struct rows {
 
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 
+/* What v is, with integers and reals alike "a number" (as Seldon's mock
+ * classifier says it). */
 static const char *json_kind(const json_t *v) {
-  switch (json_typeof(v)) {
-  case JSON_OBJECT: return "an object";
-  case JSON_ARRAY: return "an array";
-  case JSON_STRING: return "a string";
-  case JSON_TRUE:
-  case JSON_FALSE: return "a boolean";
-  case JSON_NULL: return "null";
-  default: return "a number";
-  }
+  return json_is_number(v) ? "a number" : ss_json_kind(v);
 }
 
 static bool number_of(const json_t *v, double *out) {

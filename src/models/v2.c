@@ -4,6 +4,8 @@
  * the tensors mean is the runtimes' (model_server.c, sklearn_runtime.py). */
 #include "models/v2.h"
 
+#include "common/jsonkind.h"
+
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -58,19 +60,6 @@ static void int_bounds(enum ss_v2_dtype t, long long *lo, long long *hi) {
   }
 }
 
-static const char *json_kind(const json_t *v) {
-  switch (json_typeof(v)) {
-  case JSON_OBJECT: return "an object";
-  case JSON_ARRAY: return "an array";
-  case JSON_STRING: return "a string";
-  case JSON_TRUE:
-  case JSON_FALSE: return "a boolean";
-  case JSON_NULL: return "null";
-  case JSON_INTEGER: return "an integer";
-  default: return "a number";
-  }
-}
-
 /* "got 1.5", "got a string": the value itself when it is a short number. */
 static void describe(const json_t *v, char *buf, size_t size) {
   if (json_is_integer(v))
@@ -82,7 +71,7 @@ static void describe(const json_t *v, char *buf, size_t size) {
       snprintf(buf, size, "%.17g", json_real_value(v));
   }
   else
-    snprintf(buf, size, "%s", json_kind(v));
+    snprintf(buf, size, "%s", ss_json_kind(v));
 }
 
 static void shape_text(const int64_t *shape, size_t ndim, char *buf, size_t size) {
@@ -198,7 +187,7 @@ static enum ss_err read_shape(const json_t *shape, const char *path, struct ss_v
                         path);
   if (!json_is_array(shape))
     return ss_error_set(err, SS_EINVALID, 0, 0, "%s.shape: must be an array of integers, not %s",
-                        path, json_kind(shape));
+                        path, ss_json_kind(shape));
   size_t nd = json_array_size(shape);
   if (nd > SS_V2_DIMS_MAX)
     return ss_error_set(err, SS_ELIMIT, 0, 0, "%s.shape: has %zu dimensions, at most %d", path,
@@ -233,7 +222,7 @@ enum ss_err ss_v2_tensor_parse(const json_t *v, const char *path, struct ss_v2_t
 
   if (!json_is_object(v)) {
     rc = ss_error_set(err, SS_EINVALID, 0, 0, "%s: must be an object {name, shape, datatype, "
-                      "data}, not %s", path, json_kind(v));
+                      "data}, not %s", path, ss_json_kind(v));
     goto out;
   }
   const json_t *name = json_object_get(v, "name");
@@ -265,7 +254,7 @@ enum ss_err ss_v2_tensor_parse(const json_t *v, const char *path, struct ss_v2_t
   const json_t *params = json_object_get(v, "parameters");
   if (params && !json_is_object(params) && !json_is_null(params)) {
     rc = ss_error_set(err, SS_EINVALID, 0, 0, "%s.parameters: must be an object, not %s", path,
-                      json_kind(params));
+                      ss_json_kind(params));
     goto out;
   }
   const json_t *data = json_object_get(v, "data");
@@ -325,7 +314,7 @@ static enum ss_err read_outputs(const json_t *outs, struct ss_v2_request *r,
     return SS_EOK;
   if (!json_is_array(outs))
     return ss_error_set(err, SS_EINVALID, 0, 0,
-                        "outputs: must be an array of {name}, not %s", json_kind(outs));
+                        "outputs: must be an array of {name}, not %s", ss_json_kind(outs));
   size_t n = json_array_size(outs);
   if (n > SS_V2_TENSORS_MAX)
     return ss_error_set(err, SS_ELIMIT, 0, 0, "outputs: has %zu entries, at most %d", n,
@@ -337,7 +326,7 @@ static enum ss_err read_outputs(const json_t *outs, struct ss_v2_request *r,
     const json_t *name = json_object_get(o, "name");
     if (!json_is_object(o))
       return ss_error_set(err, SS_EINVALID, 0, 0, "outputs[%zu]: must be an object {name}, not %s",
-                          i, json_kind(o));
+                          i, ss_json_kind(o));
     if (!json_is_string(name) || json_string_length(name) == 0)
       return ss_error_set(err, SS_EINVALID, 0, 0, "outputs[%zu].name: required, a non-empty string",
                           i);
@@ -366,13 +355,13 @@ enum ss_err ss_v2_request_parse(const char *body, size_t len, struct ss_v2_reque
   if (!json_is_object(root)) {
     rc = ss_error_set(err, SS_EINVALID, 0, 0,
                       "the request must be a JSON object {inputs: [...]}, not %s",
-                      json_kind(root));
+                      ss_json_kind(root));
     goto out;
   }
   const json_t *id = json_object_get(root, "id");
   if (id && !json_is_null(id)) {
     if (!json_is_string(id)) {
-      rc = ss_error_set(err, SS_EINVALID, 0, 0, "id: must be a string, not %s", json_kind(id));
+      rc = ss_error_set(err, SS_EINVALID, 0, 0, "id: must be a string, not %s", ss_json_kind(id));
       goto out;
     }
     if (!(r.id = strdup(json_string_value(id)))) {
@@ -384,7 +373,7 @@ enum ss_err ss_v2_request_parse(const char *body, size_t len, struct ss_v2_reque
   if (params && !json_is_null(params)) {
     if (!json_is_object(params)) {
       rc = ss_error_set(err, SS_EINVALID, 0, 0, "parameters: must be an object, not %s",
-                        json_kind(params));
+                        ss_json_kind(params));
       goto out;
     }
     r.parameters = json_incref((json_t *)params);
@@ -475,12 +464,12 @@ static enum ss_err seldon_value(const json_t *v, const char *path, int *kind,
   int k = json_is_number(v) ? 1 : json_is_string(v) ? 2 : 0;
   if (!k)
     return ss_error_set(err, SS_EINVALID, 0, 0, "%s: must be a number or a string, not %s", path,
-                        json_kind(v));
+                        ss_json_kind(v));
   if (*kind && k != *kind)
     return ss_error_set(err, SS_EINVALID, 0, 0,
                         "%s: is %s but the values before it are %s; give all numbers or all "
                         "strings",
-                        path, json_kind(v), *kind == 1 ? "numbers" : "strings");
+                        path, ss_json_kind(v), *kind == 1 ? "numbers" : "strings");
   *kind = k;
   return SS_EOK;
 }
@@ -496,7 +485,7 @@ enum ss_err ss_v2_from_seldon(const json_t *msg, struct ss_v2_tensor *out, bool 
 
   if (!json_is_object(msg)) {
     rc = ss_error_set(err, SS_EINVALID, 0, 0, "the message must be a JSON object, not %s",
-                      msg ? json_kind(msg) : "nothing");
+                      msg ? ss_json_kind(msg) : "nothing");
     goto out;
   }
   const json_t *data = json_object_get(msg, "data");
@@ -535,7 +524,7 @@ enum ss_err ss_v2_from_seldon(const json_t *msg, struct ss_v2_tensor *out, bool 
         rc = ss_error_set(err, SS_EINVALID, 0, 0,
                           "data.ndarray[%zu]: must be a row (an array), not %s; the input must "
                           "be 2-D such as [[1, 2, 3, 4]]",
-                          i, json_kind(row));
+                          i, ss_json_kind(row));
         goto out;
       }
       if (i == 0)
