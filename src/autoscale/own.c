@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/replicas.h"
+
 #define MS_PER_S 1000.0
 
 /* The decay rate theta of an M/D/1 wait's tail at arrival rate lambda and
@@ -55,14 +57,6 @@ void ss_own_init(const struct ss_own_config *cfg, struct ss_own_state *st) {
   if (st->hold_ms > (SS_OWN_HISTORY_S - 1) * 1000)
     st->hold_ms = (SS_OWN_HISTORY_S - 1) * 1000;
   st->last_second = -1;
-}
-
-static int32_t clamp(double v, int32_t lo, int32_t hi) {
-  if (!(v > lo))
-    return lo;
-  if (v > hi)
-    return hi;
-  return (int32_t)v;
 }
 
 /* Keeps the most replicas wanted in each second. */
@@ -146,7 +140,7 @@ int32_t ss_own_decide(const struct ss_own_config *cfg, struct ss_own_state *st,
   }
   if (want < 1)
     why = "no request in the hold window";
-  int32_t n = clamp(want, cfg->min, cfg->max);
+  int32_t n = ss_replicas_clamp(want, cfg->min, cfg->max);
   snprintf(st->reason, sizeof st->reason,
            "servescale policy: %s (%.1f requests/s over the last second, %.0f in flight, "
            "%zu waiting, %d ready; a replica carries %.1f/s within the %lld ms p99 SLO)",

@@ -8,13 +8,7 @@
 
 #include <math.h>
 
-static int32_t clamp(double v, int32_t lo, int32_t hi) {
-  if (!(v > lo))
-    return lo;
-  if (v > hi)
-    return hi;
-  return (int32_t)v;
-}
+#include "model/replicas.h"
 
 int32_t ss_sim_kpa_decide(const struct ss_sim_kpa_config *cfg, struct ss_sim_kpa_state *st,
                           int64_t now_ms, double stable, double panic, int32_t ready) {
@@ -40,7 +34,7 @@ int32_t ss_sim_kpa_decide(const struct ss_sim_kpa_config *cfg, struct ss_sim_kpa
   }
   if (want > 0 || ready == 0) {
     st->zero_wanted = false;
-    return clamp(want, cfg->min, cfg->max);
+    return ss_replicas_clamp(want, cfg->min, cfg->max);
   }
   /* to zero only after the grace period, keeping the last replica meanwhile */
   if (!st->zero_wanted) {
@@ -48,8 +42,8 @@ int32_t ss_sim_kpa_decide(const struct ss_sim_kpa_config *cfg, struct ss_sim_kpa
     st->zero_since_ms = now_ms;
   }
   if (now_ms - st->zero_since_ms >= SS_SIM_KPA_SCALE_TO_ZERO_GRACE_MS)
-    return clamp(0, cfg->min, cfg->max);
-  return clamp(1, cfg->min, cfg->max);
+    return ss_replicas_clamp(0, cfg->min, cfg->max);
+  return ss_replicas_clamp(1, cfg->min, cfg->max);
 }
 
 int32_t ss_sim_ray_decide(const struct ss_sim_ray_config *cfg, struct ss_sim_ray_state *st,
@@ -57,9 +51,9 @@ int32_t ss_sim_ray_decide(const struct ss_sim_ray_config *cfg, struct ss_sim_ray
   if (current == 0) {
     /* from zero at once when anything waits */
     st->counter = 0;
-    return ongoing > 0 ? clamp(1, cfg->min, cfg->max) : clamp(0, cfg->min, cfg->max);
+    return ongoing > 0 ? ss_replicas_clamp(1, cfg->min, cfg->max) : ss_replicas_clamp(0, cfg->min, cfg->max);
   }
-  int32_t want = clamp(ceil(ongoing / cfg->target), cfg->min, cfg->max);
+  int32_t want = ss_replicas_clamp(ceil(ongoing / cfg->target), cfg->min, cfg->max);
   int32_t up_loops = (int32_t)(cfg->upscale_delay_ms / SS_SIM_RAY_CONTROL_LOOP_MS);
   int32_t down_loops = (int32_t)(cfg->downscale_delay_ms / SS_SIM_RAY_CONTROL_LOOP_MS);
   if (want > current) {
