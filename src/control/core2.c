@@ -28,13 +28,16 @@ int ss__c2_int_at(const json_t *spec, const char *key, int dflt) {
   return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
 }
 
-int64_t ss__c2_bytes_of(const json_t *v) {
+/* A memory quantity in whole bytes (a fraction rounds up). */
+static int64_t bytes(struct ss_quantity q) { return (q.milli + 999) / 1000; }
+
+static int64_t bytes_of(const json_t *v) {
   struct ss_quantity q;
   const char *why;
-  return v && ss_quantity_from_json(v, &q, &why) ? (q.milli + 999) / 1000 : 0;
+  return v && ss_quantity_from_json(v, &q, &why) ? bytes(q) : 0;
 }
 
-uint64_t ss__c2_hash_str(uint64_t h, const char *s) {
+static uint64_t hash_str(uint64_t h, const char *s) {
   for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
     h = (h ^ *p) * 1099511628211ull;
   return (h ^ 0xff) * 1099511628211ull;
@@ -44,12 +47,12 @@ uint64_t ss__c2_hash_str(uint64_t h, const char *s) {
  * change of any reloads the model; a change of replicas does not. */
 static uint64_t load_sig(const json_t *spec) {
   uint64_t h = 1469598103934665603ull;
-  h = ss__c2_hash_str(h, json_string_value(json_object_get(spec, "storageUri")));
+  h = hash_str(h, json_string_value(json_object_get(spec, "storageUri")));
   static const char *const keys[] = {"requirements", "parameters", "modelType"};
   for (size_t i = 0; i < 3; i++) {
     char *s =
         json_dumps(json_object_get(spec, keys[i]), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    h = ss__c2_hash_str(h, s);
+    h = hash_str(h, s);
     free(s);
   }
   return h;
@@ -201,8 +204,7 @@ static void server_template(struct ss_core2 *c, struct server *s) {
   s->caps = server_caps(spec);
   const json_t *given = server_container(spec);
   struct ss_quantity q;
-  s->capacity = given && ss_container_request(given, "memory", &q) ? (q.milli + 999) / 1000
-                                                                   : DEFAULT_CAPACITY;
+  s->capacity = given && ss_container_request(given, "memory", &q) ? bytes(q) : DEFAULT_CAPACITY;
   if (s->have_t)
     ss__template_free(&s->t);
   s->have_t = false;
@@ -328,13 +330,9 @@ int ss__c2_copies_on(const struct ss_core2 *c, const char *replica, const struct
     const struct model *m = c->models[i];
     for (size_t j = 0; j < m->n; j++)
       if (m->copies[j].st != C_FAILED && strcmp(m->copies[j].replica, replica) == 0) {
-        if (m != except) {
-          n++;
-          if (mem)
-            *mem += m->memory;
-        } else {
-          n++;
-        }
+        n++;
+        if (mem && m != except)
+          *mem += m->memory;
       }
   }
   return n;
@@ -406,7 +404,6 @@ static void model_put(struct ss_core2 *c, json_t *obj) {
     snprintf(m->name, sizeof m->name, "%s", name);
     snprintf(m->uid, sizeof m->uid, "%s", uid);
     m->stable_since_ms = c->now_ms;
-    m->last_spec = -1;
     m->last_available = -1;
     c->models[c->n_models++] = m;
   }
@@ -414,7 +411,7 @@ static void model_put(struct ss_core2 *c, json_t *obj) {
   json_decref(m->obj);
   m->obj = json_incref(obj);
   const json_t *spec = json_object_get(obj, "spec");
-  m->memory = ss__c2_bytes_of(json_object_get(spec, "memory"));
+  m->memory = bytes_of(json_object_get(spec, "memory"));
   uint64_t sig = load_sig(spec);
   if (sig != m->sig) {
     m->sig = sig;
@@ -716,14 +713,14 @@ void ss_core2_tick(struct ss_core2 *c, int64_t now_ms, ss_core2_run_fn run, void
   uint64_t h = 1469598103934665603ull;
   for (size_t k = 0; k < c->n_models; k++) {
     const struct model *m = c->models[k];
-    h = ss__c2_hash_str(h, m->ns);
-    h = ss__c2_hash_str(h, m->name);
+    h = hash_str(h, m->ns);
+    h = hash_str(h, m->name);
     for (size_t j = 0; j < m->n; j++) {
       if (m->copies[j].st != C_LOADED)
         continue;
       const struct slot *sl = ss__c2_slot_of(ss__c2_server_find(c, m->ns, m->copies[j].server),
                                              m->copies[j].replica, NULL);
-      h = ss__c2_hash_str(h, m->copies[j].replica);
+      h = hash_str(h, m->copies[j].replica);
       h = (h ^ (uint64_t)(sl ? sl->port * 2 + sl->ready : 0)) * 1099511628211ull;
     }
   }

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "control/images.h"
+#include "control/scalers.h"
 #include "gateway/gateway.h"
 #include "metrics/metrics.h"
 #include "runtime/runtime.h"
@@ -57,6 +58,9 @@ struct ss_core2_config {
   struct ss_gateway *gateway; /* may be NULL (no lag: no native scale-up) */
   const struct ss_image_map *images;
   struct ss_metrics *metrics; /* Core 2's gauges and counters; may be NULL */
+  /* who aims at what (the reconciler's index, brought up to date before
+   * each pass): a Server an HPA or ScaledObject scales is left to it */
+  const struct ss_scalers *scalers;
 };
 
 struct ss_core2;

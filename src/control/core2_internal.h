@@ -34,7 +34,7 @@ struct server {
   json_t *caps;   /* capabilities */
   json_t *labels; /* its pods' */
   int64_t capacity, gen;
-  bool ok, have_t, seen, hpa;
+  bool ok, have_t, seen;
   char why[256];
   int spec, min, max; /* min, max: -1 when unset */
   int keep;           /* replicas run: spec, more while some drain */
@@ -54,7 +54,6 @@ struct copy { /* a model on one server replica */
   int64_t since_ms;
   uint64_t sig;   /* what was loaded (load_sig) */
   struct xfer *x; /* the call in flight; NULL: none */
-  char err[256];
 };
 
 struct model {
@@ -67,7 +66,7 @@ struct model {
   bool placed, seen, announced;
   char sched_msg[256], fail[256], last_reason[32];
   int64_t retry_at_ms, stable_since_ms, next_scale_ms;
-  int last_spec, last_available;
+  int last_available;
 };
 
 struct xfer {
@@ -101,8 +100,6 @@ struct ss_core2 {
 /* core2.c */
 const char *ss__c2_str_at(const json_t *o, const char *a, const char *b);
 int ss__c2_int_at(const json_t *spec, const char *key, int dflt);
-int64_t ss__c2_bytes_of(const json_t *v);
-uint64_t ss__c2_hash_str(uint64_t h, const char *s);
 struct server *ss__c2_server_find(struct ss_core2 *c, const char *ns, const char *name);
 /* The slot holding replica (its ordinal into *ordinal when not NULL). */
 const struct slot *ss__c2_slot_of(const struct server *s, const char *replica, int *ordinal);
@@ -120,6 +117,7 @@ void ss__c2_progress(struct ss_core2 *c);
 void ss__c2_copy_drop(struct ss_core2 *c, struct model *m, size_t i);
 
 /* core2_status.c */
+/* Copies loaded and routed (a retiring one is loaded but routed no more). */
 int ss__c2_available(const struct model *m);
 void ss__c2_model_status(struct ss_core2 *c, struct model *m, const struct ss_c2_placement *pl);
 void ss__c2_server_status(struct ss_core2 *c, const struct server *s);

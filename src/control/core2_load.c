@@ -135,14 +135,12 @@ static void xfer_done(struct ss_core2 *c, struct xfer *x, CURLcode rc) {
       ss_store_eventf(c->cfg.store, m->obj, "Normal", "Loaded", NULL,
                       "Loaded on server %s replica %s", cp->server, cp->replica);
     cp->st = C_LOADED;
-    cp->err[0] = '\0';
     ss__c2_count(c, m, cp->server, cp->replica, true);
   } else if (x->load) {
-    reason_of(x, rc, code, cp->err, sizeof cp->err);
-    snprintf(m->fail, sizeof m->fail, "%s", cp->err);
+    reason_of(x, rc, code, m->fail, sizeof m->fail);
     m->retry_at_ms = c->now_ms + RETRY_MS;
     ss_store_eventf(c->cfg.store, m->obj, "Warning", "LoadFailed", NULL,
-                    "Failed to load on server %s: %s", cp->server, cp->err);
+                    "Failed to load on server %s: %s", cp->server, m->fail);
     /* a failed reload leaves the old version serving (the server swaps
      * only a model that loaded) */
     if (cp->st != C_LOADED)

@@ -66,39 +66,12 @@ void ss__c2_model_autoscale(struct ss_core2 *c, struct model *m) {
                     (c->now_ms - used) / 1000);
 }
 
-/* Whether a stored HPA or ScaledObject scales Server s (then Core 2's
- * server autoscaling leaves it alone). */
-static bool server_has_hpa(struct ss_core2 *c, const struct server *s) {
-  static const struct {
-    const char *group, *plural;
-  } kinds[] = {{"autoscaling", "horizontalpodautoscalers"}, {"keda.sh", "scaledobjects"}};
-  for (size_t k = 0; k < 2; k++) {
-    json_t *items = NULL;
-    uint64_t rv;
-    if (ss_store_list(c->cfg.store, (struct ss_kind_ref){kinds[k].group, kinds[k].plural}, s->ns,
-                      &items, &rv, NULL))
-      continue;
-    size_t i;
-    json_t *o;
-    bool hit = false;
-    json_array_foreach(items, i, o) {
-      const json_t *ref = json_object_get(json_object_get(o, "spec"), "scaleTargetRef");
-      const char *kind = json_string_value(json_object_get(ref, "kind"));
-      const char *name = json_string_value(json_object_get(ref, "name"));
-      hit = hit || (kind && name && strcmp(kind, "Server") == 0 && strcmp(name, s->name) == 0);
-    }
-    json_decref(items);
-    if (hit)
-      return true;
-  }
-  return false;
-}
-
 void ss__c2_server_autoscale(struct ss_core2 *c, struct server *s) {
   if (s->max < 1 || c->now_ms < s->next_scale_ms)
     return;
   s->next_scale_ms = c->now_ms + c->scaling.period_ms;
-  if ((s->hpa = server_has_hpa(c, s)))
+  /* a Server an HPA or a ScaledObject scales is left to it */
+  if (c->cfg.scalers && ss_scalers_aim_at(c->cfg.scalers, s->ns, "Server", s->name))
     return;
   int most = 0;
   for (size_t i = 0; i < c->n_models; i++) {

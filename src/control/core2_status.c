@@ -59,16 +59,14 @@ static void write_status(struct ss_core2 *c, const char *plural, const json_t *o
 int ss__c2_available(const struct model *m) {
   int n = 0;
   for (size_t j = 0; j < m->n; j++)
-    n += m->copies[j].st == C_LOADED || (m->copies[j].st == C_RETIRING);
+    n += m->copies[j].st == C_LOADED;
   return n;
 }
 
 void ss__c2_model_status(struct ss_core2 *c, struct model *m, const struct ss_c2_placement *pl) {
   const json_t *spec = json_object_get(m->obj, "spec");
   int want = ss__c2_int_at(spec, "replicas", SS_CORE2_DEFAULT_REPLICAS);
-  int avail = 0;
-  for (size_t j = 0; j < m->n; j++)
-    avail += m->copies[j].st == C_LOADED;
+  int avail = ss__c2_available(m);
   const char *reason, *msg = "";
   char buf[320];
   bool failed_copy = false;

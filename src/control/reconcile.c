@@ -119,7 +119,8 @@ struct ss_control *ss_control_new(const struct ss_control_config *cfg) {
                                                           .runtime = cfg->runtime,
                                                           .gateway = cfg->gateway,
                                                           .images = cfg->images,
-                                                          .metrics = cfg->metrics}))) {
+                                                          .metrics = cfg->metrics,
+                                                          .scalers = c->scalers}))) {
     ss_core2_free(c->core2);
     ss__gauges_free(c->gauges);
     ss_deployments_free(c->deployments);
