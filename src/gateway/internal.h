@@ -63,6 +63,12 @@ struct ss__gw_dep {
   int traffic_total;
 };
 
+/* seldon_model_infer_total and _seconds_total (code 200), and the
+ * replica's aggregates (v2.c). */
+struct ss__gw_model_series {
+  struct ss_series *count, *secs, *agg, *agg_secs;
+};
+
 /* A Seldon Core 2 Model served at /v2/models/{name} (v2.c): the Server
  * replicas it is loaded on. */
 struct ss__gw_model {
@@ -71,9 +77,9 @@ struct ss__gw_model {
   int *ordinals;                 /* server_replica of each pending, then resolved, replica */
   char (*pods)[SS_GW_ID_MAX];    /* pod name of each */
   struct ss__gw_ep *stat;        /* the model's counters (see ss__gw_ep) */
-  /* seldon_model_infer_total, _seconds_total, aggregate, per resolved
-   * replica, code 200 */
-  struct ss_series **ok_count, **ok_secs, **ok_agg;
+  /* the series a request answered 200 by each resolved replica adds to,
+   * looked up once per snapshot */
+  struct ss__gw_model_series *ok;
 };
 
 struct ss_gw_table {

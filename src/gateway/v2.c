@@ -98,9 +98,7 @@ void ss__gw_model_free(struct ss__gw_model *m, struct ss__gw_registry *r) {
   free(m->target.pending);
   free(m->ordinals);
   free(m->pods);
-  free(m->ok_count);
-  free(m->ok_secs);
-  free(m->ok_agg);
+  free(m->ok);
 }
 
 const struct ss__gw_model *ss__gw_model_find(const struct ss_gw_table *t, const char *name) {
@@ -126,11 +124,13 @@ static void model_resolve(struct ss__gw_model *m, struct ss__gw_registry *r) {
   m->stat = ss__gw_ep_take_locked(r, id);
 }
 
+/* ordinal < 0 (no replica answered): server_replica "". */
 static struct ss_series *model_series(struct ss_metrics *mx, const struct ss__gw_model *m,
                                       const char *name, int ordinal, const char *pod,
                                       const char *code) {
-  char ord[16];
-  snprintf(ord, sizeof ord, "%d", ordinal);
+  char ord[16] = "";
+  if (ordinal >= 0)
+    snprintf(ord, sizeof ord, "%d", ordinal);
   const char *v[] = {m->server, ord, m->name, m->name, "rest", code, m->ns, pod};
   return ss_metrics_series(mx, name, v);
 }
@@ -153,16 +153,16 @@ void ss__gw_models_resolve(struct ss_gw_table *t, struct ss__gw_registry *r,
     return;
   for (size_t i = 0; i < t->n_models; i++) {
     struct ss__gw_model *m = &t->models[i];
-    size_t n = m->target.n ? m->target.n : 1;
-    m->ok_count = calloc(n, sizeof *m->ok_count);
-    m->ok_secs = calloc(n, sizeof *m->ok_secs);
-    m->ok_agg = calloc(n, sizeof *m->ok_agg);
-    if (!m->ok_count || !m->ok_secs || !m->ok_agg)
+    if (!(m->ok = calloc(m->target.n ? m->target.n : 1, sizeof *m->ok)))
       continue; /* looked up per request instead */
     for (size_t e = 0; e < m->target.n; e++) {
-      m->ok_count[e] = model_series(mx, m, INFER_TOTAL, m->ordinals[e], m->pods[e], "200");
-      m->ok_secs[e] = model_series(mx, m, INFER_SECONDS, m->ordinals[e], m->pods[e], "200");
-      m->ok_agg[e] = agg_series(mx, m, AGG_TOTAL, m->ordinals[e], m->pods[e]);
+      int o = m->ordinals[e];
+      const char *pod = m->pods[e];
+      m->ok[e] =
+          (struct ss__gw_model_series){.count = model_series(mx, m, INFER_TOTAL, o, pod, "200"),
+                                       .secs = model_series(mx, m, INFER_SECONDS, o, pod, "200"),
+                                       .agg = agg_series(mx, m, AGG_TOTAL, o, pod),
+                                       .agg_secs = agg_series(mx, m, AGG_SECONDS, o, pod)};
     }
   }
 }
@@ -195,26 +195,23 @@ void ss__gw_v2_finish(struct ss__gw_request *r, int status, double secs) {
   while (i < m->target.n && m->target.eps[i] != r->model_ep)
     i++;
   bool known = i < m->target.n;
-  if (status == 200 && known && m->ok_count && m->ok_count[i]) {
-    ss_series_inc(m->ok_count[i], 1);
-    ss_series_inc(m->ok_secs[i], secs);
-    ss_series_inc(m->ok_agg[i], 1);
-  } else {
-    char code[8];
-    snprintf(code, sizeof code, "%d", status);
-    int ord = known ? m->ordinals[i] : -1;
-    const char *pod = known ? m->pods[i] : "";
-    char o[16] = "";
-    if (ord >= 0)
-      snprintf(o, sizeof o, "%d", ord);
-    const char *v[] = {m->server, o, m->name, m->name, "rest", code, m->ns, pod};
-    ss_series_inc(ss_metrics_series(mx, INFER_TOTAL, v), 1);
-    ss_series_inc(ss_metrics_series(mx, INFER_SECONDS, v), secs);
-    if (known)
-      ss_series_inc(agg_series(mx, m, AGG_TOTAL, ord, pod), 1);
+  if (status == 200 && known && m->ok) {
+    ss_series_inc(m->ok[i].count, 1);
+    ss_series_inc(m->ok[i].secs, secs);
+    ss_series_inc(m->ok[i].agg, 1);
+    ss_series_inc(m->ok[i].agg_secs, secs);
+    return;
   }
-  if (known)
-    ss_series_inc(agg_series(mx, m, AGG_SECONDS, m->ordinals[i], m->pods[i]), secs);
+  char code[8];
+  snprintf(code, sizeof code, "%d", status);
+  int ord = known ? m->ordinals[i] : -1;
+  const char *pod = known ? m->pods[i] : "";
+  ss_series_inc(model_series(mx, m, INFER_TOTAL, ord, pod, code), 1);
+  ss_series_inc(model_series(mx, m, INFER_SECONDS, ord, pod, code), secs);
+  if (known) {
+    ss_series_inc(agg_series(mx, m, AGG_TOTAL, ord, pod), 1);
+    ss_series_inc(agg_series(mx, m, AGG_SECONDS, ord, pod), secs);
+  }
 }
 
 /* ---- the paths ---- */
@@ -232,7 +229,6 @@ static void error_answer(struct ss__gw_conn *c, int code, const char *fmt_msg, c
   snprintf(msg, sizeof msg, fmt_msg, name);
   json_answer(c, code, "{s:s}", msg);
 }
-
 
 bool ss__gw_v2_handle(struct ss__gw_conn *c, const char *path, int method) {
   if (strncmp(path, "/v2/", 4) != 0)
