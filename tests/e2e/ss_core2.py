@@ -23,15 +23,27 @@ def train_iris(source, out_dir):
     return out_dir
 
 
-def infer(gw, name, body=None, timeout=20):
-    data = json.dumps(body or BODY).encode()
-    req = urllib.request.Request(gw + "/v2/models/%s/infer" % name, data=data, method="POST",
-                                 headers={"Content-Type": "application/json"})
+def v2(gw, name, body, headers=None, method="POST", timeout=20):
+    """A V2 call: POST .../infer with body, or GET the model's metadata;
+    (status, the parsed JSON answer or its raw bytes)."""
+    data = json.dumps(body).encode() if body is not None else None
+    h = {"Content-Type": "application/json"}
+    h.update(headers or {})
+    req = urllib.request.Request(gw + "/v2/models/%s%s" % (name, "/infer" if method == "POST" else ""),
+                                 data=data, method=method, headers=h)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, json.loads(r.read())
+            return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
-        return e.code, e.read()
+        raw = e.read()
+        try:
+            return e.code, json.loads(raw)
+        except ValueError:
+            return e.code, raw
+
+
+def infer(gw, name, body=None, timeout=20):
+    return v2(gw, name, body or BODY, timeout=timeout)
 
 
 def get(d, plural, name):
@@ -47,11 +59,16 @@ def status_of(d, plural, name):
     return get(d, plural, name).get("status", {})
 
 
-def reason(d, name):
+def condition(d, name, ctype="ModelReady"):
+    """Model name's condition ctype ({} when it has none)."""
     for c in status_of(d, "models", name).get("conditions", []):
-        if c.get("type") == "ModelReady":
-            return c.get("reason", "")
-    return ""
+        if c.get("type") == ctype:
+            return c
+    return {}
+
+
+def reason(d, name):
+    return condition(d, name).get("reason", "")
 
 
 class Hey:

@@ -24,37 +24,19 @@ import signal
 import subprocess
 import sys
 import tempfile
-import urllib.error
 import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ss_e2e import Checks, Daemon, proc_cmdline, stop_all, wait_until, args_or_default  # noqa: E402
+import ss_core2 as c2  # noqa: E402
+from ss_core2 import NS, PY, condition, v2  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
-NS = "seldon-mesh"
-PY = "/usr/bin/python3"  # Debian's, with python3-sklearn
 checks = Checks()
 check = checks.check
 
 ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5], [1, 2, 3, 4]]
-
-
-def v2(gw, name, body, headers=None, method="POST", timeout=20):
-    data = json.dumps(body).encode() if body is not None else None
-    h = {"Content-Type": "application/json"}
-    h.update(headers or {})
-    req = urllib.request.Request(gw + "/v2/models/%s%s" % (name, "/infer" if method == "POST" else ""),
-                                 data=data, method=method, headers=h)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        try:
-            return e.code, json.loads(raw)
-        except ValueError:
-            return e.code, raw
 
 
 def infer_body(rows, outputs=None):
@@ -73,18 +55,6 @@ def sklearn_answer(model_dir, rows):
     out = subprocess.run([PY, "-c", code, os.path.join(model_dir, "model.joblib"), json.dumps(rows)],
                          capture_output=True, check=True, timeout=120)
     return json.loads(out.stdout)
-
-
-def model_status(d, name):
-    st, obj, _ = d.request("GET", "/apis/mlops.seldon.io/v1alpha1/namespaces/%s/models/%s" % (NS, name))
-    return (obj or {}).get("status", {}) if st == 200 else {}
-
-
-def condition(d, name, ctype="ModelReady"):
-    for c in model_status(d, name).get("conditions", []):
-        if c.get("type") == ctype:
-            return c
-    return {}
 
 
 def model_yaml(name, uri, memory="3M", extra=""):
@@ -109,8 +79,7 @@ def ms_pids(d):
 def main():
     work = tempfile.mkdtemp(prefix="ss-core2-")
     model_dir = os.path.join(work, "iris")
-    subprocess.run([PY, os.path.join(SOURCE, "examples/core2/train_iris.py"), model_dir],
-                   check=True, capture_output=True, timeout=180)
+    c2.train_iris(SOURCE, model_dir)
     files = []
     for name, text in [
             ("iris.yaml", model_yaml("iris", "file://" + model_dir)),
