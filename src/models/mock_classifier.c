@@ -54,6 +54,7 @@ struct server {
   atomic_bool draining;    /* SIGTERM seen: answer with Connection: close */
   atomic_bool abandon;     /* stopping for good: cut delays and CPU burns short */
   int wake_wr;             /* self-pipe: 'S' signal, 'F' fail_after reached */
+  struct ss__msrv_gate gate; /* params.workers predictions at once */
 };
 
 static void wake(int fd, char what) {
@@ -281,8 +282,10 @@ static enum MHD_Result do_predict(struct server *s, struct MHD_Connection *c,
     ret = reply_status(s, c, MHD_HTTP_BAD_REQUEST, "MICROSERVICE_BAD_DATA", err.msg);
     goto out;
   }
+  ss__msrv_gate_enter(&s->gate, &s->abandon);
   sleep_ms(s, s->params.delay_ms);
   burn_cpu(s, s->params.cpu_ms);
+  ss__msrv_gate_leave(&s->gate);
   switch (ss_mock_predict(msg, s->params.threshold, &resp, &err)) {
   case SS_EOK:
     ret = reply_json(s, c, MHD_HTTP_OK, resp);
@@ -575,6 +578,8 @@ int ss_mock_classifier_main(int argc, char **argv) {
   if (!ss__msrv_resolve(PROG, host, port, &addr, &addr_len))
     return RC_USAGE;
 
+  ss__msrv_gate_init(&s.gate);
+  ss__msrv_gate_limit(&s.gate, s.params.workers);
   s.metadata = build_metadata(name);
   s.status_input = json_loads(STATUS_INPUT, 0, NULL);
   if (!s.metadata || !s.status_input) {
@@ -589,9 +594,9 @@ int ss_mock_classifier_main(int argc, char **argv) {
   if (!d)
     goto out;
   log_event("event=start name=%s host=%s port=%d pid=%ld threshold=%g delay_ms=%ld cpu_ms=%ld "
-            "fail_after=%ld",
+            "fail_after=%ld workers=%ld",
             name, host, ss__msrv_bound_port(d, port), (long)getpid(), s.params.threshold,
-            s.params.delay_ms, s.params.cpu_ms, s.params.fail_after);
+            s.params.delay_ms, s.params.cpu_ms, s.params.fail_after, s.params.workers);
 
   char what = 0;
   while (ss__msrv_signal() == 0 && what != 'F') {
@@ -626,5 +631,6 @@ out:
       close(pipefd[i]);
   free(s.metadata);
   json_decref(s.status_input);
+  ss__msrv_gate_destroy(&s.gate);
   return rc;
 }

@@ -16,6 +16,7 @@
 #define DELAY_MAX_MS 600000.0
 #define CPU_MAX_MS 600000.0
 #define FAIL_AFTER_MAX 1e9
+#define WORKERS_MAX 256.0 /* the servers' connection limit: more could never wait */
 /* exp() of the difference stays finite well past this; any real threshold
  * is far inside it. */
 #define THRESHOLD_ABS_MAX 1e12
@@ -33,6 +34,9 @@ static const struct ss_mock_param_row table[] = {
     {"fail_after", "fail-after", SS_MOCK_PARAM_INT, 0, FAIL_AFTER_MAX,
      offsetof(struct ss_mock_params, fail_after),
      "exit with status 1 after this many predictions (0: never)"},
+    {"workers", "workers", SS_MOCK_PARAM_INT, 0, WORKERS_MAX,
+     offsetof(struct ss_mock_params, workers),
+     "serve this many predictions at once, the others waiting in order (0: no limit)"},
 };
 
 #define N_ROWS (sizeof table / sizeof *table)

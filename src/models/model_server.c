@@ -70,6 +70,7 @@ struct model {
   long long memory;
   struct ss_mock_params mock;
   json_t *meta;   /* the /v2/models/{name} answer */
+  struct ss__msrv_gate gate; /* mock: its workers parameter */
   bool proba;     /* sklearn: has predict_proba */
   int refs;       /* the table's one, and one per request using it */
   struct model *next;
@@ -572,6 +573,7 @@ static void model_free(struct model *m) {
   free(m->path);
   free(m->uri);
   json_decref(m->meta);
+  ss__msrv_gate_destroy(&m->gate);
   free(m);
 }
 
@@ -802,6 +804,7 @@ static unsigned load_read(struct server *s, const json_t *body, struct model *m,
         return ss_error_set(err, SS_EINVALID, 0, 0, "parameters[%zu]: %s", i, perr.msg), 400;
     }
   }
+  ss__msrv_gate_limit(&m->gate, m->mock.workers);
   return 200;
 }
 
@@ -813,6 +816,8 @@ static unsigned do_load_model(struct server *s, const char *name, const json_t *
   int64_t t0 = ss__msrv_clock_ns(CLOCK_MONOTONIC);
   json_t *req = NULL, *resp = NULL;
   struct model *m = calloc(1, sizeof *m), *old = NULL;
+  if (m)
+    ss__msrv_gate_init(&m->gate); /* first: model_free destroys it */
   if (!m || !(m->name = strdup(name))) {
     ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
     goto out;
@@ -955,7 +960,7 @@ static void mock_sleep(struct server *s, long ms) {
 
 /* The mock classifier's answer (mock_predict.c's, through a Seldon tensor
  * message so that it is the same function) as output proba [N, 1]. */
-static unsigned mock_output(struct server *s, const struct model *m,
+static unsigned mock_output(struct server *s, struct model *m,
                             const struct ss_v2_tensor *in, json_t **out, struct ss_error *err) {
   unsigned code = 500;
   json_t *msg = NULL, *resp = NULL;
@@ -984,7 +989,9 @@ static unsigned mock_output(struct server *s, const struct model *m,
     ss_error_set(err, SS_ENOMEM, 0, 0, "out of memory");
     goto out;
   }
+  ss__msrv_gate_enter(&m->gate, &s->abandon);
   mock_sleep(s, m->mock.delay_ms);
+  ss__msrv_gate_leave(&m->gate);
   enum ss_err rc = ss_mock_predict(msg, m->mock.threshold, &resp, err);
   if (rc) {
     code = rc == SS_EINVALID ? 400 : 500;

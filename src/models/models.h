@@ -44,6 +44,7 @@ struct ss_mock_params {
   long delay_ms;    /* sleep this long in every prediction (latency tests) */
   long cpu_ms;      /* burn this much thread CPU in every prediction (CPU tests) */
   long fail_after;  /* exit 1 after this many predictions (fault tests); 0: never */
+  long workers;     /* predictions served at once, the rest queued in order; 0: no limit */
 };
 
 /* One row of the parameter table, shared by Seldon's parameters and the

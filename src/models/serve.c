@@ -264,3 +264,57 @@ bool ss__msrv_quiesce_wait(struct MHD_Daemon *d, atomic_int *in_flight, int ms) 
     close(ls); /* ours to close after quiescing; new clients are refused from here */
   return ss__msrv_wait_idle(in_flight, ms);
 }
+
+/* ---- the workers' gate ---- */
+
+#define GATE_SLICE_NS 20000000L /* a waiter looks at abandon this often */
+
+void ss__msrv_gate_init(struct ss__msrv_gate *g) {
+  pthread_condattr_t a;
+  pthread_condattr_init(&a);
+  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+  pthread_cond_init(&g->cv, &a);
+  pthread_condattr_destroy(&a);
+  pthread_mutex_init(&g->mu, NULL);
+  g->next = g->admitted = 0;
+  g->workers = 0;
+}
+
+void ss__msrv_gate_limit(struct ss__msrv_gate *g, long workers) {
+  pthread_mutex_lock(&g->mu);
+  g->workers = workers > 0 ? workers : 0;
+  g->admitted = g->next + (unsigned long)g->workers;
+  pthread_mutex_unlock(&g->mu);
+}
+
+void ss__msrv_gate_destroy(struct ss__msrv_gate *g) {
+  pthread_cond_destroy(&g->cv);
+  pthread_mutex_destroy(&g->mu);
+}
+
+void ss__msrv_gate_enter(struct ss__msrv_gate *g, const atomic_bool *abandon) {
+  pthread_mutex_lock(&g->mu);
+  if (g->workers > 0) {
+    unsigned long ticket = g->next++;
+    while ((long)(ticket - g->admitted) >= 0 && !atomic_load(abandon)) {
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      ts.tv_nsec += GATE_SLICE_NS;
+      if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+      }
+      pthread_cond_timedwait(&g->cv, &g->mu, &ts);
+    }
+  }
+  pthread_mutex_unlock(&g->mu);
+}
+
+void ss__msrv_gate_leave(struct ss__msrv_gate *g) {
+  pthread_mutex_lock(&g->mu);
+  if (g->workers > 0) {
+    g->admitted++;
+    pthread_cond_broadcast(&g->cv);
+  }
+  pthread_mutex_unlock(&g->mu);
+}

@@ -7,6 +7,7 @@
 #define SS_MODELS_SERVE_H
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -81,6 +82,25 @@ bool ss__msrv_resolve(const char *prog, const char *host, int port,
 bool ss__msrv_signals(const char *prog, int *rd, int *wr);
 /* The signal seen, 0 for none. */
 int ss__msrv_signal(void);
+/* A gate that lets at most `workers` predictions work at once, the others
+ * waiting in the order they came (a ticket each): a replica that serves one
+ * request at a time, as a single-threaded model server does. 0: no limit. */
+struct ss__msrv_gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  unsigned long next;     /* the next ticket handed out */
+  unsigned long admitted; /* tickets below this may work */
+  long workers;
+};
+
+/* Prepares g with no limit; ss__msrv_gate_limit sets one before first use. */
+void ss__msrv_gate_init(struct ss__msrv_gate *g);
+void ss__msrv_gate_limit(struct ss__msrv_gate *g, long workers);
+void ss__msrv_gate_destroy(struct ss__msrv_gate *g);
+/* Waits for a turn (a caller stopping for good, *abandon, waits no more). */
+void ss__msrv_gate_enter(struct ss__msrv_gate *g, const atomic_bool *abandon);
+void ss__msrv_gate_leave(struct ss__msrv_gate *g);
+
 /* Uninstalls the self-pipe (before the caller closes it). */
 void ss__msrv_signals_done(void);
 

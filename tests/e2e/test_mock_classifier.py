@@ -263,6 +263,53 @@ def test_delay():
     check("delay_ms does not slow the probes", time.monotonic() - t0 < 0.4, time.monotonic() - t0)
 
 
+def test_workers():
+    """workers=1: one prediction at a time, the others queued in order; 4
+    sent at once at delay_ms=200 finish about 0.2, 0.4, 0.6, 0.8 s after
+    (without it, all at about 0.2 s), and probes are not queued."""
+    n, ms = 4, 200
+
+    def burst(srv):
+        took, lock = [], threading.Lock()
+
+        def one():
+            t0 = time.monotonic()
+            status, _, _ = predict(srv.port, {"data": {"ndarray": [[1, 2]]}}, timeout=20)
+            with lock:
+                took.append((time.monotonic() - t0, status))
+
+        ts = [threading.Thread(target=one) for _ in range(n)]
+        for t in ts:
+            t.start()
+        time.sleep(0.05)
+        t0 = time.monotonic()
+        request(srv.port, "GET", "/health/ping")
+        probe = time.monotonic() - t0
+        for t in ts:
+            t.join(30)
+        return sorted(took), probe
+
+    params = json.dumps([{"name": "delay_ms", "value": str(ms), "type": "INT"},
+                         {"name": "workers", "value": "1", "type": "INT"}])
+    srv = Server(env={"PREDICTIVE_UNIT_PARAMETERS": params})
+    if not check("server with workers=1 starts", srv.wait_ready(), srv.stderr()):
+        return
+    took, probe = burst(srv)
+    ok = len(took) == n and all(s == 200 for _, s in took)
+    check("workers=1: %d at once are served one after another (%s)" % (n, [round(t, 2) for t, _ in took]),
+          ok and all(took[i][0] >= (i + 1) * ms / 1000.0 - 0.02 for i in range(n))
+          and took[-1][0] < n * ms / 1000.0 + 1.0, took)
+    check("workers=1: a probe is not queued behind them (%.3f s)" % probe, probe < ms / 1000.0, probe)
+    check("workers=1 is in the start line", "workers=1" in srv.stderr(), srv.stderr())
+    srv = Server(args=("--delay-ms", str(ms)))
+    if not check("server without workers starts", srv.wait_ready(), srv.stderr()):
+        return
+    took, _ = burst(srv)
+    check("no workers limit: %d at once all finish within %d ms (%s)"
+          % (n, 2 * ms, [round(t, 2) for t, _ in took]),
+          len(took) == n and took[-1][0] < 2 * ms / 1000.0, took)
+
+
 def test_cpu():
     n, ms = 3, 200
     params = json.dumps([{"name": "cpu_ms", "value": str(ms), "type": "INT"}])
@@ -333,7 +380,7 @@ def test_bad_parameters():
 
 def main():
     try:
-        for t in (test_protocol, test_delay, test_cpu, test_sigterm_drains, test_fail_after,
+        for t in (test_protocol, test_delay, test_workers, test_cpu, test_sigterm_drains, test_fail_after,
                   test_bad_parameters):
             try:
                 t()

@@ -204,20 +204,22 @@ struct param_case {
   struct ss_mock_params want; /* from the defaults; a failure leaves them */
 };
 
-#define DEFAULTS {0.5, 0, 0, 0}
+#define DEFAULTS {0.5, 0, 0, 0, 0}
 
 static const struct param_case param_cases[] = {
-    {NULL, SS_EOK, NULL, {0.5, 0, 0, 0}},
-    {"", SS_EOK, NULL, {0.5, 0, 0, 0}},
-    {"[]", SS_EOK, NULL, {0.5, 0, 0, 0}},
-    {"[{\"name\":\"delay_ms\",\"value\":\"250\",\"type\":\"INT\"}]", SS_EOK, NULL, {0.5, 250, 0, 0}},
+    {NULL, SS_EOK, NULL, {0.5, 0, 0, 0, 0}},
+    {"", SS_EOK, NULL, {0.5, 0, 0, 0, 0}},
+    {"[]", SS_EOK, NULL, {0.5, 0, 0, 0, 0}},
+    {"[{\"name\":\"delay_ms\",\"value\":\"250\",\"type\":\"INT\"}]", SS_EOK, NULL, {0.5, 250, 0, 0, 0}},
     {"[{\"name\":\"cpu_ms\",\"value\":\"40\",\"type\":\"INT\"},"
      "{\"name\":\"threshold\",\"value\":\"1.25\",\"type\":\"FLOAT\"}]",
-     SS_EOK, NULL, {1.25, 0, 40, 0}},
+     SS_EOK, NULL, {1.25, 0, 40, 0, 0}},
     {"[{\"name\":\"threshold\",\"value\":\"-2\",\"type\":\"DOUBLE\"},"
      "{\"name\":\"fail_after\",\"value\":3}]",
-     SS_EOK, NULL, {-2.0, 0, 0, 3}},
-    {"[{\"name\":\"threshold\",\"value\":0.75}]", SS_EOK, NULL, {0.75, 0, 0, 0}},
+     SS_EOK, NULL, {-2.0, 0, 0, 3, 0}},
+    {"[{\"name\":\"threshold\",\"value\":0.75}]", SS_EOK, NULL, {0.75, 0, 0, 0, 0}},
+    {"[{\"name\":\"workers\",\"value\":\"1\",\"type\":\"INT\"}]", SS_EOK, NULL, {0.5, 0, 0, 0, 1}},
+    {"[{\"name\":\"workers\",\"value\":\"257\",\"type\":\"INT\"}]", SS_EINVALID, "out of range", DEFAULTS},
     {"[{\"name\":\"treshold\",\"value\":\"1\",\"type\":\"FLOAT\"}]", SS_ENOTFOUND, "unknown parameter \"treshold\"", DEFAULTS},
     {"[{\"name\":\"delay_ms\",\"value\":\"soon\",\"type\":\"INT\"}]", SS_EINVALID, "not an integer", DEFAULTS},
     {"[{\"name\":\"delay_ms\",\"value\":\"1.5\",\"type\":\"INT\"}]", SS_EINVALID, "not an integer", DEFAULTS},
@@ -255,6 +257,7 @@ static void test_params_from_seldon(void **state) {
     assert_int_equal(p.delay_ms, want->delay_ms);
     assert_int_equal(p.cpu_ms, want->cpu_ms);
     assert_int_equal(p.fail_after, want->fail_after);
+    assert_int_equal(p.workers, want->workers);
   }
 }
 
