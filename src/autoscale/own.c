@@ -2,6 +2,7 @@
 #include "autoscale/own.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,48 +10,53 @@
 
 #define MS_PER_S 1000.0
 
-/* The decay rate theta of an M/D/1 wait's tail at arrival rate lambda and
- * service s (seconds): the positive root of lambda (e^(theta s) - 1) = theta. */
-static double md1_theta(double lambda, double s) {
-  /* f(theta) = lambda (e^(theta s) - 1) - theta is 0 at 0, falls (rho < 1),
-   * then rises for good: double hi until f(hi) >= 0, then bisect */
-  double lo = 0, hi = 1.0;
-  while (lambda * (exp(hi * s) - 1) < hi && hi < 1e9) {
-    lo = hi;
-    hi *= 2;
-  }
-  for (int i = 0; i < 100; i++) {
+/* The probability that a request waits longer than t_s at c servers of
+ * service s_s under Poisson arrivals at lambda: Erlang C's chance to wait
+ * at all, times the wait's exponential tail. Deterministic service halves
+ * the mean wait of exponential service (Kingman: (ca^2 + cs^2) / 2 with
+ * cs = 0), so the tail decays at 2 (c / s - lambda). */
+static double wait_tail(int64_t c, double lambda, double s, double t_s) {
+  double a = lambda * s;
+  if (a >= (double)c)
+    return 1;
+  double b = 1; /* Erlang B, by its recursion in the number of servers */
+  for (int64_t k = 1; k <= c; k++)
+    b = a * b / ((double)k + a * b);
+  double pw = (double)c * b / ((double)c - a * (1 - b));
+  return pw * exp(-2 * ((double)c / s - lambda) * t_s);
+}
+
+double ss_own_replicas_for(const struct ss_own_config *cfg, double lambda) {
+  if (lambda <= 0)
+    return 0;
+  double s = cfg->service_ms / MS_PER_S, budget = (cfg->slo_p99_ms - cfg->service_ms) / MS_PER_S;
+  int64_t k = cfg->concurrency;
+  double busy = lambda * s / (double)k; /* replicas' worth of work */
+  if (budget <= 0)                      /* an SLO under the service time: carry little */
+    return ceil(busy / SS_OWN_P99_TAIL);
+  int64_t n = (int64_t)ceil(busy / SS_OWN_MAX_UTILIZATION); /* headroom at any scale */
+  if (n < 1)
+    n = 1;
+  while (n < SS_OWN_MAX_REPLICAS && wait_tail(n * k, lambda, s, budget) > SS_OWN_P99_TAIL)
+    n++;
+  return (double)n;
+}
+
+double ss_own_carried(const struct ss_own_config *cfg, int32_t replicas) {
+  /* replicas_for is monotone in the rate: bisect, within a hundredth of a request */
+  double lo = 0, hi = (double)replicas * cfg->concurrency * MS_PER_S / (double)cfg->service_ms;
+  while (hi - lo > 0.01) {
     double mid = (lo + hi) / 2;
-    if (lambda * (exp(mid * s) - 1) < mid)
+    if (ss_own_replicas_for(cfg, mid) <= replicas)
       lo = mid;
     else
       hi = mid;
-  }
-  return (lo + hi) / 2;
-}
-
-double ss_own_utilization(int64_t service_ms, int64_t slo_p99_ms) {
-  if (service_ms <= 0 || slo_p99_ms <= service_ms)
-    return 0;
-  double s = service_ms / MS_PER_S, budget = (slo_p99_ms - service_ms) / MS_PER_S;
-  double lo = 0, hi = SS_OWN_MAX_UTILIZATION;
-  for (int i = 0; i < 60; i++) {
-    double rho = (lo + hi) / 2;
-    double tail = rho * exp(-md1_theta(rho / s, s) * budget);
-    if (tail <= SS_OWN_P99_TAIL)
-      lo = rho;
-    else
-      hi = rho;
   }
   return lo;
 }
 
 void ss_own_init(const struct ss_own_config *cfg, struct ss_own_state *st) {
   memset(st, 0, sizeof *st);
-  st->utilization = ss_own_utilization(cfg->service_ms, cfg->slo_p99_ms);
-  if (st->utilization <= 0)
-    st->utilization = SS_OWN_P99_TAIL; /* an SLO under the service time: carry little */
-  st->per_replica = cfg->concurrency * MS_PER_S / (double)cfg->service_ms * st->utilization;
   st->hold_ms = SS_OWN_HOLD_STARTUPS * cfg->startup_ms;
   if (st->hold_ms < SS_OWN_HOLD_MS)
     st->hold_ms = SS_OWN_HOLD_MS;
@@ -89,10 +95,46 @@ void ss_own_start(struct ss_own_state *st, int64_t now_ms, int32_t current) {
   remember(st, now_ms, current);
 }
 
-int32_t ss_own_decide(const struct ss_own_config *cfg, struct ss_own_state *st,
-                      const struct ss_own_input *in) {
-  double cap = st->per_replica;
-  /* requests queued beyond the replicas' slots, drained within a start-up */
+/* Learns the idle gaps: a gap is from the last observation with traffic to
+ * the next, kept when it was long enough to have scaled to zero. */
+static void learn_gaps(struct ss_own_state *st, const struct ss_own_input *in, bool busy) {
+  if (!busy)
+    return;
+  if (st->last_busy_ms && in->now_ms - st->last_busy_ms > st->hold_ms) {
+    st->gap_ms[st->gaps_next] = in->now_ms - st->last_busy_ms;
+    st->gaps_next = (st->gaps_next + 1) % SS_OWN_GAPS;
+    if (st->n_gaps < SS_OWN_GAPS)
+      st->n_gaps++;
+    st->burst_since_ms = in->now_ms;
+    st->burst_want = 0;
+  }
+  st->last_busy_ms = in->now_ms;
+}
+
+/* Whether an idle target should have a replica warm now: once the idle
+ * gaps seen so far make the next arrival due (see own.h). */
+static bool prewarm_due(const struct ss_own_config *cfg, const struct ss_own_state *st,
+                        int64_t now_ms) {
+  if (st->n_gaps < SS_OWN_PREWARM_MIN_GAPS || !st->last_busy_ms)
+    return false;
+  int64_t lo = INT64_MAX, hi = 0;
+  for (size_t i = 0; i < st->n_gaps; i++) {
+    lo = st->gap_ms[i] < lo ? st->gap_ms[i] : lo;
+    hi = st->gap_ms[i] > hi ? st->gap_ms[i] : hi;
+  }
+  double from = lo * (1 - SS_OWN_PREWARM_MARGIN) - (double)cfg->startup_ms;
+  double until = hi * (1 + SS_OWN_PREWARM_MARGIN);
+  if (until - from > SS_OWN_PREWARM_MAX_MS)
+    return false; /* no pattern: gaps too spread to be worth a warm replica */
+  double idle = (double)(now_ms - st->last_busy_ms);
+  return idle >= from && idle <= until;
+}
+
+/* The replicas the arrivals want at once: the last second's rate, plus the
+ * requests queued beyond the replicas' slots drained within a start-up
+ * (queue growth, before latency shows it); at zero, sized for the burst. */
+static double wanted_up(const struct ss_own_config *cfg, struct ss_own_state *st,
+                        const struct ss_own_input *in, const char **why) {
   double slots = (double)in->ready * cfg->concurrency;
   double backlog = in->inflight > slots ? in->inflight - slots : 0;
   double drain_s = fmax(1.0, (double)cfg->startup_ms / MS_PER_S);
@@ -110,22 +152,41 @@ int32_t ss_own_decide(const struct ss_own_config *cfg, struct ss_own_state *st,
     backlog = fmax(backlog, rate * drain_s);
   } else {
     st->cold_since_ms = 0;
+    /* arrivals beyond what the serving replicas can serve at all queue
+     * until new ones serve: that backlog counts now, not once it shows */
+    double served = (double)in->ready * cfg->concurrency * MS_PER_S / (double)cfg->service_ms;
+    if (rate > served)
+      backlog = fmax(backlog, (rate - served) * (double)cfg->startup_ms / MS_PER_S);
   }
-  double up = ceil((rate + backlog / drain_s) / cap);
-  const char *why = "arrivals";
+  double up = ss_own_replicas_for(cfg, rate + backlog / drain_s);
+  *why = "arrivals";
   if (in->waiting > 0 && up < 1) {
     up = 1; /* the gateway holds it: nothing is lost */
-    why = "a request waits at zero replicas";
+    *why = "a request waits at zero replicas";
   }
-  if (in->rate_1s > SS_OWN_PANIC_FACTOR * cap * (in->ready > 0 ? in->ready : 1) &&
-      in->rate_1s > cap) {
+  /* panic: the last second brought over twice what the replicas serving
+   * carry; while it lasts, the rate gets headroom */
+  double need = ss_own_replicas_for(cfg, in->rate_1s);
+  if (in->rate_1s > SS_OWN_PANIC_FACTOR * ss_own_carried(cfg, in->ready > 0 ? in->ready : 1)) {
     st->panicking = true;
     st->panic_until_ms = in->now_ms + st->hold_ms;
-    up = fmax(up, ceil(in->rate_1s * SS_OWN_PANIC_HEADROOM / cap));
-    why = "panic: arrivals over twice what the serving replicas carry";
+    *why = "panic: arrivals over twice what the serving replicas carry";
   } else if (st->panicking && in->now_ms >= st->panic_until_ms) {
     st->panicking = false;
   }
+  if (st->panicking)
+    up = fmax(up, ss_own_replicas_for(cfg, in->rate_1s * SS_OWN_PANIC_HEADROOM));
+  if (st->burst_since_ms && in->now_ms - st->burst_since_ms <= SS_OWN_BURST_START_MS)
+    st->burst_want = fmax(st->burst_want, need);
+  return up;
+}
+
+int32_t ss_own_decide(const struct ss_own_config *cfg, struct ss_own_state *st,
+                      const struct ss_own_input *in) {
+  bool busy = in->rate_1s > 0 || in->inflight > 0 || in->waiting > 0;
+  learn_gaps(st, in, busy);
+  const char *why;
+  double up = wanted_up(cfg, st, in, &why);
   remember(st, in->now_ms, up);
   double want = fmax(up, peak(st)); /* never below what the recent peak needed */
   if (want > up)
@@ -138,13 +199,18 @@ int32_t ss_own_decide(const struct ss_own_config *cfg, struct ss_own_state *st,
     want = 1; /* never drop the last replica under a request */
     why = "requests in flight";
   }
+  if (want < 1 && !busy && prewarm_due(cfg, st, in->now_ms)) {
+    want = fmax(1, st->burst_want);
+    remember(st, in->now_ms, want); /* held when the traffic comes, as any size wanted */
+    why = "pre-warming: the idle gaps seen make the next arrival due";
+  }
   if (want < 1)
     why = "no request in the hold window";
   int32_t n = ss_replicas_clamp(want, cfg->min, cfg->max);
   snprintf(st->reason, sizeof st->reason,
            "servescale policy: %s (%.1f requests/s over the last second, %.0f in flight, "
-           "%zu waiting, %d ready; a replica carries %.1f/s within the %lld ms p99 SLO)",
-           why, in->rate_1s, in->inflight, in->waiting, (int)in->ready, cap,
+           "%zu waiting, %d ready; within the %lld ms p99 SLO)",
+           why, in->rate_1s, in->inflight, in->waiting, (int)in->ready,
            (long long)cfg->slo_p99_ms);
   return n;
 }

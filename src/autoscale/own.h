@@ -9,24 +9,37 @@
  * gateway's raw figures (requests completed so far, requests outstanding)
  * into that input, so the daemon's shell only reads and writes.
  *
- * - Capacity from the SLO: a replica serves concurrency/service requests a
- *   second; it is loaded up to the utilization at which an M/D/1 queue's
- *   p99 wait (Cramer-Lundberg tail, P(W > x) ~ rho e^(-theta x)) stays
- *   within the SLO's budget after the service time (ss_own_utilization).
- * - Up, at once: the last second's rate at that utilization, plus the
- *   requests queued beyond the replicas' slots drained within a start-up
- *   (the queue growing before latency shows it), or 1 when a request waits
- *   at zero (the gateway holds it: nothing is lost). At zero, the rate is
- *   that of the requests waiting since the first came, and what will queue
- *   during the start-up counts as backlog: the first start is the burst's
- *   size, not a second late.
- * - Panic: a second's rate over twice what the serving replicas carry adds
- *   SS_OWN_PANIC_HEADROOM and holds the size (no scale-down) for the
- *   hold window.
+ * - Capacity from the SLO: the fewest replicas that serve a rate with
+ *   P(wait > slo - service) under SS_OWN_P99_TAIL, the gateway balancing
+ *   them as one queue (M/D/c: Erlang C's chance to wait, times an
+ *   exponential tail decaying at 2 (c/s - lambda), Kingman's factor for
+ *   deterministic service), and never above SS_OWN_MAX_UTILIZATION
+ *   (ss_own_replicas_for). A replica carries more as the load grows: one
+ *   carries 25/s at 20 ms and a 100 ms p99, seven 300/s.
+ * - Up, at once: the last second's rate, plus the requests queued beyond
+ *   the replicas' slots drained within a start-up (the queue growing
+ *   before latency shows it), or 1 when a request waits at zero (the
+ *   gateway holds it: nothing is lost). At zero, the rate is that of the
+ *   requests waiting since the first came, and what will queue during the
+ *   start-up counts as backlog: the first start is the burst's size, not a
+ *   second late.
+ * - Panic: a second's rate over twice what the serving replicas carry
+ *   (ss_own_carried) starts it; for the hold window after, the rate gets
+ *   SS_OWN_PANIC_HEADROOM and the size holds (no scale-down).
  * - Down: never below the most replicas wanted in any second of the hold
  *   window (max(SS_OWN_HOLD_MS, SS_OWN_HOLD_STARTUPS x startup)),
  *   so noise never flaps it; to zero (when min is 0) once that window saw
- *   no request and none is in flight. */
+ *   no request and none is in flight.
+ * - Pre-warming at zero: the idle gaps longer than the hold (from the last
+ *   second with traffic to the next) are remembered, the last
+ *   SS_OWN_GAPS; from a start-up before the shortest (less
+ *   SS_OWN_PREWARM_MARGIN) to the longest (plus the margin) after the
+ *   last traffic, the replicas the last burst's first seconds wanted are
+ *   kept warm, so a periodic burst finds them serving. Gaps spread wider
+ *   than SS_OWN_PREWARM_MAX_MS show no pattern, and nothing is
+ *   pre-warmed. (The hybrid histogram keep-alive of Shahrad et al.,
+ *   "Serverless in the Wild", USENIX ATC 2020, with its 5th and 99th
+ *   percentiles as the extremes of the few gaps kept.) */
 #ifndef SS_AUTOSCALE_OWN_H
 #define SS_AUTOSCALE_OWN_H
 
@@ -39,10 +52,16 @@
 #define SS_OWN_HOLD_STARTUPS 5
 #define SS_OWN_PANIC_FACTOR 2.0
 #define SS_OWN_PANIC_HEADROOM 1.25
-#define SS_OWN_MAX_UTILIZATION 0.9
+#define SS_OWN_MAX_UTILIZATION 0.9 /* a replica's busy share, at most */
 #define SS_OWN_P99_TAIL 0.01
 #define SS_OWN_HISTORY_S 600     /* per-second rates kept (the longest hold) */
 #define SS_OWN_REASON_MAX 160
+#define SS_OWN_GAPS 16              /* idle gaps remembered */
+#define SS_OWN_PREWARM_MIN_GAPS 1
+#define SS_OWN_PREWARM_MARGIN 0.1
+#define SS_OWN_PREWARM_MAX_MS (30 * 60 * 1000)
+#define SS_OWN_BURST_START_MS 5000 /* a burst's first seconds size the pre-warm */
+#define SS_OWN_MAX_REPLICAS 100000 /* ss_own_replicas_for's search stops here */
 /* A replica's model when nothing says otherwise: `servescale simulate`'s
  * flags' defaults (src/sim/sim.h names them from these) and the daemon's
  * annotations' (docs/autoscaling.md). */
@@ -60,14 +79,17 @@ struct ss_own_config {
 };
 
 struct ss_own_state {
-  double utilization;      /* per replica, from the SLO */
-  double per_replica;      /* requests a second one replica carries */
   int64_t hold_ms;
   bool panicking;
   int64_t panic_until_ms;
   double wanted[SS_OWN_HISTORY_S]; /* most replicas wanted per second, by second % size */
   int64_t last_second;     /* the newest second in rates, -1 before any */
   int64_t cold_since_ms;   /* requests have waited at zero replicas since; 0: none */
+  int64_t last_busy_ms;    /* the last observation with traffic; 0: none yet */
+  int64_t gap_ms[SS_OWN_GAPS]; /* idle gaps longer than the hold, a ring */
+  size_t n_gaps, gaps_next;
+  int64_t burst_since_ms;  /* traffic came back after the last gap then */
+  double burst_want;       /* replicas its first seconds' rates wanted */
   char reason[SS_OWN_REASON_MAX]; /* why the last decision, for events */
 };
 
@@ -92,10 +114,14 @@ void ss_own_start(struct ss_own_state *st, int64_t now_ms, int32_t current);
 int32_t ss_own_decide(const struct ss_own_config *cfg, struct ss_own_state *st,
                           const struct ss_own_input *in);
 
-/* The highest utilization (at most SS_OWN_MAX_UTILIZATION) at which a
- * replica serving one request in service_ms keeps P(wait > slo - service)
- * under SS_OWN_P99_TAIL; 0 when the SLO is not above the service time. */
-double ss_own_utilization(int64_t service_ms, int64_t slo_p99_ms);
+/* The fewest replicas that serve lambda requests a second with
+ * P(wait > slo - service) under SS_OWN_P99_TAIL, the gateway balancing
+ * them as one queue (M/D/c); 0 at no load. */
+double ss_own_replicas_for(const struct ss_own_config *cfg, double lambda);
+
+/* The most requests a second `replicas` serve within the SLO (the inverse
+ * of ss_own_replicas_for, within 0.01). */
+double ss_own_carried(const struct ss_own_config *cfg, int32_t replicas);
 
 /* ---- the feed: the gateway's figures into an ss_own_input ---- */
 

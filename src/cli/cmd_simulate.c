@@ -45,6 +45,14 @@ static bool read_params(const struct ss_cli_opts *o, struct ss_sim_params *p) {
             ms_flag("metric-delay-ms", o->metric_delay_ms, 0, SS_SIM_MAX_METRIC_DELAY_MS,
                     &p->metric_delay_ms);
   p->model.concurrency = (int32_t)conc;
+  if (ok && o->arrivals) {
+    if (strcmp(o->arrivals, "poisson") == 0 || strcmp(o->arrivals, "paced") == 0) {
+      p->model.poisson = strcmp(o->arrivals, "poisson") == 0;
+    } else {
+      fprintf(stderr, "error: --arrivals must be poisson or paced, not \"%s\"\n", o->arrivals);
+      ok = false;
+    }
+  }
   return ok;
 }
 
@@ -136,9 +144,10 @@ out:
 
 int ss_cmd_simulate(int argc, char **argv) {
   struct ss_cli_opts o;
-  int rc = ss_cli_parse(argc, argv, "foTPSVUCD",
+  int rc = ss_cli_parse(argc, argv, "foTPSVUCDa",
                         "servescale simulate -f RESOURCE.yaml --trace TRACE.csv [--policy NAME|all] "
                         "[--slo-p99-ms N] [--service-time-ms N] [--startup-ms N] "
+                        "[--arrivals poisson|paced] "
                         "[-o text|csv|json|svg]",
                         about, &o);
   if (rc >= 0)

@@ -48,6 +48,7 @@ static const struct opt_row {
     {'U', "startup-ms", 0, REQUIRED, "a replica's start-up time in ms (simulate; default 2000)"},
     {'C', "concurrency", 0, REQUIRED, "requests a replica serves at once (simulate; default 1)"},
     {'D', "metric-delay-ms", 0, REQUIRED, "age of the HPA's and KEDA's metrics in ms (simulate; default 15000)"},
+    {'a', "arrivals", 0, REQUIRED, "poisson (default) or paced: how the trace's requests arrive (simulate)"},
 };
 #define N_ROWS (sizeof rows / sizeof *rows)
 
@@ -174,6 +175,7 @@ int ss_cli_parse(int argc, char **argv, const char *accepted, const char *synops
     case 'U': o->startup_ms = optarg; break;
     case 'C': o->concurrency = optarg; break;
     case 'D': o->metric_delay_ms = optarg; break;
+    case 'a': o->arrivals = optarg; break;
     case 'o': o->output = optarg; break;
     case 'l': o->selector = optarg; break;
     case 'F': o->for_ = optarg; break;

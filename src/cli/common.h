@@ -38,9 +38,10 @@ struct ss_cli_opts {
   bool validate;            /* --validate (default true) */
   bool ignore_not_found;    /* --ignore-not-found */
   /* simulate's, as given (NULL when not): --trace, --policy, --slo-p99-ms,
-   * --service-time-ms, --startup-ms, --concurrency, --metric-delay-ms */
+   * --service-time-ms, --startup-ms, --concurrency, --metric-delay-ms,
+   * --arrivals */
   const char *trace, *policy, *slo_p99_ms, *service_time_ms, *startup_ms, *concurrency,
-      *metric_delay_ms;
+      *metric_delay_ms, *arrivals;
   int users;                /* --users; 0 when not given */
   double spawn_rate;        /* --spawn-rate; 0 when not given */
   int duration_ms;          /* --duration; -1 when not given */

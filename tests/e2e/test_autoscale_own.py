@@ -28,10 +28,10 @@ check = checks.check
 
 MIN, MAX = 1, 4
 SERVICE_MS, SLO_MS, STARTUP_MS = 20, 100, 1000
-# the policy loads a replica to the utilization at which M/D/1's p99 wait
-# fits the SLO: ~0.58 at 20 ms of 100 ms (tests/unit/test_own.c), ~29/s
-PER_REPLICA = 29
-HEY_WORKERS, HEY_QPS, HEY_S = 8, 12, 8     # 96/s: ceil(96 / 29) = 4 replicas
+# the policy asks for the fewest replicas whose p99 wait (M/D/c) fits the
+# SLO (ss_own_replicas_for, tests/unit/test_own.c): at 20 ms of 100 ms one
+# carries up to 25/s, three 96/s and up to 120/s
+HEY_WORKERS, HEY_QPS, HEY_S = 8, 12, 8     # 96/s: 3 replicas
 BACKGROUND = 5                             # /s throughout: 1 replica
 HOLD_S = 20                                # SS_OWN_HOLD_MS
 

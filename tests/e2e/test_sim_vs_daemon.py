@@ -67,7 +67,8 @@ def sdep():
                         SOURCE)}}]}}],
             "graph": {"children": [], "endpoint": {"type": "REST"}, "name": "classifier",
                       "type": "MODEL", "parameters": [
-                          {"name": "delay_ms", "value": str(SERVICE_MS), "type": "INT"}]},
+                          {"name": "delay_ms", "value": str(SERVICE_MS), "type": "INT"},
+                          {"name": "workers", "value": "1", "type": "INT"}]},
             "name": "example"}]}}
 
 
@@ -101,7 +102,7 @@ def simulate(spec_path, trace_path):
     p = subprocess.run([BINARY, "simulate", "-f", spec_path, "--trace", trace_path, "--policy",
                         "servescale", "--service-time-ms", str(SERVICE_MS), "--startup-ms",
                         str(STARTUP_MS), "--slo-p99-ms", str(SLO_MS), "--concurrency", "1",
-                        "-o", "csv"], capture_output=True, timeout=60)
+                        "--arrivals", "paced", "-o", "csv"], capture_output=True, timeout=60)
     out = p.stdout.decode()
     rows = [r for r in csv.DictReader(io.StringIO(out))]
     reps = [int(float(r["replicas"])) for r in rows]

@@ -160,6 +160,23 @@ def other_kinds_and_errors(tmp):
           rc == 1 and "--policy" in err and "servescale" in err, err)
     rc, out, err = simulate("-f", resource_for(trace), "--trace", trace, "--service-time-ms", "0")
     check("a bad number: the flag and its range", rc == 1 and "--service-time-ms" in err, err)
+    rc, out, err = simulate("-f", resource_for(trace), "--trace", trace, "--arrivals", "bursty")
+    check("an unknown arrivals: the flag and the choices",
+          rc == 1 and "--arrivals" in err and "paced" in err, err)
+    # paced arrivals: every second of a constant trace has its rate exactly
+    const = os.path.join(tmp, "const.csv")
+    open(const, "w").write("time,rps\n0,30\n59,30\n")
+    rc, out, err = simulate("-f", resource_for(trace), "--trace", const, "--policy", "servescale",
+                            "--arrivals", "paced", "-o", "csv")
+    rows = list(csv.DictReader(io.StringIO(out))) if rc == 0 else []
+    counts = {round(float(r["rps"])) for r in rows[1:]}
+    check("--arrivals paced: every second brings the trace's 30 (%s)" % sorted(counts),
+          rows and counts == {30}, out[:300] + err)
+    rc, out, err = simulate("-f", resource_for(trace), "--trace", const, "--policy", "servescale",
+                            "-o", "csv")
+    rows = list(csv.DictReader(io.StringIO(out))) if rc == 0 else []
+    check("Poisson arrivals (the default) vary about it",
+          len({round(float(r["rps"])) for r in rows}) > 3, out[:300] + err)
     rc, out, err = simulate("-f", resource_for(trace), "--trace", trace, "-o", "png")
     check("an unknown output", rc == 2 and "svg" in err, err)
     plain = os.path.join(tmp, "plain.yaml")

@@ -24,15 +24,42 @@
 
 /* ---- servescale's own policy ---- */
 
-static void test_own_utilization(void **state) {
+/* The replicas a rate wants within the SLO, by hand from Erlang C at 20 ms
+ * of service and 80 ms of budget: one replica carries 25/s (half busy,
+ * 26/s would wait past 80 ms more than 1 % of the time), two 40/s;
+ * 150/s wants 4 (three busy, C(4, 3) = 0.51 times e^-8), and a larger
+ * load is carried by fewer replicas per request, up to 90 % busy. */
+static void test_own_replicas_for(void **state) {
   (void)state;
-  /* S = 20 ms, p99 100 ms: about 0.58 (M/D/1's tail at 80 ms of budget) */
-  double u = ss_own_utilization(20, 100);
-  if (u < 0.5 || u > 0.65)
-    fail_msg("utilization %.3f", u);
-  assert_true(ss_own_utilization(20, 1000) > SS_OWN_MAX_UTILIZATION - 1e-6);
-  assert_true(ss_own_utilization(20, 20) == 0);
-  assert_true(ss_own_utilization(20, 200) > u);
+  struct ss_own_config cfg = {20, 1, 2000, 100, 0, 20};
+  assert_true(ss_own_replicas_for(&cfg, 0) == 0);
+  assert_true(ss_own_replicas_for(&cfg, 1) == 1);
+  assert_true(ss_own_replicas_for(&cfg, 25) == 1);
+  assert_true(ss_own_replicas_for(&cfg, 26) == 2);
+  assert_true(ss_own_replicas_for(&cfg, 40) == 2);
+  assert_true(ss_own_replicas_for(&cfg, 150) == 4);
+  assert_true(ss_own_replicas_for(&cfg, 300) == 7);
+  /* 5000/s is 100 replicas' worth of work: the 90 % bound, not the tail */
+  assert_true(ss_own_replicas_for(&cfg, 5000) == ceil(100 / SS_OWN_MAX_UTILIZATION));
+  /* four requests at once per replica: a quarter of the replicas, or fewer */
+  cfg.concurrency = 4;
+  assert_true(ss_own_replicas_for(&cfg, 300) == 2);
+  /* a looser SLO carries more per replica; one under the service time, little */
+  cfg.concurrency = 1;
+  cfg.slo_p99_ms = 1000;
+  assert_true(ss_own_replicas_for(&cfg, 40) == 1);
+  cfg.slo_p99_ms = 20;
+  assert_true(ss_own_replicas_for(&cfg, 40) == ceil(0.8 / SS_OWN_P99_TAIL));
+  /* what n replicas carry is the inverse: the last rate they are enough for */
+  cfg.slo_p99_ms = 100;
+  double one = ss_own_carried(&cfg, 1);
+  if (one < 25 || one >= 26)
+    fail_msg("one replica carries %.2f/s", one);
+  for (int32_t n = 1; n <= 10; n++) {
+    double c = ss_own_carried(&cfg, n);
+    assert_true(ss_own_replicas_for(&cfg, c) <= n);
+    assert_true(ss_own_replicas_for(&cfg, c + 0.02) > n);
+  }
 }
 
 static void test_own_holds_peak(void **state) {
@@ -40,11 +67,10 @@ static void test_own_holds_peak(void **state) {
   struct ss_own_config cfg = {20, 1, 2000, 100, 0, 20};
   struct ss_own_state st;
   ss_own_init(&cfg, &st);
-  double cap = st.per_replica;
-  struct ss_own_input in = {.now_ms = 1000, .rate_1s = 4 * cap, .ready = 4, .spec = 4,
+  struct ss_own_input in = {.now_ms = 1000, .rate_1s = 150, .ready = 4, .spec = 4,
                                 .inflight = 2};
   assert_int_equal(ss_own_decide(&cfg, &st, &in), 4);
-  in.rate_1s = cap / 2; /* load falls: the peak holds for the hold window */
+  in.rate_1s = 10; /* load falls: the peak holds for the hold window */
   for (int64_t t = 1100; t < 1000 + SS_OWN_HOLD_MS; t += 100) {
     in.now_ms = t;
     assert_int_equal(ss_own_decide(&cfg, &st, &in), 4);
@@ -56,10 +82,15 @@ static void test_own_holds_peak(void **state) {
   assert_int_equal(ss_own_decide(&cfg, &st, &in), 1);
   in = (struct ss_own_input){.now_ms = 200000};
   assert_int_equal(ss_own_decide(&cfg, &st, &in), 0);
-  /* a burst: panic adds headroom */
-  in = (struct ss_own_input){.now_ms = 300000, .rate_1s = 8 * cap, .ready = 2, .spec = 2};
-  assert_int_equal(ss_own_decide(&cfg, &st, &in), 10);
-  assert_true(st.panicking);
+  /* a burst to 300/s at 2 replicas (they serve 100/s at most): the 200/s
+   * beyond queue for the 2 s start-up, and that backlog, drained within a
+   * start-up, counts at once: 300 + 400 / 2 a second */
+  in = (struct ss_own_input){.now_ms = 300000, .rate_1s = 300, .ready = 2, .spec = 2};
+  assert_int_equal(ss_own_decide(&cfg, &st, &in), (int)ss_own_replicas_for(&cfg, 500));
+  assert_int_equal(ss_own_decide(&cfg, &st, &in), 12);
+  assert_true(st.panicking); /* over twice what 2 replicas carry */
+  in = (struct ss_own_input){.now_ms = 300100, .rate_1s = 60, .ready = 12, .spec = 12};
+  assert_int_equal(ss_own_decide(&cfg, &st, &in), 12); /* panic: the size holds */
 }
 
 /* At zero replicas, the first requests waiting size the first start: their
@@ -71,11 +102,12 @@ static void test_cold_start_sized_for_the_burst(void **state) {
   struct ss_own_config cfg = {20, 1, 2000, 100, 0, 20};
   struct ss_own_state st;
   ss_own_init(&cfg, &st);
-  double cap = st.per_replica; /* about 28.9/s */
   /* 4 requests in the 100 ms since the first: 40/s, 80 queued by the time
-   * a replica serves, drained within 2 s: (40 + 80 / 2) / cap */
+   * a replica serves, drained within 2 s: 40 + 80 / 2 a second, 3 replicas
+   * (the last second's 4/s alone would want 1) */
   struct ss_own_input in = {.now_ms = 50000, .rate_1s = 4, .inflight = 4, .waiting = 4};
-  assert_int_equal(ss_own_decide(&cfg, &st, &in), (int)ceil(80 / cap));
+  assert_int_equal(ss_own_decide(&cfg, &st, &in), (int)ss_own_replicas_for(&cfg, 80));
+  assert_int_equal(ss_own_decide(&cfg, &st, &in), 3);
   /* a lone request: one replica, as before */
   ss_own_init(&cfg, &st);
   in = (struct ss_own_input){.now_ms = 50000, .rate_1s = 1, .inflight = 1, .waiting = 1};
@@ -99,6 +131,49 @@ static void test_start_holds_the_size_taken_over(void **state) {
   assert_int_equal(ss_own_decide(&cfg, &st, &in), 6);
   in.now_ms = t0 + SS_OWN_HOLD_MS + 1000;
   assert_int_equal(ss_own_decide(&cfg, &st, &in), 1); /* min 1 */
+}
+
+/* Feeds the policy every period from `from` to `to` (ms) at `rate`, the
+ * replicas serving as asked; returns the last size asked for. */
+static int32_t run_at(const struct ss_own_config *cfg, struct ss_own_state *st, int64_t from,
+                      int64_t to, double rate, int32_t spec) {
+  for (int64_t t = from; t < to; t += SS_OWN_PERIOD_MS) {
+    struct ss_own_input in = {.now_ms = t, .rate_1s = rate, .inflight = rate > 0 ? 1 : 0,
+                              .ready = spec, .spec = spec};
+    spec = ss_own_decide(cfg, st, &in);
+  }
+  return spec;
+}
+
+/* Bursts of 40/s for 60 s every 6 minutes: after the first gap (300.1 s,
+ * from the last busy period to the next) is learned, the next idle period
+ * keeps the burst's 2 replicas warm from a start-up before 90 % of it to
+ * 110 % of it, and none outside; gaps spread over more than 30 minutes
+ * pre-warm nothing. */
+static void test_prewarm_periodic_bursts(void **state) {
+  (void)state;
+  struct ss_own_config cfg = {20, 1, 2000, 100, 0, 20};
+  struct ss_own_state st;
+  ss_own_init(&cfg, &st);
+  int32_t n = run_at(&cfg, &st, 0, 60000, 40, 0);
+  assert_int_equal(n, 2);
+  n = run_at(&cfg, &st, 60000, 360000, 0, n);
+  assert_int_equal(n, 0); /* nothing learned yet: cold */
+  n = run_at(&cfg, &st, 360000, 420000, 40, n);
+  assert_int_equal(st.n_gaps, 1);
+  assert_int_equal(st.gap_ms[0], 300100);
+  /* the last busy observation was at 419900: warm from 419900 + 270090 -
+   * 2000 = 687990 to 419900 + 330110 = 750010 */
+  assert_int_equal(run_at(&cfg, &st, 420000, 687900, 0, n), 0);
+  assert_int_equal(run_at(&cfg, &st, 687900, 688100, 0, 0), 2);
+  assert_non_null(strstr(st.reason, "pre-warming"));
+  assert_int_equal(run_at(&cfg, &st, 688100, 750000, 0, 2), 2);
+  assert_int_equal(run_at(&cfg, &st, 750000, 780000, 0, 2), 0);
+  /* traffic 40 minutes later: gaps of 5 and 40 minutes are no pattern */
+  n = run_at(&cfg, &st, 2820000, 2880000, 40, 0);
+  assert_int_equal(st.n_gaps, 2);
+  for (int64_t t = 2880000; t < 2880000 + 3000000; t += 60000)
+    assert_int_equal(run_at(&cfg, &st, t, t + 60000, 0, n), 0);
 }
 
 /* ---- the feed ---- */
@@ -165,7 +240,7 @@ static void test_feed_into_decision(void **state) {
   struct ss_own_state st;
   struct ss_own_feed f = {0};
   ss_own_init(&cfg, &st);
-  double cap = st.per_replica, arrived = 0;
+  double cap = 25, arrived = 0; /* one replica's rate within the SLO */
   int32_t spec = 1;
   for (int64_t t = 0; t <= 1000; t += SS_OWN_PERIOD_MS) {
     ss_own_feed_push(&f, t, arrived, 0);
@@ -187,10 +262,11 @@ static void test_feed_into_decision(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_own_utilization),
+      cmocka_unit_test(test_own_replicas_for),
       cmocka_unit_test(test_own_holds_peak),
       cmocka_unit_test(test_cold_start_sized_for_the_burst),
       cmocka_unit_test(test_start_holds_the_size_taken_over),
+      cmocka_unit_test(test_prewarm_periodic_bursts),
       cmocka_unit_test(test_feed_constant_rate),
       cmocka_unit_test(test_feed_step_and_queue),
       cmocka_unit_test(test_feed_late_reset_same_instant),
