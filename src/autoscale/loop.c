@@ -156,19 +156,12 @@ struct pod_scan {
   size_t n, cap;
 };
 
-static const char *label(const struct ss_timeseries *ts, const char *name) {
-  for (size_t i = 0; i < ts->n_labels; i++)
-    if (strcmp(ts->label_names[i], name) == 0)
-      return ts->label_values[i];
-  return "";
-}
-
 static void pod_cb(void *ctx, const struct ss_timeseries *ts) {
   struct pod_scan *ps = ctx;
-  if (!ts->n_samples || strcmp(label(ts, "namespace"), ps->ns) != 0 ||
-      strcmp(label(ts, "replica_set"), ps->rs) != 0)
+  if (!ts->n_samples || strcmp(ss_timeseries_label(ts, "namespace"), ps->ns) != 0 ||
+      strcmp(ss_timeseries_label(ts, "replica_set"), ps->rs) != 0)
     return;
-  const char *rep = label(ts, "replica");
+  const char *rep = ss_timeseries_label(ts, "replica");
   struct pod_row *r = NULL;
   for (size_t i = 0; i < ps->n && !r; i++)
     if (strcmp(ps->rows[i].replica, rep) == 0)
@@ -1012,8 +1005,8 @@ struct live {
 };
 
 static bool same_rs(const struct ss_timeseries *ts, const struct live *l) {
-  return strcmp(label(ts, "namespace"), l->ns) == 0 &&
-         strcmp(label(ts, "replica_set"), l->g->rs) == 0;
+  return strcmp(ss_timeseries_label(ts, "namespace"), l->ns) == 0 &&
+         strcmp(ss_timeseries_label(ts, "replica_set"), l->g->rs) == 0;
 }
 
 static void live_ready_cb(void *ctx, const struct ss_timeseries *ts) {
@@ -1021,7 +1014,7 @@ static void live_ready_cb(void *ctx, const struct ss_timeseries *ts) {
   if (!same_rs(ts, l))
     return;
   l->ready = ts->samples[0].v;
-  snprintf(l->sdep, sizeof l->sdep, "%s", label(ts, "deployment"));
+  snprintf(l->sdep, sizeof l->sdep, "%s", ss_timeseries_label(ts, "deployment"));
 }
 
 static void live_inflight_cb(void *ctx, const struct ss_timeseries *ts) {
@@ -1039,16 +1032,16 @@ static void live_queued_cb(void *ctx, const struct ss_timeseries *ts) {
 static void live_replica_cb(void *ctx, const struct ss_timeseries *ts) {
   struct live *l = ctx;
   if (same_rs(ts, l) && l->n_replicas < MAX_PODS)
-    snprintf(l->replicas[l->n_replicas++], NAME_SIZE, "%s", label(ts, "replica"));
+    snprintf(l->replicas[l->n_replicas++], NAME_SIZE, "%s", ss_timeseries_label(ts, "replica"));
 }
 
 /* The gateway's calls to the group's containers, every code, answered so far. */
 static void live_completed_cb(void *ctx, const struct ss_timeseries *ts) {
   struct live *l = ctx;
-  if (strcmp(label(ts, "namespace"), l->ns) != 0 ||
-      strcmp(label(ts, "deployment_name"), l->sdep) != 0)
+  if (strcmp(ss_timeseries_label(ts, "namespace"), l->ns) != 0 ||
+      strcmp(ss_timeseries_label(ts, "deployment_name"), l->sdep) != 0)
     return;
-  const char *model = label(ts, "model_name");
+  const char *model = ss_timeseries_label(ts, "model_name");
   for (size_t i = 0; i < l->g->n_containers; i++)
     if (strcmp(l->g->cnames[i], model) == 0) {
       l->completed += ts->samples[0].v;

@@ -118,6 +118,9 @@ struct ss_timeseries {
   const struct ss_sample *samples; /* oldest first; valid during the callback */
   size_t n_samples;
 };
+/* The value of ts's label name; "" when it has none. */
+const char *ss_timeseries_label(const struct ss_timeseries *ts, const char *name);
+
 /* Calls fn for every stored time series whose name is name (NULL: all),
  * under the registry's read lock; fn must not call back into the registry.
  * Order: families by name, series by label values; a histogram's

@@ -184,6 +184,13 @@ void ss_metrics_each_series(struct ss_metrics *m, const char *name,
   pthread_rwlock_unlock(&m->lock);
 }
 
+const char *ss_timeseries_label(const struct ss_timeseries *ts, const char *name) {
+  for (size_t i = 0; i < ts->n_labels; i++)
+    if (strcmp(ts->label_names[i], name) == 0)
+      return ts->label_values[i];
+  return "";
+}
+
 void ss_metrics_each_current(struct ss_metrics *m, const char *name, int64_t now_ms,
                              void (*fn)(void *ctx, const struct ss_timeseries *ts), void *ctx) {
   if (!m || !fn)

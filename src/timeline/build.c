@@ -39,13 +39,6 @@ struct acc {
   size_t n_metrics;
 };
 
-static const char *label(const struct ss_timeseries *ts, const char *name) {
-  for (size_t i = 0; i < ts->n_labels; i++)
-    if (strcmp(ts->label_names[i], name) == 0)
-      return ts->label_values[i];
-  return "";
-}
-
 /* The column of time t, made (in time order) when new; NULL when full. */
 static struct column *column(struct acc *a, int64_t t) {
   size_t lo = 0, hi = a->n_cols;
@@ -79,11 +72,11 @@ static int le_index(const char *le) {
 
 static void on_requests(void *ctx, const struct ss_timeseries *ts) {
   struct acc *a = ctx;
-  if (strcmp(label(ts, "namespace"), a->ns) || strcmp(label(ts, "deployment_name"), a->name) ||
-      strcmp(label(ts, "service"), "predictions"))
+  if (strcmp(ss_timeseries_label(ts, "namespace"), a->ns) || strcmp(ss_timeseries_label(ts, "deployment_name"), a->name) ||
+      strcmp(ss_timeseries_label(ts, "service"), "predictions"))
     return;
   bool bucket = strstr(ts->name, "_bucket") != NULL;
-  int li = bucket ? le_index(label(ts, "le")) : -1;
+  int li = bucket ? le_index(ss_timeseries_label(ts, "le")) : -1;
   if (bucket && li < 0)
     return;
   for (size_t i = 0; i < ts->n_samples; i++) {
@@ -101,7 +94,7 @@ static void on_requests(void *ctx, const struct ss_timeseries *ts) {
 
 static void on_replicas(void *ctx, const struct ss_timeseries *ts) {
   struct acc *a = ctx;
-  if (strcmp(label(ts, "namespace"), a->ns) || strcmp(label(ts, "deployment"), a->name))
+  if (strcmp(ss_timeseries_label(ts, "namespace"), a->ns) || strcmp(ss_timeseries_label(ts, "deployment"), a->name))
     return;
   bool desired = strstr(ts->name, "desired") != NULL;
   for (size_t i = 0; i < ts->n_samples; i++) {
@@ -135,12 +128,12 @@ static struct metric_row *metric_row(struct acc *a, const char *who, const char 
 
 static void on_metric(void *ctx, const struct ss_timeseries *ts) {
   struct acc *a = ctx;
-  const char *who = label(ts, "autoscaler");
+  const char *who = ss_timeseries_label(ts, "autoscaler");
   /* the HPA KEDA makes for a ScaledObject repeats the ScaledObject's metric */
-  if (strcmp(label(ts, "namespace"), a->ns) || !is_target(a, label(ts, "target")) ||
+  if (strcmp(ss_timeseries_label(ts, "namespace"), a->ns) || !is_target(a, ss_timeseries_label(ts, "target")) ||
       strncmp(who, "HorizontalPodAutoscaler/keda-hpa-", 33) == 0)
     return;
-  struct metric_row *r = metric_row(a, who, label(ts, "metric"));
+  struct metric_row *r = metric_row(a, who, ss_timeseries_label(ts, "metric"));
   if (!r)
     return;
   bool target = strcmp(ts->name, SS_TIMELINE_TARGET_GAUGE) == 0;
