@@ -323,10 +323,59 @@ static json_t *timeline_hook(void *ctx, const char *ns, const char *name, long l
   return tl;
 }
 
+/* A SeldonDeployment's replicas' start and readiness, from their gauges:
+ * replica -> {"start", "readyAt", "ready"}. */
+struct startups {
+  const char *ns, *name;
+  json_t *by_replica;
+};
+
+static void startup_cb(void *ctx, const struct ss_timeseries *ts) {
+  struct startups *s = ctx;
+  static const char *const keys[][2] = {{"servescale_replica_start_time_seconds", "start"},
+                                        {"servescale_replica_ready_time_seconds", "readyAt"},
+                                        {"servescale_replica_ready", "ready"}};
+  if (!ts->n_samples || strcmp(ss_timeseries_label(ts, "namespace"), s->ns) != 0 ||
+      strcmp(ss_timeseries_label(ts, "deployment"), s->name) != 0)
+    return;
+  const char *rep = ss_timeseries_label(ts, "replica");
+  json_t *r = json_object_get(s->by_replica, rep);
+  if (!r && json_object_set_new(s->by_replica, rep, r = json_object()) != 0)
+    return;
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+    if (strcmp(ts->name, keys[i][0]) == 0)
+      json_object_set_new(r, keys[i][1], json_real(ts->samples[ts->n_samples - 1].v));
+}
+
+/* The ready replicas of ns/name, each with when its process started and
+ * how long it took from there to ready: [{replica, startTime, startupSeconds}]. */
+static json_t *replica_startups(struct ss_metrics *m, const char *ns, const char *name) {
+  struct startups s = {ns, name, json_object()};
+  json_t *out = json_array();
+  static const char *const names[] = {"servescale_replica_start_time_seconds",
+                                      "servescale_replica_ready_time_seconds",
+                                      "servescale_replica_ready"};
+  for (size_t i = 0; s.by_replica && i < sizeof names / sizeof *names; i++)
+    ss_metrics_each_current(m, names[i], wall_ms(), startup_cb, &s);
+  const char *rep;
+  json_t *r;
+  json_object_foreach(s.by_replica, rep, r) {
+    double start = json_real_value(json_object_get(r, "start"));
+    double ready_at = json_real_value(json_object_get(r, "readyAt"));
+    if (json_real_value(json_object_get(r, "ready")) == 1 && start > 0 && ready_at >= start)
+      json_array_append_new(out, json_pack("{s:s, s:f, s:f}", "replica", rep, "startTime", start,
+                                           "startupSeconds", ready_at - start));
+  }
+  json_decref(s.by_replica);
+  return out;
+}
+
 /* The API's requests hook: what the gateway answered for SeldonDeployment
  * ns/name so far (every code) and what is outstanding (in flight at its
  * replicas, queued for a first one, as the reconciler's gauges last said),
- * read as current values, not the window's. */
+ * read as current values, not the window's; and, for what simulate models,
+ * the seconds its replicas took to answer the gateway's calls (code 200)
+ * and how long its ready replicas took to start. */
 static json_t *requests_hook(void *ctx, const char *ns, const char *name, int *code, char *why,
                              size_t why_size) {
   struct loop *l = ctx;
@@ -347,9 +396,17 @@ static json_t *requests_hook(void *ctx, const char *ns, const char *name, int *c
       ss_metrics_current_sum(l->metrics, "servescale_replica_set_inflight_requests", gauge, gv,
                              2) +
       ss_metrics_current_sum(l->metrics, "servescale_replica_set_queued_requests", gauge, gv, 2);
-  return json_pack("{s:s, s:s, s:{s:s, s:s}, s:I, s:f, s:f}", "apiVersion", "servescale.io/v1",
-                   "kind", "RequestCount", "metadata", "namespace", ns, "name", name, "timeMs",
-                   (json_int_t)wall_ms(), "answered", answered, "outstanding", outstanding);
+  static const char *const call[] = {"namespace", "deployment_name", "code"};
+  const char *cv[] = {ns, name, "200"};
+  double service_s = ss_metrics_current_sum(
+      l->metrics, "seldon_api_executor_client_requests_seconds_sum", call, cv, 3);
+  double service_n = ss_metrics_current_sum(
+      l->metrics, "seldon_api_executor_client_requests_seconds_count", call, cv, 3);
+  return json_pack("{s:s, s:s, s:{s:s, s:s}, s:I, s:f, s:f, s:f, s:f, s:o}", "apiVersion",
+                   "servescale.io/v1", "kind", "RequestCount", "metadata", "namespace", ns,
+                   "name", name, "timeMs", (json_int_t)wall_ms(), "answered", answered,
+                   "outstanding", outstanding, "serviceSeconds", service_s, "serviceCalls",
+                   service_n, "replicaStartups", replica_startups(l->metrics, ns, name));
 }
 
 static json_t *pods_hook(void *ctx, const char *ns) {

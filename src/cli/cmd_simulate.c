@@ -39,8 +39,9 @@ static bool ms_flag(const char *name, const char *v, long lo, long hi, int64_t *
 static bool read_params(const struct ss_cli_opts *o, struct ss_sim_params *p) {
   int64_t conc = p->model.concurrency;
   bool ok = ms_flag("slo-p99-ms", o->slo_p99_ms, 1, 3600000, &p->model.slo_p99_ms) &&
-            ms_flag("service-time-ms", o->service_time_ms, 1, 600000, &p->model.service_ms) &&
-            ms_flag("startup-ms", o->startup_ms, 0, 3600000, &p->model.startup_ms) &&
+            ms_flag("service-time-ms", o->service_time_ms, 1, SS_SIM_MAX_SERVICE_MS,
+                    &p->model.service_ms) &&
+            ms_flag("startup-ms", o->startup_ms, 0, SS_SIM_MAX_STARTUP_MS, &p->model.startup_ms) &&
             ms_flag("concurrency", o->concurrency, 1, SS_SIM_MAX_CONCURRENCY, &conc) &&
             ms_flag("metric-delay-ms", o->metric_delay_ms, 0, SS_SIM_MAX_METRIC_DELAY_MS,
                     &p->metric_delay_ms);
@@ -124,6 +125,11 @@ static int run(const struct ss_cli_opts *o, enum ss_sim_format fmt) {
   if (!t || !read_params(o, &p) || !read_policies(o->policy, pol, &n_pol) ||
       !load_trace(o->trace, &tr) || !load_target(o->files[0], &set, t))
     goto out;
+  /* what `servescale record` measured, unless a flag says otherwise */
+  if (!o->service_time_ms && tr.service_ms >= 0)
+    p.model.service_ms = tr.service_ms;
+  if (!o->startup_ms && tr.startup_ms >= 0)
+    p.model.startup_ms = tr.startup_ms;
   for (; n_res < n_pol; n_res++) {
     struct ss_error err = {0};
     if (ss_sim_run(t, &p, &tr, pol[n_res], &res[n_res], &err)) {

@@ -35,6 +35,8 @@
 #define SS_SIM_BUSY_RING 512
 #define SS_SIM_MAX_METRIC_DELAY_MS 120000
 #define SS_SIM_MAX_TIMEOUT_MS 300000
+#define SS_SIM_MAX_SERVICE_MS 600000   /* --service-time-ms, and a trace's */
+#define SS_SIM_MAX_STARTUP_MS 3600000  /* --startup-ms, and a trace's */
 
 struct ss_sim_model {
   int64_t service_ms;   /* per request, > 0 */

@@ -29,11 +29,13 @@ static void text(FILE *f, const struct ss_sim_target *t, const struct ss_sim_par
                  const struct ss_sim_trace *tr, const struct ss_sim_result *res, size_t n) {
   fprintf(f, "%s (%s as written, replicas %d..%d): %.0f s of trace, %.0f requests\n",
           t->name, t->written, t->min, t->max, tr->end_s, ss_sim_trace_requests(tr));
-  fprintf(f, "model: service %lld ms, concurrency %d, start-up %lld ms, SLO p99 %lld ms, "
+  const char *recorded = " (as recorded)";
+  fprintf(f, "model: service %lld ms%s, concurrency %d, start-up %lld ms%s, SLO p99 %lld ms, "
              "metric delay %lld ms%s\n\n",
-          (long long)p->model.service_ms, p->model.concurrency, (long long)p->model.startup_ms,
-          (long long)p->model.slo_p99_ms, (long long)p->metric_delay_ms,
-          p->model.poisson ? "" : ", paced arrivals");
+          (long long)p->model.service_ms, tr->service_ms == p->model.service_ms ? recorded : "",
+          p->model.concurrency, (long long)p->model.startup_ms,
+          tr->startup_ms == p->model.startup_ms ? recorded : "", (long long)p->model.slo_p99_ms,
+          (long long)p->metric_delay_ms, p->model.poisson ? "" : ", paced arrivals");
   fprintf(f, "%-12s %16s %12s %10s %10s %8s %6s\n", "POLICY", "REPLICA-SECONDS",
           "SLO-VIOL-S", "FAILED", "OVER-SLO", "EVENTS", "PEAK");
   for (size_t i = 0; i < n; i++)

@@ -2,10 +2,12 @@
  * trace.h for the format. Every line is checked on its own and the first
  * problem is reported with its line number. */
 #include "sim/trace.h"
+#include "sim/cluster.h"
 
 #include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,36 @@ static bool number(const char *s, size_t n, double *out) {
   char *end;
   *out = strtod(tmp, &end);
   return *end == '\0' && isfinite(*out);
+}
+
+/* "# NAME: N" for the model's two figures: parsed into *out, or an error
+ * naming the line; any other comment is left alone. */
+static enum ss_err directive(const char *s, size_t n, unsigned line, struct ss_sim_trace *tr,
+                             struct ss_error *err) {
+  static const struct {
+    const char *name;
+    int64_t lo, hi;
+    size_t field;
+  } known[] = {
+      {"service-time-ms:", 1, SS_SIM_MAX_SERVICE_MS, offsetof(struct ss_sim_trace, service_ms)},
+      {"startup-ms:", 0, SS_SIM_MAX_STARTUP_MS, offsetof(struct ss_sim_trace, startup_ms)},
+  };
+  size_t i = 0;
+  while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '#'))
+    i++;
+  for (size_t k = 0; k < sizeof known / sizeof *known; k++) {
+    size_t kl = strlen(known[k].name);
+    if (n - i < kl || memcmp(s + i, known[k].name, kl) != 0)
+      continue;
+    double v;
+    if (!number(s + i + kl, n - i - kl, &v) || v != floor(v) || v < (double)known[k].lo ||
+        v > (double)known[k].hi)
+      return ss_error_set(err, SS_ESYNTAX, line, (unsigned)(i + 1),
+                          "%.*s not a whole number of ms in [%lld, %lld]", (int)kl, known[k].name,
+                          (long long)known[k].lo, (long long)known[k].hi);
+    *(int64_t *)((char *)tr + known[k].field) = (int64_t)v;
+  }
+  return SS_EOK;
 }
 
 /* A header names its columns: its first field has a letter. */
@@ -100,6 +132,7 @@ enum ss_err ss_sim_trace_parse(const char *buf, size_t len, struct ss_sim_trace 
   unsigned line = 0;
   bool seen_data = false;
   memset(out, 0, sizeof *out);
+  out->service_ms = out->startup_ms = -1;
   while (off < len) {
     const char *s = buf + off;
     const char *nl = memchr(s, '\n', len - off);
@@ -110,8 +143,11 @@ enum ss_err ss_sim_trace_parse(const char *buf, size_t len, struct ss_sim_trace 
       rc = ss_error_set(err, SS_ESYNTAX, line, 0, "a NUL byte: not a text file");
       goto out;
     }
-    if (blank_or_comment(s, n))
+    if (blank_or_comment(s, n)) {
+      if (n <= SS_SIM_TRACE_MAX_LINE && (rc = directive(s, n, line, out, err)))
+        goto out;
       continue;
+    }
     if (n > SS_SIM_TRACE_MAX_LINE) {
       rc = ss_error_set(err, SS_ELIMIT, line, 0, "line longer than %d bytes",
                         SS_SIM_TRACE_MAX_LINE);

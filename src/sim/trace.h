@@ -3,11 +3,15 @@
  * terminated or well formed. Each row's rate holds until the next row's time;
  * the last row's rate holds for one second (so a per-second recording replays
  * whole). Lines may be blank or start with '#'; the first non-comment line
- * may be a header ("time,rps"). Errors name the line and the reason. */
+ * may be a header ("time,rps"). Two comments are read, as `servescale
+ * record` writes them: "# service-time-ms: N" and "# startup-ms: N", what
+ * was measured for the model (whole ms, in the flags' ranges). Errors name
+ * the line and the reason. */
 #ifndef SS_SIM_TRACE_H
 #define SS_SIM_TRACE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -25,6 +29,7 @@ struct ss_sim_trace {
   struct ss_sim_point *v; /* owned; ss_sim_trace_free */
   size_t n;
   double end_s; /* the last point's time + 1 */
+  int64_t service_ms, startup_ms; /* from the comments above; -1: not given */
 };
 
 /* Parses len bytes of buf. On success *out owns its points; on failure

@@ -5,11 +5,15 @@ known load (`servescale loadtest --rps`): the file is a trace simulate reads
 mean rate while the load ran is within 10 % of the load's rate, as the
 gateway counted it. A deployment that does not exist is refused, naming it,
 and leaves no file; the request count route answers what record reads.
+What simulate models is measured too: the file ends with the service time
+(the mock sleeps 20 ms a prediction) and the replicas' start-up, as the
+comments simulate reads, and simulate takes them.
 
 Usage: test_record.py SERVESCALE_BINARY SOURCE_DIR
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,11 +32,14 @@ check = checks.check
 RPS = 40          # the load
 LOAD_S = 14       # how long it runs
 RECORD_S = 10     # recorded inside it, from its second second
+SERVICE_MS = 20   # the mock's delay_ms
 
 
 def sdep():
     obj = A.keda_sdep(SOURCE)  # a kedaSpec, so that simulate has autoscaling to replay
     obj["metadata"]["annotations"] = {}
+    obj["spec"]["predictors"][0]["graph"]["parameters"] = [
+        {"name": "delay_ms", "value": str(SERVICE_MS), "type": "INT"}]
     return obj
 
 
@@ -68,6 +75,12 @@ def main():
                                  % (A.NS, A.NAME))
         check("the request count route answers answered, outstanding and timeMs",
               code == 200 and {"answered", "outstanding", "timeMs"} <= set(obj or {}), obj)
+        starts = (obj or {}).get("replicaStartups") or []
+        check("and the replicas' start-up (%s) and the service seconds so far"
+              % [round(s.get("startupSeconds", -1), 3) for s in starts],
+              len(starts) == 1 and 0 <= starts[0]["startupSeconds"] < 30
+              and starts[0]["replica"].startswith(A.RS) and "serviceSeconds" in obj
+              and "serviceCalls" in obj, obj)
         code, obj, _ = d.request("GET", "/apis/servescale.io/v1/namespaces/%s/requestcounts/nope"
                                  % A.NS)
         check("a missing deployment's count is 404", code == 404, obj)
@@ -118,6 +131,23 @@ def main():
         check("simulate --trace replays the recorded file (%d results)"
               % len(res.get("results", [])), rc == 0 and len(res.get("results", [])) == 5,
               out[-800:] + err)
+        text = open(trace).read() if os.path.exists(trace) else ""
+        measured = dict(re.findall(r"^# (service-time-ms|startup-ms): (\d+)$", text, re.M))
+        svc = int(measured.get("service-time-ms", -1))
+        up = int(measured.get("startup-ms", -1))
+        want_up = round(1000 * starts[0]["startupSeconds"]) if starts else -2
+        check("the file ends with the measured service time (%d ms; the mock sleeps %d)"
+              % (svc, SERVICE_MS), SERVICE_MS <= svc <= 2 * SERVICE_MS, text[-400:])
+        check("and the replica's start-up (%d ms, as the route said: %d)" % (up, want_up),
+              up >= 0 and abs(up - want_up) <= 1, text[-400:])
+        rc, out, err = run(d, "simulate", "-f", yaml_path, "--trace", trace, "--policy",
+                           "servescale")
+        check("simulate takes them from the file",
+              rc == 0 and "service %d ms (as recorded)" % svc in out
+              and "start-up %d ms (as recorded)" % up in out, out + err)
+        rc, out, err = run(d, "simulate", "-f", yaml_path, "--trace", trace, "--policy",
+                           "servescale", "--service-time-ms", "7")
+        check("a flag wins over the file", rc == 0 and "service 7 ms," in out, out + err)
     finally:
         d.stop()
         stop_all()

@@ -54,6 +54,12 @@ static void test_trace_reads(void **state) {
   ss_sim_trace_free(&tr);
   parse_ok("5,1", &tr); /* no newline at the end, no header */
   assert_int_equal(tr.n, 1);
+  assert_true(tr.service_ms == -1 && tr.startup_ms == -1); /* not given */
+  ss_sim_trace_free(&tr);
+  /* what `servescale record` measured, in comments anywhere; others ignored */
+  parse_ok("# service-time-ms: 21\ntime,rps\n0,10\n# note: startup-ms is below\n"
+           "#startup-ms:0\n", &tr);
+  assert_true(tr.service_ms == 21 && tr.startup_ms == 0);
   ss_sim_trace_free(&tr);
 }
 
@@ -70,6 +76,9 @@ static void test_trace_errors(void **state) {
   parse_bad("# only a comment\n", 1, "no rows");
   parse_bad("", 1, "no rows");
   parse_bad("90000,1\n", 1, "outside [0, 86400)");
+  parse_bad("0,1\n# service-time-ms: 0\n", 2, "service-time-ms: not a whole number of ms");
+  parse_bad("0,1\n# startup-ms: 1.5\n", 2, "startup-ms: not a whole number");
+  parse_bad("# startup-ms: soon\n0,1\n", 1, "startup-ms: not a whole number");
   /* a NUL inside the buffer: the reader is given the length, not a string */
   static const char nul[] = "0,1\n1,\0\n";
   struct ss_sim_trace tr;
