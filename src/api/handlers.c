@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "model/doc.h"
 #include "model/names.h"
+#include "model/quantity.h"
 #include "model/replicas.h"
 #include "model/resource.h"
 
@@ -410,6 +411,34 @@ static void track(const struct route *r, const json_t *live, json_t *next, const
   ss_apply_record_update(live, next, &op);
 }
 
+/* An HPA's metric targets written as numbers ("averageValue: 3" in YAML)
+ * become quantity strings, as the API server stores every
+ * resource.Quantity: readers (the printer's "3/5 (avg)", clients'
+ * Quantity types) see the text they see on a cluster. */
+static void hpa_quantities_as_strings(const struct route *r, json_t *obj) {
+  if (strcmp(r->kind->plural, "horizontalpodautoscalers") != 0)
+    return;
+  static const char *const sources[] = {"resource", "containerResource", "pods", "object",
+                                        "external"};
+  static const char *const keys[] = {"value", "averageValue"};
+  size_t i;
+  json_t *m;
+  json_array_foreach(json_object_get(json_object_get(obj, "spec"), "metrics"), i, m) {
+    for (size_t s = 0; s < sizeof sources / sizeof *sources; s++) {
+      json_t *target = json_object_get(json_object_get(m, sources[s]), "target");
+      for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        json_t *v = json_object_get(target, keys[k]);
+        struct ss_quantity q;
+        char text[32];
+        if (json_is_number(v) && ss_quantity_from_json(v, &q, NULL)) {
+          ss_quantity_format(q, text, sizeof text);
+          json_object_set_new(target, keys[k], json_string(text));
+        }
+      }
+    }
+  }
+}
+
 /* Checks apiVersion, kind, name and namespace of a body against the path,
  * fills what is missing, and validates. True when it may be stored. */
 static bool admit(struct ss_api *api, const struct ss_api_req *req, const struct route *r,
@@ -512,6 +541,7 @@ static bool admit(struct ss_api *api, const struct ss_api_req *req, const struct
     return false;
   }
   json_decref(causes);
+  hpa_quantities_as_strings(r, obj);
   return true;
 }
 

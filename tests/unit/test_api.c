@@ -481,6 +481,43 @@ static void test_store_files_are_private_even_when_they_were_not(void **state) {
   assert_int_equal(st.st_mode & 0777, 0600);
 }
 
+/* "averageValue: 3" in YAML is a JSON number: stored as the quantity
+ * string the API server stores ("3", "500m"), for the printer and clients;
+ * a string stays as written. */
+static void test_hpa_quantities_are_stored_as_strings(void **state) {
+  struct fixture *f = *state;
+  static const char hpa[] =
+      "{\"apiVersion\":\"autoscaling/v2\",\"kind\":\"HorizontalPodAutoscaler\","
+      "\"metadata\":{\"name\":\"h\"},\"spec\":{\"scaleTargetRef\":{\"apiVersion\":"
+      "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"d\"},\"minReplicas\":1,"
+      "\"maxReplicas\":3,\"metrics\":[{\"type\":\"Pods\",\"pods\":{\"metric\":{\"name\":"
+      "\"m\"},\"target\":{\"type\":\"AverageValue\",\"averageValue\":3}}},"
+      "{\"type\":\"External\",\"external\":{\"metric\":{\"name\":\"e\"},\"target\":"
+      "{\"type\":\"Value\",\"value\":0.5}}},{\"type\":\"Object\",\"object\":"
+      "{\"describedObject\":{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"name\":\"s\"},"
+      "\"metric\":{\"name\":\"o\"},\"target\":{\"type\":\"Value\",\"value\":\"2k\"}}}]}}";
+  const char *path = "/apis/autoscaling/v2/namespaces/ns/horizontalpodautoscalers";
+  expect_code(call(f, "POST", path, "application/json", hpa), 201);
+  char one[256];
+  snprintf(one, sizeof one, "%s/h", path);
+  struct answer a = call(f, "GET", one, NULL, NULL);
+  assert_int_equal(a.code, 200);
+  json_t *m = json_object_get(json_object_get(a.body, "spec"), "metrics");
+  const char *avg = json_string_value(json_object_get(
+      json_object_get(json_object_get(json_array_get(m, 0), "pods"), "target"), "averageValue"));
+  const char *val = json_string_value(json_object_get(
+      json_object_get(json_object_get(json_array_get(m, 1), "external"), "target"), "value"));
+  const char *obj = json_string_value(json_object_get(
+      json_object_get(json_object_get(json_array_get(m, 2), "object"), "target"), "value"));
+  assert_non_null(avg);
+  assert_string_equal(avg, "3");
+  assert_non_null(val);
+  assert_string_equal(val, "500m");
+  assert_non_null(obj);
+  assert_string_equal(obj, "2k");
+  json_decref(a.body);
+}
+
 int main(void) {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -497,6 +534,7 @@ int main(void) {
       T(test_patch_nested_deeper_than_documents_may_is_refused),
       T(test_json_patch_cannot_grow_past_document_limits),
       T(test_store_files_are_private_even_when_they_were_not),
+      T(test_hpa_quantities_are_stored_as_strings),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);
