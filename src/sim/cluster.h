@@ -64,6 +64,10 @@ struct ss_sim_second {
   double p99_ms;     /* 0 when nothing was settled; INFINITY with a failure in the 1 % */
   uint32_t settled, failed, over_slo;
   bool violation;    /* p99 over the SLO or a failure */
+  /* the metric against its target, in replicas: what the policy's metric
+   * alone asked for at its last decision (the HPA's proposal), before its
+   * windows, limits and holds; set by the replay (sim.c), not the cluster */
+  double metric_replicas;
 };
 
 struct ss_sim_cluster {

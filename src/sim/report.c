@@ -46,7 +46,8 @@ static void text(FILE *f, const struct ss_sim_target *t, const struct ss_sim_par
 }
 
 static void csv(FILE *f, const struct ss_sim_result *res, size_t n) {
-  fprintf(f, "policy,time_s,rps,replicas,ready,alive,p99_ms,failed,over_slo,slo_violation\n");
+  fprintf(f, "policy,time_s,rps,replicas,ready,alive,p99_ms,failed,over_slo,slo_violation,"
+             "metric_replicas\n");
   for (size_t i = 0; i < n; i++)
     for (size_t s = 0; s < res[i].n_seconds; s++) {
       const struct ss_sim_second *x = &res[i].seconds[s];
@@ -55,9 +56,9 @@ static void csv(FILE *f, const struct ss_sim_result *res, size_t n) {
         snprintf(p99, sizeof p99, "inf");
       else
         snprintf(p99, sizeof p99, "%.1f", x->p99_ms);
-      fprintf(f, "%s,%zu,%.0f,%d,%d,%d,%s,%u,%u,%d\n", ss_sim_policy_name(res[i].policy), s,
-              x->arrivals, x->replicas, x->ready, x->alive, p99, x->failed, x->over_slo,
-              x->violation ? 1 : 0);
+      fprintf(f, "%s,%zu,%.0f,%d,%d,%d,%s,%u,%u,%d,%.0f\n", ss_sim_policy_name(res[i].policy),
+              s, x->arrivals, x->replicas, x->ready, x->alive, p99, x->failed, x->over_slo,
+              x->violation ? 1 : 0, x->metric_replicas);
     }
 }
 
@@ -79,10 +80,12 @@ static double x_of(size_t s, size_t n_seconds) {
   return SVG_LEFT + w * (double)s / (double)(n_seconds ? n_seconds : 1);
 }
 
-/* A step line of v over the seconds, scaled so vmax is h pixels high. */
+/* A step line of v over the seconds, scaled so vmax is h pixels high;
+ * dashed when dash is not NULL (its stroke-dasharray). */
 static void step_line(FILE *f, const double *v, size_t n, double vmax, double y0, double h,
-                      const char *color) {
-  fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", color);
+                      const char *color, const char *dash) {
+  fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s%s%s points=\"",
+          color, dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "");
   for (size_t s = 0; s < n; s++) {
     double y = y0 + h - (vmax > 0 ? v[s] / vmax * h : 0);
     fprintf(f, "%.1f,%.1f %.1f,%.1f ", x_of(s, n), y, x_of(s + 1, n), y);
@@ -113,10 +116,10 @@ static void svg_load(FILE *f, const struct ss_sim_result *r, double *buf) {
           SVG_TOP + 20, SVG_TOP + 34, vmax);
   fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f4f6fa\"/>\n", SVG_LEFT,
           SVG_TOP, SVG_W - SVG_LEFT - SVG_RIGHT, SVG_LOAD_H);
-  step_line(f, buf, r->n_seconds, vmax, SVG_TOP, SVG_LOAD_H, "#555");
+  step_line(f, buf, r->n_seconds, vmax, SVG_TOP, SVG_LOAD_H, "#555", NULL);
 }
 
-static void svg_policy(FILE *f, const struct ss_sim_result *r, int32_t rmax, double y,
+static void svg_policy(FILE *f, const struct ss_sim_result *r, double rmax, double y,
                        double *buf) {
   fprintf(f, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"#f4f6fa\"/>\n", SVG_LEFT,
           y, SVG_W - SVG_LEFT - SVG_RIGHT, SVG_POLICY_H);
@@ -127,8 +130,11 @@ static void svg_policy(FILE *f, const struct ss_sim_result *r, int32_t rmax, dou
               x_of(s, r->n_seconds), y, fmax(x_of(s + 1, r->n_seconds) - x_of(s, r->n_seconds), 0.6),
               SVG_POLICY_H);
   for (size_t s = 0; s < r->n_seconds; s++)
+    buf[s] = fmin(r->seconds[s].metric_replicas, rmax);
+  step_line(f, buf, r->n_seconds, rmax, y, SVG_POLICY_H, "#e08a00", "4 3");
+  for (size_t s = 0; s < r->n_seconds; s++)
     buf[s] = r->seconds[s].replicas;
-  step_line(f, buf, r->n_seconds, rmax, y, SVG_POLICY_H, "#1f5fbf");
+  step_line(f, buf, r->n_seconds, rmax, y, SVG_POLICY_H, "#1f5fbf", NULL);
   fprintf(f, "<text x=\"10\" y=\"%.1f\" font-size=\"12\" font-weight=\"bold\">%s</text>"
              "<text x=\"10\" y=\"%.1f\" font-size=\"10\">%.0f replica-s, peak %d</text>"
              "<text x=\"10\" y=\"%.1f\" font-size=\"10\" fill=\"#c00\">%u s over SLO, %llu failed</text>\n",
@@ -142,19 +148,19 @@ static int svg(FILE *f, const struct ss_sim_target *t, const struct ss_sim_param
   double *buf = calloc(n_seconds + 1, sizeof *buf);
   if (!buf)
     return -1;
-  int32_t rmax = 1;
+  double rmax = fmax(1, t->max); /* the bounds as written; a metric asking more is clipped */
   for (size_t i = 0; i < n; i++)
-    if (res[i].peak_replicas > rmax)
-      rmax = res[i].peak_replicas;
+    rmax = fmax(rmax, res[i].peak_replicas);
   int h = SVG_TOP + SVG_LOAD_H + (int)n * (SVG_POLICY_H + SVG_GAP) + 40;
   fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
              "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n"
              "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
           SVG_W, h, SVG_W, h);
-  fprintf(f, "<text x=\"10\" y=\"22\" font-size=\"14\" font-weight=\"bold\">servescale simulate: "
-             "%s</text><text x=\"%d\" y=\"22\" font-size=\"11\">replicas (blue, 0..%d), seconds "
-             "over the SLO of p99 %lld ms (red)</text>\n",
-          t->name, SVG_W / 2, rmax, (long long)p->model.slo_p99_ms);
+  fprintf(f, "<text x=\"10\" y=\"17\" font-size=\"14\" font-weight=\"bold\">servescale simulate: "
+             "%s</text><text x=\"10\" y=\"33\" font-size=\"11\">replicas asked for (blue, "
+             "0..%.0f); the metric against its target, as the replicas it asks for (orange, "
+             "dashed, clipped at the top); seconds over the SLO of p99 %lld ms (red)</text>\n",
+          t->name, rmax, (long long)p->model.slo_p99_ms);
   if (n)
     svg_load(f, &res[0], buf);
   double y = SVG_TOP + SVG_LOAD_H + SVG_GAP;

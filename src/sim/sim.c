@@ -36,6 +36,7 @@ struct run {
   int32_t *inflight;  /* per step, at its start */
   size_t step, n_steps;
   int64_t next_ms;    /* the policy's next decision */
+  double metric_replicas; /* what the last decision's metric asked for */
   struct ss_hpa_history hpa;
   struct ss_keda_state keda;
   struct ss_sim_kpa_config kpa_cfg;
@@ -154,7 +155,17 @@ static enum ss_err hpa_inputs(struct run *r, const struct ss_hpa_spec *h,
   return SS_EOK;
 }
 
-/* ---- the policies: each decides at r->next_ms and sets the next ---- */
+/* ---- the policies: each decides at r->next_ms and sets the next, and
+ * what its metric over its target asked for (r->metric_replicas) ---- */
+
+/* The HPA's largest proposal of a metric that gave one. */
+static double proposal(const struct ss_hpa_result *res) {
+  double p = 0;
+  for (size_t i = 0; i < res->n_metrics; i++)
+    if (res->metrics[i].valid && res->metrics[i].proposal > p)
+      p = res->metrics[i].proposal;
+  return p;
+}
 
 static enum ss_err decide_hpa(struct run *r, int32_t *want, struct ss_error *err) {
   struct ss_hpa_metric_input metrics[SS_HPA_MAX_METRICS];
@@ -165,6 +176,7 @@ static enum ss_err decide_hpa(struct run *r, int32_t *want, struct ss_error *err
   if (rc || (rc = ss_hpa_evaluate(&r->t->hpa, &set, &in, &r->hpa, res)))
     goto out;
   *want = res->scale ? res->desired : r->c.spec;
+  r->metric_replicas = proposal(res);
   rc = ss_hpa_commit(&r->hpa, res, res->scale);
   if (rc == SS_ELIMIT)
     rc = SS_EOK; /* the oldest recommendation made room */
@@ -197,6 +209,7 @@ static enum ss_err decide_keda(struct run *r, int32_t *want, struct ss_error *er
   if ((rc = ss_keda_evaluate(k, NULL, &r->keda, &in, res)))
     goto out;
   *want = res->scale ? res->desired : r->c.spec;
+  r->metric_replicas = res->hpa_ran ? proposal(&res->hpa) : 0;
   rc = ss_keda_commit(&r->keda, res, res->scale);
   if (rc == SS_ELIMIT)
     rc = SS_EOK;
@@ -218,6 +231,7 @@ static enum ss_err decide_kpa(struct run *r, int32_t *want, struct ss_error *err
     panic = stable = (double)ss_sim_cluster_waiting(&r->c);
   *want = ss_sim_kpa_decide(&r->kpa_cfg, &r->kpa, now, stable, panic,
                             ss_sim_cluster_ready(&r->c));
+  r->metric_replicas = ceil(stable / r->kpa_cfg.target);
   r->next_ms += SS_SIM_KPA_TICK_MS;
   (void)err;
   return SS_EOK;
@@ -231,6 +245,7 @@ static enum ss_err decide_ray(struct run *r, int32_t *want, struct ss_error *err
   if (r->c.spec == 0)
     ongoing = (double)ss_sim_cluster_waiting(&r->c); /* handles report their queue */
   *want = ss_sim_ray_decide(&r->ray_cfg, &r->ray, ongoing, r->c.spec);
+  r->metric_replicas = ceil(ongoing / r->ray_cfg.target);
   r->next_ms += SS_SIM_RAY_CONTROL_LOOP_MS;
   (void)err;
   return SS_EOK;
@@ -243,6 +258,7 @@ static enum ss_err decide_own(struct run *r, int32_t *want, struct ss_error *err
                                 .waiting = ss_sim_cluster_waiting(&r->c),
                                 .ready = ss_sim_cluster_ready(&r->c), .spec = r->c.spec};
   *want = ss_own_decide(&r->own_cfg, &r->own, &in);
+  r->metric_replicas = ss_own_replicas_for(&r->own_cfg, in.rate_1s);
   r->next_ms += SS_OWN_PERIOD_MS;
   (void)err;
   return SS_EOK;
@@ -382,6 +398,7 @@ enum ss_err ss_sim_run(const struct ss_sim_target *t, const struct ss_sim_params
     if (r->step % STEPS_PER_S == 0 || r->step == r->n_steps) {
       struct ss_sim_second sec;
       ss_sim_cluster_close_second(&r->c, &sec);
+      sec.metric_replicas = r->metric_replicas;
       if (out->n_seconds < n_seconds)
         add_second(out, &sec);
     }

@@ -80,6 +80,16 @@ def csv_timeline():
     check("-o csv: the step's load and the HPA growing under it",
           len(hpa) == n and 100 < float(hpa[300]["rps"]) < 200 and
           int(hpa[600]["replicas"]) > int(hpa[60]["replicas"]), hpa[:1] + hpa[600:601])
+    # the metric against its target, in replicas: the HPA's CPU metric is
+    # 15 s old and read at a 15 s sync, so it first asks for more than one
+    # replica at least 15 s after the step at 120 s
+    asks = [s for s in range(n) if hpa and float(hpa[s]["metric_replicas"]) > 1]
+    check("-o csv: the HPA's metric (15 s old) asks for more 15 s or more after the step "
+          "(first at %s s)" % (asks[:1] or "never"),
+          len(hpa) == n and asks and 135 <= asks[0] < 200, hpa[118:140])
+    own = per.get("servescale", [])
+    check("-o csv: servescale's metric (the last second's rate) asks at the step's second",
+          len(own) == n and float(own[121]["metric_replicas"]) >= 4, own[119:123])
 
 
 def svg_picture():
@@ -95,7 +105,10 @@ def svg_picture():
           rc == 0 and root is not None and all(p in texts for p in POLICIES) and "load" in texts,
           (rc, err, texts[:12]))
     polylines = list(root.iter("{http://www.w3.org/2000/svg}polyline")) if root is not None else []
-    check("-o svg: six lines (load and replicas per policy)", len(polylines) == 6, len(polylines))
+    dashed = [p for p in polylines if p.get("stroke-dasharray")]
+    check("-o svg: eleven lines (the load, and per policy its replicas and, dashed, what its "
+          "metric asks for)", len(polylines) == 11 and len(dashed) == 5,
+          (len(polylines), len(dashed)))
 
 
 HPA = """apiVersion: autoscaling/v2
