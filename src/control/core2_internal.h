@@ -66,6 +66,7 @@ struct model {
   bool placed, seen, announced;
   char sched_msg[256], fail[256], last_reason[32];
   int64_t retry_at_ms, stable_since_ms, next_scale_ms;
+  struct ss_c2_lag lag; /* its agents' inference lag (core2/scaling.h) */
   int last_available;
 };
 

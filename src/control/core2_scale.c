@@ -39,14 +39,9 @@ void ss__c2_model_autoscale(struct ss_core2 *c, struct model *m) {
   int loaded = ss__c2_available(m);
   if (loaded < 1)
     return;
-  /* the agent's lag is per replica; the gateway spreads evenly */
-  uint32_t lag = (uint32_t)((inflight + loaded - 1) / loaded);
-  enum ss_c2_trigger t = SS_C2_NONE;
+  uint32_t lag;
   int64_t used = last > m->stable_since_ms ? last : m->stable_since_ms;
-  if (lag >= set.lag_threshold)
-    t = SS_C2_UP;
-  else if (c->now_ms - used >= set.inactive_ms)
-    t = SS_C2_DOWN;
+  enum ss_c2_trigger t = ss_c2_lag_check(&m->lag, &set, inflight, loaded, used, c->now_ms, &lag);
   if (t == SS_C2_NONE)
     return;
   int cur = ss__c2_int_at(spec, "replicas", SS_CORE2_DEFAULT_REPLICAS);

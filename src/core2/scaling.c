@@ -3,28 +3,18 @@
 
 #include <stddef.h>
 
-void ss_c2_lag_init(struct ss_c2_lag *l, int64_t now_ms) {
-  l->lag = 0;
-  l->last_used_ms = now_ms;
-}
-
-void ss_c2_lag_arrive(struct ss_c2_lag *l, int64_t now_ms) {
-  l->lag++;
-  l->last_used_ms = now_ms;
-}
-
-void ss_c2_lag_done(struct ss_c2_lag *l) {
-  if (l->lag > 0) /* never below 0: a reset may have cleared what is answered now */
-    l->lag--;
-}
-
 enum ss_c2_trigger ss_c2_lag_check(struct ss_c2_lag *l, const struct ss_c2_scaling_settings *s,
-                                   int64_t now_ms) {
-  if (l->lag >= s->lag_threshold) {
-    l->lag = 0;
+                                   int64_t inflight, int replicas, int64_t last_used_ms,
+                                   int64_t now_ms, uint32_t *lag) {
+  if (inflight < l->base) /* answers past the reset's: the counter stops at 0 */
+    l->base = inflight;
+  int64_t n = replicas > 0 ? replicas : 1, over = inflight - l->base;
+  *lag = (uint32_t)((over + n - 1) / n);
+  if (*lag >= s->lag_threshold) {
+    l->base = inflight;
     return SS_C2_UP;
   }
-  if (now_ms - l->last_used_ms >= s->inactive_ms)
+  if (now_ms - last_used_ms >= s->inactive_ms)
     return SS_C2_DOWN;
   return SS_C2_NONE;
 }

@@ -37,21 +37,26 @@ struct ss_c2_scaling_settings {
   ((struct ss_c2_scaling_settings){SS_C2_STATS_PERIOD_MS, SS_C2_LAG_THRESHOLD, SS_C2_INACTIVE_MS, \
                                    SS_C2_SCALE_DOWN_COOLING_MS})
 
-/* One model on one server replica. */
+/* One model's lag, as its agents count it, from what a gateway sees: the
+ * requests in flight for the model (all its replicas) each stats period.
+ * The agent's counter is arrivals less answers since its last reset, never
+ * below 0; here that is the requests in flight less those in flight at the
+ * reset (base), the base following the in-flight count down when it falls
+ * under it (the counter's floor at 0). The gateway spreads a model's
+ * requests evenly, so each replica's lag is the share of one replica. */
 struct ss_c2_lag {
-  uint32_t lag;
-  int64_t last_used_ms;
+  int64_t base; /* requests in flight at the last reset (or the least since) */
 };
-
-void ss_c2_lag_init(struct ss_c2_lag *l, int64_t now_ms);
-void ss_c2_lag_arrive(struct ss_c2_lag *l, int64_t now_ms); /* a request came */
-void ss_c2_lag_done(struct ss_c2_lag *l);                   /* one was answered */
 
 enum ss_c2_trigger { SS_C2_NONE, SS_C2_UP, SS_C2_DOWN };
 
-/* The report of one stats period at now_ms (an up resets the lag). */
+/* The report of one stats period at now_ms: up when a replica's lag,
+ * ceil((inflight - base) / replicas), reaches the threshold (the lag is
+ * then reset: base = inflight); else down when unused (nothing since
+ * last_used_ms) for the inactive threshold; *lag gets the replica's lag. */
 enum ss_c2_trigger ss_c2_lag_check(struct ss_c2_lag *l, const struct ss_c2_scaling_settings *s,
-                                   int64_t now_ms);
+                                   int64_t inflight, int replicas, int64_t last_used_ms,
+                                   int64_t now_ms, uint32_t *lag);
 
 /* A Model's replicas after a trigger: replicas + 1 or - 1 when within its
  * bounds, else unchanged (with why set: "No autoscaling", "Violating min

@@ -1,5 +1,5 @@
 /* test_core2_scaling.c: Seldon Core 2's native model autoscaling
- * (src/core2/scaling.c): the lag counter and its reports, and the
+ * (src/core2/scaling.c): the lag, from the requests in flight, its reset and its reports, and the
  * scheduler's step of one within the Model's bounds, as a table. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,23 +14,28 @@
 static void test_lag_and_inactivity(void **state) {
   (void)state;
   const struct ss_c2_scaling_settings s = SS_C2_SCALING_DEFAULT;
-  struct ss_c2_lag l;
-  ss_c2_lag_init(&l, 0);
-  for (int i = 0; i < 29; i++)
-    ss_c2_lag_arrive(&l, 1000);
-  assert_int_equal(ss_c2_lag_check(&l, &s, 5000), SS_C2_NONE); /* 29 in flight: under 30 */
-  ss_c2_lag_arrive(&l, 6000);
-  assert_int_equal(ss_c2_lag_check(&l, &s, 10000), SS_C2_UP); /* 30 */
-  assert_int_equal(l.lag, 0);                                   /* reset by the report */
-  ss_c2_lag_done(&l);                                           /* an answer after the reset */
-  assert_int_equal(l.lag, 0);                                   /* never below 0 */
-  assert_int_equal(ss_c2_lag_check(&l, &s, 15000), SS_C2_NONE);
-  /* unused for 30 s since the last request (6 s): down, every period */
-  assert_int_equal(ss_c2_lag_check(&l, &s, 35000), SS_C2_NONE);
-  assert_int_equal(ss_c2_lag_check(&l, &s, 36000), SS_C2_DOWN);
-  assert_int_equal(ss_c2_lag_check(&l, &s, 41000), SS_C2_DOWN);
-  ss_c2_lag_arrive(&l, 42000);
-  assert_int_equal(ss_c2_lag_check(&l, &s, 46000), SS_C2_NONE);
+  struct ss_c2_lag l = {0};
+  uint32_t lag;
+  /* 29 in flight on one replica: under 30 */
+  assert_int_equal(ss_c2_lag_check(&l, &s, 29, 1, 1000, 5000, &lag), SS_C2_NONE);
+  assert_int_equal(lag, 29);
+  /* 60 on 2 replicas: 30 each, up, and the lag is reset */
+  assert_int_equal(ss_c2_lag_check(&l, &s, 60, 2, 6000, 10000, &lag), SS_C2_UP);
+  assert_int_equal(lag, 30);
+  /* the same 60 still in flight a period later: no new lag since the reset */
+  assert_int_equal(ss_c2_lag_check(&l, &s, 60, 3, 11000, 15000, &lag), SS_C2_NONE);
+  assert_int_equal(lag, 0);
+  /* answers take it under the reset's count: the counter stops at 0, and
+   * arrivals count from there (10 in flight, then 100: 90 new on 3) */
+  assert_int_equal(ss_c2_lag_check(&l, &s, 10, 3, 16000, 20000, &lag), SS_C2_NONE);
+  assert_int_equal(lag, 0);
+  assert_int_equal(ss_c2_lag_check(&l, &s, 100, 3, 21000, 25000, &lag), SS_C2_UP);
+  assert_int_equal(lag, 30);
+  /* unused for 30 s since the last request (at 21 s): down, every period */
+  assert_int_equal(ss_c2_lag_check(&l, &s, 0, 3, 21000, 50000, &lag), SS_C2_NONE);
+  assert_int_equal(ss_c2_lag_check(&l, &s, 0, 3, 21000, 51000, &lag), SS_C2_DOWN);
+  assert_int_equal(ss_c2_lag_check(&l, &s, 0, 3, 21000, 56000, &lag), SS_C2_DOWN);
+  assert_int_equal(ss_c2_lag_check(&l, &s, 1, 3, 57000, 61000, &lag), SS_C2_NONE);
 }
 
 static void test_steps_within_bounds(void **state) {
