@@ -243,7 +243,7 @@ static void server_template(struct ss_core2 *c, struct server *s) {
 static void server_put(struct ss_core2 *c, json_t *obj) {
   const char *ns = ss__c2_str_at(obj, "metadata", "namespace"),
              *name = ss__c2_str_at(obj, "metadata", "name");
-  if (!ns || !name || strlen(ns) >= NAME_LEN || strlen(name) >= NAME_LEN)
+  if (!ns || !name || strlen(ns) >= SS_NAME_LEN || strlen(name) >= SS_NAME_LEN)
     return;
   struct server *s = ss__c2_server_find(c, ns, name);
   if (!s) {
@@ -380,7 +380,7 @@ static void model_put(struct ss_core2 *c, json_t *obj) {
   const char *ns = ss__c2_str_at(obj, "metadata", "namespace"),
              *name = ss__c2_str_at(obj, "metadata", "name"),
              *uid = ss__c2_str_at(obj, "metadata", "uid");
-  if (!ns || !name || !uid || strlen(ns) >= NAME_LEN || strlen(name) >= NAME_LEN)
+  if (!ns || !name || !uid || strlen(ns) >= SS_NAME_LEN || strlen(name) >= SS_NAME_LEN)
     return;
   struct model *m = model_find(c, ns, name);
   if (m && strcmp(m->uid, uid) != 0) { /* deleted and created again */

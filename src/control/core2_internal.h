@@ -12,8 +12,8 @@
 #include "control/core2.h"
 #include "core2/scaling.h"
 #include "core2/schedule.h"
+#include "model/names.h"
 
-#define NAME_LEN 64                         /* a DNS label and its NUL */
 #define MAX_COPIES (2 * SS_C2_MAX_REPLICAS) /* where a model is, moving included */
 #define LOAD_TIMEOUT_MS 120000              /* a load (a Python runtime's first import) */
 #define RETRY_MS 30000        /* a failed load is tried again after this, or on a change */
@@ -29,7 +29,7 @@ struct slot { /* one replica of a Server, by ordinal */
 };
 
 struct server {
-  char ns[NAME_LEN], name[NAME_LEN], rs[SS_RS_NAME_LEN];
+  char ns[SS_NAME_LEN], name[SS_NAME_LEN], rs[SS_RS_NAME_LEN];
   json_t *obj;    /* as stored (a reference) */
   json_t *caps;   /* capabilities */
   json_t *labels; /* its pods' */
@@ -48,7 +48,7 @@ enum cstate { C_LOADING, C_LOADED, C_RETIRING, C_UNLOADING, C_FAILED };
 struct xfer;
 
 struct copy { /* a model on one server replica */
-  char server[NAME_LEN], replica[SS_REPLICA_ID_LEN];
+  char server[SS_NAME_LEN], replica[SS_REPLICA_ID_LEN];
   pid_t pid;
   enum cstate st;
   int64_t since_ms;
@@ -57,7 +57,7 @@ struct copy { /* a model on one server replica */
 };
 
 struct model {
-  char ns[NAME_LEN], name[NAME_LEN], uid[64];
+  char ns[SS_NAME_LEN], name[SS_NAME_LEN], uid[64];
   json_t *obj;
   int64_t memory;
   uint64_t sig; /* load_sig of the stored spec */

@@ -132,7 +132,7 @@ void ss__c2_server_status(struct ss_core2 *c, const struct server *s) {
   json_t *conds = json_array();
   json_array_append_new(conds, cond(old, "Ready", ok, reason, msg));
   json_array_append_new(conds, cond(old, "StatefulSetReady", ok, reason, msg));
-  char sel[NAME_LEN + 32];
+  char sel[SS_NAME_LEN + 32];
   snprintf(sel, sizeof sel, "%s=%s", SS_CORE2_LABEL_SERVER, s->name);
   json_t *st = json_pack("{s:i, s:i, s:s, s:o}", "replicas", live, "loadedModels", loaded,
                          "selector", sel, "conditions", conds);

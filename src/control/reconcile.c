@@ -25,6 +25,7 @@
 #include "control/ownership.h"
 #include "control/gauges.h"
 #include "common/strmap.h"
+#include "model/names.h"
 #include "model/resource.h"
 
 #define SS_MAX_OWNED 4096
@@ -35,9 +36,9 @@
 /* A replica set and the resource that owns it. */
 struct owned {
   char rs[SS_RS_NAME_LEN];       /* the runtime's key: "<namespace>.<replica set>" */
-  char ns[256], name[256];
+  char ns[SS_NAME_LEN], name[SS_NAME_LEN];
   json_t *owner;   /* {apiVersion, kind, metadata{name, namespace, uid}} for events */
-  char container[64], image[256];
+  char container[SS_NAME_LEN], image[SS_IMAGE_LEN];
   char deploy_uid[64], tmpl_hash[16]; /* its Deployment's: what its pods carry */
   json_t *pod_labels; /* a user's Deployment's template labels; NULL: Seldon's */
   int desired;     /* -1 before the first pass that set it */

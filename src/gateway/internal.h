@@ -8,6 +8,7 @@
 
 #include "common/strmap.h"
 #include "gateway/gateway.h"
+#include "model/names.h"
 
 /* One replica as the gateway sees it: shared by every snapshot that routes
  * to it and by the upstream connections open to it. */
@@ -34,7 +35,7 @@ struct ss__gw_ep {
 /* The replicas of one node's component in one snapshot. */
 struct ss__gw_target {
   char rs[SS_GW_ID_MAX];  /* the runtime's key */
-  char image[256];
+  char image[SS_IMAGE_LEN];
   struct ss__gw_ep **eps;
   size_t n;
   struct ss_series *client_ok; /* client histogram, code 200 */
@@ -54,8 +55,8 @@ struct ss__gw_pred {
 };
 
 struct ss__gw_dep {
-  char ns[64], name[64];
-  char key[130];                 /* "<ns>/<name>": its key in by_name */
+  char ns[SS_NAME_LEN], name[SS_NAME_LEN];
+  char key[2 * SS_NAME_LEN];     /* "<ns>/<name>": its key in by_name */
   struct ss_resource *res;       /* the typed graph: owned, or shared's */
   struct ss_gw_res *shared;      /* a reference, when added shared */
   struct ss__gw_pred *preds;
@@ -72,7 +73,7 @@ struct ss__gw_model_series {
 /* A Seldon Core 2 Model served at /v2/models/{name} (v2.c): the Server
  * replicas it is loaded on. */
 struct ss__gw_model {
-  char ns[64], name[64], server[64];
+  char ns[SS_NAME_LEN], name[SS_NAME_LEN], server[SS_NAME_LEN];
   struct ss__gw_target target;   /* rs: the Server's replica set */
   int *ordinals;                 /* server_replica of each pending, then resolved, replica */
   char (*pods)[SS_GW_ID_MAX];    /* pod name of each */

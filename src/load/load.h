@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "model/names.h"
 
 /* Latency buckets: bucket i holds latencies up to SS_LOAD_GROWTH^i
  * microseconds, so a quantile is within 2 % of the truth up to 1000 s. */
@@ -59,7 +60,7 @@ double ss_load_quantile_ms(const uint64_t *buckets, double q);
 enum ss_load_target_kind { SS_LOAD_TARGET_URL, SS_LOAD_TARGET_SDEP };
 struct ss_load_target {
   enum ss_load_target_kind kind;
-  char name[254];              /* the SeldonDeployment's */
+  char name[SS_DNS1123_SUBDOMAIN_MAX + 1]; /* the SeldonDeployment's */
   char url[SS_LOAD_URL_MAX];   /* the URL's */
 };
 /* Parses s; a bad one is SS_EINVALID with err naming the field ("target")

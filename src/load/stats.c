@@ -63,19 +63,6 @@ double ss_load_quantile_ms(const uint64_t *buckets, double q) {
   return ss_load_bucket_upper_us(SS_LOAD_BUCKETS - 1) / 1000.0;
 }
 
-/* A Kubernetes object name (DNS-1123 subdomain): lower-case letters,
- * digits, '-' and '.', starting and ending alphanumeric, <= 253 bytes. */
-static bool dns_name(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > 253 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-' ||
-          s[i] == '.'))
-      return false;
-  return true;
-}
-
 static enum ss_err parse_url(const char *s, struct ss_load_target *out, struct ss_error *err) {
   const char *host = strncmp(s, "http://", 7) == 0    ? s + 7
                      : strncmp(s, "https://", 8) == 0 ? s + 8
@@ -118,7 +105,7 @@ enum ss_err ss_load_target_parse(const char *s, struct ss_load_target *out,
     return ss_error_set(err, SS_EINVALID, 0, 0,
                         "target: kind \"%.*s\" cannot take load: give sdep/NAME or a URL",
                         (int)(kl > 60 ? 60 : kl), s);
-  if (!dns_name(slash + 1))
+  if (ss_dns1123_subdomain(slash + 1))
     return ss_error_set(err, SS_EINVALID, 0, 0,
                         "target: name \"%.80s\" is not a valid object name (lower-case "
                         "letters, digits, '-' and '.')", slash + 1);
