@@ -61,6 +61,12 @@ struct target {
   struct ss_own_state own_st;
   struct ss_own_feed feed;
   int64_t own_status_ms; /* its status was last stored then */
+  /* what no annotation gives is measured: the service time from the
+   * gateway's calls since the last measure (base: their seconds and count
+   * then, at base_ms), the start-up from the ready replicas' */
+  bool measure_service, measure_startup;
+  double base_seconds, base_calls;
+  int64_t base_ms;
 };
 
 struct ss_autoscaler {
@@ -984,6 +990,9 @@ static void own_setup(struct ss_autoscaler *a, struct target *t, const struct ct
   t->own_cfg = (struct ss_own_config){.service_ms = v[0], .concurrency = (int32_t)v[1],
                                       .startup_ms = v[2], .slo_p99_ms = v[3], .min = min,
                                       .max = max};
+  t->measure_service = !json_object_get(anns, SS_AUTOSCALE_ANN_SERVICE);
+  t->measure_startup = !json_object_get(anns, SS_AUTOSCALE_ANN_STARTUP);
+  t->base_ms = 0;
   ss_own_init(&t->own_cfg, &t->own_st);
   ss_own_start(&t->own_st, now_ms, t->current);
   memset(&t->feed, 0, sizeof t->feed);
@@ -1001,7 +1010,15 @@ struct live {
   double ready, inflight, queued;
   char (*replicas)[NAME_SIZE];
   size_t n_replicas;
-  double completed;
+  double completed, seconds; /* calls answered so far, and their seconds */
+  double started[MAX_PODS], ready_at[MAX_PODS]; /* by replica, as in replicas */
+};
+
+/* What the own policy reads of its target, live (live_figures). */
+struct own_figures {
+  double ready, outstanding, queued, completed, seconds;
+  double startup_ms; /* the ready replicas' mean start to ready; 0: none */
+  size_t n_replicas;
 };
 
 static bool same_rs(const struct ss_timeseries *ts, const struct live *l) {
@@ -1035,37 +1052,72 @@ static void live_replica_cb(void *ctx, const struct ss_timeseries *ts) {
     snprintf(l->replicas[l->n_replicas++], NAME_SIZE, "%s", ss_timeseries_label(ts, "replica"));
 }
 
-/* The gateway's calls to the group's containers, every code, answered so far. */
+/* The gateway's calls to the group's containers, every code, answered so
+ * far (_count) and the seconds they took (_sum). */
 static void live_completed_cb(void *ctx, const struct ss_timeseries *ts) {
   struct live *l = ctx;
   if (strcmp(ss_timeseries_label(ts, "namespace"), l->ns) != 0 ||
       strcmp(ss_timeseries_label(ts, "deployment_name"), l->sdep) != 0)
     return;
   const char *model = ss_timeseries_label(ts, "model_name");
+  size_t n = strlen(ts->name);
+  bool sum = n > 4 && strcmp(ts->name + n - 4, "_sum") == 0;
   for (size_t i = 0; i < l->g->n_containers; i++)
     if (strcmp(l->g->cnames[i], model) == 0) {
-      l->completed += ts->samples[0].v;
+      *(sum ? &l->seconds : &l->completed) += ts->samples[0].v;
       return;
     }
 }
 
+/* A ready replica's process start and readiness time, by its name. */
+static void live_times_cb(void *ctx, const struct ss_timeseries *ts) {
+  struct live *l = ctx;
+  if (!same_rs(ts, l))
+    return;
+  bool start = strcmp(ts->name, "servescale_replica_start_time_seconds") == 0;
+  const char *rep = ss_timeseries_label(ts, "replica");
+  for (size_t i = 0; i < l->n_replicas; i++)
+    if (strcmp(l->replicas[i], rep) == 0)
+      *(start ? &l->started[i] : &l->ready_at[i]) = ts->samples[0].v;
+}
+
+/* The mean start to ready of the group's replicas (those with both times). */
+static double live_startup_ms(const struct live *l) {
+  double sum = 0;
+  int n = 0;
+  for (size_t i = 0; i < l->n_replicas; i++)
+    if (l->started[i] > 0 && l->ready_at[i] >= l->started[i]) {
+      sum += (l->ready_at[i] - l->started[i]) * 1000.0;
+      n++;
+    }
+  return n ? sum / n : 0;
+}
+
 /* The own policy's figures for the target: over its groups, the fewest
  * ready, the most outstanding and queued, the most answered (a graph's
- * groups each see a request; the busiest one sizes them all). */
+ * groups each see a request; the busiest one sizes them all) with its
+ * seconds, the slowest start-up. */
 static void live_figures(struct ss_autoscaler *a, const char *ns, const struct scale *sc,
-                         int64_t now_ms, double *ready, double *outstanding, double *queued,
-                         double *completed, size_t *n_replicas) {
+                         int64_t now_ms, struct own_figures *f) {
   static __thread char names[MAX_PODS][NAME_SIZE];
-  *ready = *outstanding = *queued = *completed = 0;
-  *n_replicas = 0;
+  static __thread struct live l;
+  memset(f, 0, sizeof *f);
   for (size_t g = 0; g < sc->n_groups; g++) {
-    struct live l = {.ns = ns, .g = &sc->groups[g], .replicas = names};
+    memset(&l, 0, sizeof l);
+    l.ns = ns;
+    l.g = &sc->groups[g];
+    l.replicas = names;
     struct ss_metrics *m = a->cfg.metrics;
     ss_metrics_each_current(m, "servescale_replica_set_ready_replicas", now_ms, live_ready_cb, &l);
     ss_metrics_each_current(m, "servescale_replica_ready", now_ms, live_replica_cb, &l);
-    if (l.sdep[0])
+    ss_metrics_each_current(m, "servescale_replica_start_time_seconds", now_ms, live_times_cb, &l);
+    ss_metrics_each_current(m, "servescale_replica_ready_time_seconds", now_ms, live_times_cb, &l);
+    if (l.sdep[0]) {
       ss_metrics_each_current(m, "seldon_api_executor_client_requests_seconds_count", now_ms,
                               live_completed_cb, &l);
+      ss_metrics_each_current(m, "seldon_api_executor_client_requests_seconds_sum", now_ms,
+                              live_completed_cb, &l);
+    }
     if (a->cfg.inflight && a->cfg.queued) {
       char id[KEY_MAX];
       l.inflight = 0;
@@ -1081,13 +1133,48 @@ static void live_figures(struct ss_autoscaler *a, const char *ns, const struct s
       ss_metrics_each_current(m, "servescale_replica_set_queued_requests", now_ms,
                               live_queued_cb, &l);
     }
-    *ready = g == 0 || l.ready < *ready ? l.ready : *ready;
-    *outstanding = fmax(*outstanding, l.inflight + l.queued);
-    *queued = fmax(*queued, l.queued);
-    *completed = fmax(*completed, l.completed);
-    if (l.n_replicas > *n_replicas)
-      *n_replicas = l.n_replicas;
+    f->ready = g == 0 || l.ready < f->ready ? l.ready : f->ready;
+    f->outstanding = fmax(f->outstanding, l.inflight + l.queued);
+    f->queued = fmax(f->queued, l.queued);
+    if (l.completed > f->completed) {
+      f->completed = l.completed;
+      f->seconds = l.seconds;
+    }
+    f->startup_ms = fmax(f->startup_ms, live_startup_ms(&l));
+    if (l.n_replicas > f->n_replicas)
+      f->n_replicas = l.n_replicas;
   }
+}
+
+/* What no annotation gave, measured: the service time as the mean of the
+ * calls answered since the last measure, once there are enough of them
+ * over long enough; the start-up as the ready replicas'. The policy keeps
+ * what it has seen (ss_own_retune). */
+static void own_measure(struct target *t, const struct own_figures *f, int64_t now_ms) {
+  bool changed = false;
+  if (t->measure_service) {
+    if (!t->base_ms || f->completed < t->base_calls) { /* first, or counters made anew */
+      t->base_ms = now_ms;
+      t->base_calls = f->completed;
+      t->base_seconds = f->seconds;
+    } else if (f->completed - t->base_calls >= SS_AUTOSCALE_MEASURE_CALLS &&
+               now_ms - t->base_ms >= SS_AUTOSCALE_MEASURE_MS) {
+      double ms = (f->seconds - t->base_seconds) / (f->completed - t->base_calls) * 1000.0;
+      int64_t v = ms < 1 ? 1 : (int64_t)llround(ms);
+      changed = v != t->own_cfg.service_ms;
+      t->own_cfg.service_ms = v;
+      t->base_ms = now_ms;
+      t->base_calls = f->completed;
+      t->base_seconds = f->seconds;
+    }
+  }
+  if (t->measure_startup && f->startup_ms > 0) {
+    int64_t v = (int64_t)llround(f->startup_ms);
+    changed = changed || v != t->own_cfg.startup_ms;
+    t->own_cfg.startup_ms = v;
+  }
+  if (changed)
+    ss_own_retune(&t->own_cfg, &t->own_st);
 }
 
 /* One period of the own policy: the gateway's figures into its feed, the
@@ -1095,9 +1182,12 @@ static void live_figures(struct ss_autoscaler *a, const char *ns, const struct s
  * True when the scale changed. */
 static bool eval_own(struct ss_autoscaler *a, struct target *t, struct ctx *c, int64_t now_ms,
                      size_t *n_replicas) {
-  double ready, outstanding, queued, completed;
-  live_figures(a, t->ns, &c->sc, now_ms, &ready, &outstanding, &queued, &completed, n_replicas);
-  ss_own_feed_push(&t->feed, now_ms, completed, outstanding);
+  struct own_figures f;
+  live_figures(a, t->ns, &c->sc, now_ms, &f);
+  own_measure(t, &f, now_ms);
+  *n_replicas = f.n_replicas;
+  double ready = f.ready, outstanding = f.outstanding, queued = f.queued;
+  ss_own_feed_push(&t->feed, now_ms, f.completed, outstanding);
   double rate = ss_own_feed_rate(&t->feed);
   struct ss_own_input in = {.now_ms = now_ms,
                             .rate_1s = rate,
@@ -1119,8 +1209,9 @@ static bool eval_own(struct ss_autoscaler *a, struct target *t, struct ctx *c, i
   event(a, c->obj, false, "SuccessfulRescale", "New size: %d; reason: %s", (int)want,
         t->own_st.reason);
   fprintf(stderr, "event=own_decision object=%s/%s replicas=%d from=%d rate=%.1f outstanding=%.0f "
-          "queued=%.0f ready=%.0f t_ms=%lld\n", t->ns, t->name, (int)want, (int)t->current, rate,
-          outstanding, queued, ready, (long long)now_ms);
+          "queued=%.0f ready=%.0f service_ms=%lld startup_ms=%lld t_ms=%lld\n", t->ns, t->name,
+          (int)want, (int)t->current, rate, outstanding, queued, ready,
+          (long long)t->own_cfg.service_ms, (long long)t->own_cfg.startup_ms, (long long)now_ms);
   t->current = want;
   rfc3339(now_ms, t->last_scale, sizeof t->last_scale);
   if (t->keda) {

@@ -49,6 +49,11 @@
 #define SS_AUTOSCALE_ANN_SERVICE "servescale.io/service-time-ms"
 #define SS_AUTOSCALE_ANN_CONCURRENCY "servescale.io/concurrency"
 #define SS_AUTOSCALE_ANN_STARTUP "servescale.io/startup-ms"
+/* Without the service-time annotation the own policy measures it: the
+ * mean of the calls answered since the last measure, once at least this
+ * many over at least this long. */
+#define SS_AUTOSCALE_MEASURE_CALLS 50
+#define SS_AUTOSCALE_MEASURE_MS 10000
 /* The own policy's status is stored at most this often (and at each
  * change): its decisions come ten times a second. */
 #define SS_AUTOSCALE_OWN_STATUS_MS 1000

@@ -55,13 +55,17 @@ double ss_own_carried(const struct ss_own_config *cfg, int32_t replicas) {
   return lo;
 }
 
-void ss_own_init(const struct ss_own_config *cfg, struct ss_own_state *st) {
-  memset(st, 0, sizeof *st);
+void ss_own_retune(const struct ss_own_config *cfg, struct ss_own_state *st) {
   st->hold_ms = SS_OWN_HOLD_STARTUPS * cfg->startup_ms;
   if (st->hold_ms < SS_OWN_HOLD_MS)
     st->hold_ms = SS_OWN_HOLD_MS;
   if (st->hold_ms > (SS_OWN_HISTORY_S - 1) * 1000)
     st->hold_ms = (SS_OWN_HISTORY_S - 1) * 1000;
+}
+
+void ss_own_init(const struct ss_own_config *cfg, struct ss_own_state *st) {
+  memset(st, 0, sizeof *st);
+  ss_own_retune(cfg, st);
   st->last_second = -1;
 }
 

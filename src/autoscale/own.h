@@ -104,6 +104,10 @@ struct ss_own_input {
 /* Prepares *st for cfg. */
 void ss_own_init(const struct ss_own_config *cfg, struct ss_own_state *st);
 
+/* cfg's service or start-up time changed (the daemon measures them): what
+ * *st derives from them follows, and what it has seen stays. */
+void ss_own_retune(const struct ss_own_config *cfg, struct ss_own_state *st);
+
 /* The policy takes over a target of `current` replicas at now_ms: that
  * size counts as wanted now, so it holds for the hold window before the
  * first scale-down (a daemon's target may start above what its load

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "autoscale/loop.h"
+#include "autoscale/own.h"
 #include "metrics/metrics.h"
 #include "store/store.h"
 
@@ -286,21 +287,31 @@ static void test_an_hpa_aimed_at_what_has_no_scale_says_so(void **state) {
  * client counter, as the daemon's gateway leaves them), it writes the
  * scale with its reason; idle past the hold window it goes to zero, and a
  * request waiting there wakes it at once. */
-static void test_the_own_policy_scales_from_the_gateways_figures(void **state) {
-  struct fix *f = *state;
+/* The series the own policy reads, as the daemon's gateway and reconciler
+ * leave them. */
+struct own_series {
+  struct ss_series *ready, *queued, *calls;
+};
+
+/* A Deployment RS and a ScaledObject on it with the annotations given
+ * (JSON members after servescale.io/autoscaler) and bounds 0..max; the
+ * families the policy reads, and RS's series of them. */
+static struct own_series own_target(struct fix *f, const char *annotations, int max) {
   json_t *obj = json_loads(
       "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"" RS "\","
       "\"namespace\":\"ns\"},\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":"
       "[{\"name\":\"c\"}]}}}}", 0, NULL);
   assert_int_equal(ss_store_create(f->st, DEPLOY, obj, NULL, NULL), SS_EOK);
   json_decref(obj);
-  obj = json_loads(
-      "{\"apiVersion\":\"keda.sh/v1alpha1\",\"kind\":\"ScaledObject\",\"metadata\":{\"name\":"
-      "\"" RS "\",\"namespace\":\"ns\",\"annotations\":{\"servescale.io/autoscaler\":"
-      "\"servescale\",\"servescale.io/startup-ms\":\"500\"}},\"spec\":{\"scaleTargetRef\":"
-      "{\"name\":\"" RS "\"},\"minReplicaCount\":0,\"maxReplicaCount\":5,\"triggers\":[{\"type\":"
-      "\"prometheus\",\"metadata\":{\"threshold\":\"10\",\"query\":"
-      "\"rate(test_requests_total[1m])\"}}]}}", 0, NULL);
+  char so[1024];
+  snprintf(so, sizeof so,
+           "{\"apiVersion\":\"keda.sh/v1alpha1\",\"kind\":\"ScaledObject\",\"metadata\":{"
+           "\"name\":\"" RS "\",\"namespace\":\"ns\",\"annotations\":{\"servescale.io/"
+           "autoscaler\":\"servescale\"%s}},\"spec\":{\"scaleTargetRef\":{\"name\":\"" RS "\"},"
+           "\"minReplicaCount\":0,\"maxReplicaCount\":%d,\"triggers\":[{\"type\":\"prometheus\","
+           "\"metadata\":{\"threshold\":\"10\",\"query\":\"rate(test_requests_total[1m])\"}}]}}",
+           annotations, max);
+  obj = json_loads(so, 0, NULL);
   assert_non_null(obj);
   assert_int_equal(ss_store_create(f->st, SO, obj, NULL, NULL), SS_EOK);
   json_decref(obj);
@@ -316,10 +327,16 @@ static void test_the_own_policy_scales_from_the_gateways_figures(void **state) {
                     "c", cl_labels, 10, NULL, 0);
   const char *rsv[] = {"ns", "m", RS};
   const char *clv[] = {"m", "p", "", "/predict", "post", "200", "c", "img", "1", "ns"};
-  struct ss_series *ready = ss_metrics_series(f->m, "servescale_replica_set_ready_replicas", rsv);
-  struct ss_series *queued = ss_metrics_series(f->m, "servescale_replica_set_queued_requests", rsv);
-  struct ss_series *calls = ss_metrics_series(f->m, "seldon_api_executor_client_requests_seconds",
-                                              clv);
+  return (struct own_series){
+      ss_metrics_series(f->m, "servescale_replica_set_ready_replicas", rsv),
+      ss_metrics_series(f->m, "servescale_replica_set_queued_requests", rsv),
+      ss_metrics_series(f->m, "seldon_api_executor_client_requests_seconds", clv)};
+}
+
+static void test_the_own_policy_scales_from_the_gateways_figures(void **state) {
+  struct fix *f = *state;
+  struct own_series se = own_target(f, ",\"servescale.io/startup-ms\":\"500\"", 5);
+  struct ss_series *ready = se.ready, *queued = se.queued, *calls = se.calls;
   ss_series_set(ready, 1);
   /* 100 requests a second for a second: 3 replicas carry them within the
    * default 100 ms SLO at 20 ms a request (ss_own_replicas_for), and with
@@ -355,6 +372,69 @@ static void test_the_own_policy_scales_from_the_gateways_figures(void **state) {
   assert_int_equal(scale_of(f), 1);
 }
 
+/* Without the service-time annotation the policy measures it: calls of
+ * 60 ms at 40/s size it at 20 ms (2 replicas) until the first measure,
+ * after 10 s and 50 calls, then at 60 ms: the 2 ready replicas serve
+ * 33.3/s at most, the 6.7/s beyond queue through the 2 s start-up and are
+ * drained within one, so 46.7/s at 60 ms with 40 ms left of the SLO: 6. */
+static void test_the_own_policy_measures_the_service_time(void **state) {
+  struct fix *f = *state;
+  struct own_series se = own_target(f, "", 10);
+  ss_series_set(se.ready, 2);
+  int64_t t = T0;
+  for (; t < T0 + 5000; t += 100) {
+    for (int i = 0; i < 4; i++)
+      ss_series_observe(se.calls, 0.06);
+    ss_autoscaler_tick(f->a, t, NULL);
+  }
+  assert_int_equal(scale_of(f), 2); /* the default 20 ms */
+  for (; t < T0 + 12000; t += 100) {
+    for (int i = 0; i < 4; i++)
+      ss_series_observe(se.calls, 0.06);
+    ss_autoscaler_tick(f->a, t, NULL);
+  }
+  struct ss_own_config measured = {60, 1, SS_OWN_DEFAULT_STARTUP_MS, 100, 0, 10};
+  int want = (int)ss_own_replicas_for(&measured, 40 + (40 - 2 * 1000.0 / 60));
+  assert_int_equal(want, 6);
+  assert_int_equal(scale_of(f), want);
+}
+
+/* And the start-up, from its ready replicas' start and ready times: 10 s
+ * here, so the hold window is 5 start-ups, 50 s, not the 20 s least: the
+ * size taken under load still holds 30 s after the load stopped. */
+static void test_the_own_policy_measures_the_start_up(void **state) {
+  struct fix *f = *state;
+  struct own_series se = own_target(f, "", 10);
+  static const char *const rep_labels[] = {"namespace", "deployment", "replica_set", "replica",
+                                           "pod"};
+  static const char *const fams[] = {"servescale_replica_ready",
+                                     "servescale_replica_start_time_seconds",
+                                     "servescale_replica_ready_time_seconds"};
+  static const double values[][2] = {{1, 1}, {1000.0, 2000.0}, {1010.0, 2010.0}};
+  for (size_t i = 0; i < 3; i++) {
+    ss_metrics_family(f->m, fams[i], SS_METRIC_GAUGE, "g", rep_labels, 5, NULL, 0);
+    for (int r = 0; r < 2; r++) {
+      const char *v[] = {"ns", "m", RS, r ? RS "-b" : RS "-a", r ? RS "-b" : RS "-a"};
+      ss_series_set(ss_metrics_series(f->m, fams[i], v), values[i][r]);
+    }
+  }
+  ss_series_set(se.ready, 2);
+  int64_t t = T0;
+  for (; t < T0 + 5000; t += 100) {
+    for (int i = 0; i < 4; i++)
+      ss_series_observe(se.calls, 0.02);
+    ss_autoscaler_tick(f->a, t, NULL);
+  }
+  int loaded = scale_of(f);
+  assert_true(loaded >= 2);
+  for (; t < T0 + 5000 + 30000; t += 100) /* idle */
+    ss_autoscaler_tick(f->a, t, NULL);
+  assert_int_equal(scale_of(f), loaded);
+  for (; t < T0 + 5000 + 55000; t += 100)
+    ss_autoscaler_tick(f->a, t, NULL);
+  assert_int_equal(scale_of(f), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_a_scaled_object_gets_its_status_and_the_hpa_keda_makes, setup, teardown),
@@ -365,6 +445,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_an_hpa_aimed_at_a_model_writes_its_scale, setup, teardown),
       cmocka_unit_test_setup_teardown(test_an_hpa_aimed_at_what_has_no_scale_says_so, setup, teardown),
       cmocka_unit_test_setup_teardown(test_the_own_policy_scales_from_the_gateways_figures, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_the_own_policy_measures_the_service_time, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_the_own_policy_measures_the_start_up, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
