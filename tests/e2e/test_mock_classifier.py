@@ -305,9 +305,10 @@ def test_workers():
     if not check("server without workers starts", srv.wait_ready(), srv.stderr()):
         return
     took, _ = burst(srv)
+    # together: all within 3 delays (one after another would take 4)
     check("no workers limit: %d at once all finish within %d ms (%s)"
-          % (n, 2 * ms, [round(t, 2) for t, _ in took]),
-          len(took) == n and took[-1][0] < 2 * ms / 1000.0, took)
+          % (n, 3 * ms, [round(t, 2) for t, _ in took]),
+          len(took) == n and took[-1][0] < 3 * ms / 1000.0, took)
 
 
 def test_cpu():
