@@ -53,6 +53,10 @@ struct measured {
   size_t n_starts;
 };
 
+/* The same start of a replica, read again: its start time is worked out
+ * anew at each reading, within a fraction of a second. */
+#define SAME_START_S 0.5
+
 /* Keeps each replica start once (a replica name with its process's start). */
 static void take_startups(struct measured *m, const json_t *list) {
   size_t i;
@@ -63,7 +67,8 @@ static void take_startups(struct measured *m, const json_t *list) {
     double s = json_number_value(json_object_get(r, "startupSeconds"));
     bool seen = !rep;
     for (size_t k = 0; !seen && k < m->n_starts; k++)
-      seen = strcmp(m->starts[k].replica, rep) == 0 && m->starts[k].start_time == t;
+      seen = strcmp(m->starts[k].replica, rep) == 0 &&
+             fabs(m->starts[k].start_time - t) < SAME_START_S;
     if (!seen && m->n_starts < MAX_STARTUPS) {
       struct start *st = &m->starts[m->n_starts++];
       snprintf(st->replica, sizeof st->replica, "%s", rep);

@@ -140,6 +140,8 @@ def main():
               % (svc, SERVICE_MS), SERVICE_MS <= svc <= 2 * SERVICE_MS, text[-400:])
         check("and the replica's start-up (%d ms, as the route said: %d)" % (up, want_up),
               up >= 0 and abs(up - want_up) <= 1, text[-400:])
+        check("its one replica counted once over the ten readings",
+              "the median of 1 replicas'" in text, text[-400:])
         rc, out, err = run(d, "simulate", "-f", yaml_path, "--trace", trace, "--policy",
                            "servescale")
         check("simulate takes them from the file",
