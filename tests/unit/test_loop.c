@@ -333,6 +333,18 @@ static struct own_series own_target(struct fix *f, const char *annotations, int 
       ss_metrics_series(f->m, "seldon_api_executor_client_requests_seconds", clv)};
 }
 
+/* Ticks the loop every 100 ms over [from, to), the gateway answering
+ * per_tick calls of secs seconds in each; returns to. */
+static int64_t own_ticks(struct fix *f, struct ss_series *calls, int64_t from, int64_t to,
+                         int per_tick, double secs) {
+  for (int64_t t = from; t < to; t += 100) {
+    for (int i = 0; i < per_tick; i++)
+      ss_series_observe(calls, secs);
+    ss_autoscaler_tick(f->a, t, NULL);
+  }
+  return to;
+}
+
 static void test_the_own_policy_scales_from_the_gateways_figures(void **state) {
   struct fix *f = *state;
   struct own_series se = own_target(f, ",\"servescale.io/startup-ms\":\"500\"", 5);
@@ -381,18 +393,9 @@ static void test_the_own_policy_measures_the_service_time(void **state) {
   struct fix *f = *state;
   struct own_series se = own_target(f, "", 10);
   ss_series_set(se.ready, 2);
-  int64_t t = T0;
-  for (; t < T0 + 5000; t += 100) {
-    for (int i = 0; i < 4; i++)
-      ss_series_observe(se.calls, 0.06);
-    ss_autoscaler_tick(f->a, t, NULL);
-  }
+  int64_t t = own_ticks(f, se.calls, T0, T0 + 5000, 4, 0.06);
   assert_int_equal(scale_of(f), 2); /* the default 20 ms */
-  for (; t < T0 + 12000; t += 100) {
-    for (int i = 0; i < 4; i++)
-      ss_series_observe(se.calls, 0.06);
-    ss_autoscaler_tick(f->a, t, NULL);
-  }
+  own_ticks(f, se.calls, t, T0 + 12000, 4, 0.06);
   struct ss_own_config measured = {60, 1, SS_OWN_DEFAULT_STARTUP_MS, 100, 0, 10};
   int want = (int)ss_own_replicas_for(&measured, 40 + (40 - 2 * 1000.0 / 60));
   assert_int_equal(want, 6);
@@ -419,19 +422,12 @@ static void test_the_own_policy_measures_the_start_up(void **state) {
     }
   }
   ss_series_set(se.ready, 2);
-  int64_t t = T0;
-  for (; t < T0 + 5000; t += 100) {
-    for (int i = 0; i < 4; i++)
-      ss_series_observe(se.calls, 0.02);
-    ss_autoscaler_tick(f->a, t, NULL);
-  }
+  int64_t t = own_ticks(f, se.calls, T0, T0 + 5000, 4, 0.02);
   int loaded = scale_of(f);
   assert_true(loaded >= 2);
-  for (; t < T0 + 5000 + 30000; t += 100) /* idle */
-    ss_autoscaler_tick(f->a, t, NULL);
+  t = own_ticks(f, se.calls, t, T0 + 5000 + 30000, 0, 0); /* idle */
   assert_int_equal(scale_of(f), loaded);
-  for (; t < T0 + 5000 + 55000; t += 100)
-    ss_autoscaler_tick(f->a, t, NULL);
+  own_ticks(f, se.calls, t, T0 + 5000 + 55000, 0, 0);
   assert_int_equal(scale_of(f), 0);
 }
 
