@@ -103,6 +103,17 @@ class Checks:
         return 1 if self.failed else 0
 
 
+def run_timed(main, checks):
+    """A test script's entry: runs main(), prints how long it took (also
+    when it raised) and exits with the checks' status."""
+    t0 = time.monotonic()
+    try:
+        main()
+    finally:
+        print("(%.1f s)" % (time.monotonic() - t0))
+    sys.exit(checks.finish())
+
+
 def wait_until(fn, timeout, interval=0.1):
     """Calls fn until it returns something true or timeout passes; returns
     the last value."""
@@ -405,6 +416,19 @@ class Daemon:
         cmd = ["kubectl", "--cache-dir", os.path.join(self.state_dir, "kcache")] + list(args)
         return _remember(subprocess.Popen(cmd, env=self.kubectl_env(), stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE))
+
+
+def stop_daemon(d, checks, tmp=None):
+    """A test's teardown: stops the daemon and every process started here,
+    prints the daemon's log tail when a check failed, and removes the
+    daemon's state and tmp (when given)."""
+    d.stop()
+    stop_all()
+    if checks.failed:
+        sys.stdout.write("--- daemon log (tail)\n%s\n" % d.stderr()[-3000:])
+    d.cleanup()
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class LineReader:

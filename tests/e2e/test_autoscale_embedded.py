@@ -7,14 +7,13 @@ over the gateway's own series: under load from `hey` it scales above 1
 Usage: test_autoscale_embedded.py SERVESCALE_BINARY SOURCE_DIR
 """
 import os
-import shutil
 import sys
 import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, args_or_default, stop_all  # noqa: E402
+from ss_e2e import Checks, Daemon, args_or_default, run_timed, stop_daemon  # noqa: E402
 import ss_autoscale as A  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
@@ -58,18 +57,8 @@ def main():
               top.returncode == 0 and A.RS in tout and "/10" in tout,
               tout + top.stderr.decode("utf-8", "replace"))
     finally:
-        d.stop()
-        stop_all()
-        if checks.failed:
-            sys.stdout.write("--- daemon log (tail)\n%s\n" % d.stderr()[-3000:])
-        d.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_daemon(d, checks, tmp)
 
 
 if __name__ == "__main__":
-    t0 = time.monotonic()
-    try:
-        main()
-    finally:
-        print("(%.1f s)" % (time.monotonic() - t0))
-    sys.exit(checks.finish())
+    run_timed(main, checks)

@@ -42,7 +42,6 @@ Usage: test_autoscale_hpa_cpu.py SERVESCALE_BINARY SOURCE_DIR
 import json
 import math
 import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -52,7 +51,7 @@ import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, args_or_default, stop_all, wait_until  # noqa: E402
+from ss_e2e import Checks, Daemon, args_or_default, stop_daemon, wait_until  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
 checks = Checks()
@@ -403,12 +402,7 @@ def main():
             load.stop()
         if poller:
             poller.stop_ev.set()
-        d.stop()
-        stop_all()
-        if checks.failed:
-            sys.stdout.write("--- daemon log (tail)\n%s\n" % d.stderr()[-3000:])
-        d.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_daemon(d, checks, tmp)
 
 
 if __name__ == "__main__":

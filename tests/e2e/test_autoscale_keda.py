@@ -20,7 +20,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, args_or_default, stop_all, wait_until  # noqa: E402
+from ss_e2e import Checks, Daemon, args_or_default, run_timed, stop_all, wait_until  # noqa: E402
 import ss_autoscale as A  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
@@ -107,9 +107,4 @@ def main():
 
 
 if __name__ == "__main__":
-    t0 = time.monotonic()
-    try:
-        main()
-    finally:
-        print("(%.1f s)" % (time.monotonic() - t0))
-    sys.exit(checks.finish())
+    run_timed(main, checks)

@@ -9,14 +9,14 @@ after waking.
 Usage: test_autoscale_zero.py SERVESCALE_BINARY SOURCE_DIR
 """
 import os
-import shutil
 import sys
 import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, args_or_default, predict, stop_all, wait_until  # noqa: E402
+from ss_e2e import Checks, Daemon, args_or_default, predict, run_timed, stop_daemon, \
+    wait_until  # noqa: E402
 import ss_autoscale as A  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
@@ -63,18 +63,8 @@ def main():
         check("it stays awake while requests come (desired %s)" % A.desired(d),
               (A.desired(d) or 0) >= 1, sizes.seen)
     finally:
-        d.stop()
-        stop_all()
-        if checks.failed:
-            sys.stdout.write("--- daemon log (tail)\n%s\n" % d.stderr()[-3000:])
-        d.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_daemon(d, checks, tmp)
 
 
 if __name__ == "__main__":
-    t0 = time.monotonic()
-    try:
-        main()
-    finally:
-        print("(%.1f s)" % (time.monotonic() - t0))
-    sys.exit(checks.finish())
+    run_timed(main, checks)

@@ -44,7 +44,7 @@ import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, args_or_default, oauth_token, predict, stop_all, \
+from ss_e2e import Checks, Daemon, args_or_default, oauth_token, run_timed, stop_all, \
     wait_until  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
@@ -584,9 +584,4 @@ def main():
 
 
 if __name__ == "__main__":
-    t0 = time.monotonic()
-    try:
-        main()
-    finally:
-        print("(%.1f s)" % (time.monotonic() - t0))
-    sys.exit(checks.finish())
+    run_timed(main, checks)

@@ -14,7 +14,6 @@ Usage: test_record.py SERVESCALE_BINARY SOURCE_DIR
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,8 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, _remember, args_or_default, stop_all, wait_until  # noqa: E402
+from ss_e2e import Checks, Daemon, _remember, args_or_default, run_timed, \
+    stop_daemon, wait_until  # noqa: E402
 import ss_autoscale as A  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
@@ -151,18 +151,8 @@ def main():
                            "servescale", "--service-time-ms", "7")
         check("a flag wins over the file", rc == 0 and "service 7 ms," in out, out + err)
     finally:
-        d.stop()
-        stop_all()
-        if checks.failed:
-            sys.stdout.write("--- daemon log (tail)\n%s\n" % d.stderr()[-3000:])
-        d.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_daemon(d, checks, tmp)
 
 
 if __name__ == "__main__":
-    t0 = time.monotonic()
-    try:
-        main()
-    finally:
-        print("(%.1f s)" % (time.monotonic() - t0))
-    sys.exit(checks.finish())
+    run_timed(main, checks)

@@ -21,7 +21,6 @@ import io
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,8 @@ import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, _remember, args_or_default, stop_all, wait_until  # noqa: E402
+from ss_e2e import Checks, Daemon, _remember, args_or_default, run_timed, \
+    stop_daemon, wait_until  # noqa: E402
 import ss_autoscale as A  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
@@ -271,18 +271,8 @@ def main():
         for name, scale, start, end in TRACES:
             compare(name, scale, start, end, d, tmp, spec_path)
     finally:
-        d.stop()
-        stop_all()
-        if checks.failed:
-            sys.stdout.write("--- daemon log (tail)\n%s\n" % d.stderr()[-3000:])
-        d.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_daemon(d, checks, tmp)
 
 
 if __name__ == "__main__":
-    t0 = time.monotonic()
-    try:
-        main()
-    finally:
-        print("(%.1f s)" % (time.monotonic() - t0))
-    sys.exit(checks.finish())
+    run_timed(main, checks)
