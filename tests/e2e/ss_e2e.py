@@ -418,14 +418,14 @@ class Daemon:
                                           stderr=subprocess.PIPE))
 
 
-def stop_daemon(d, checks, tmp=None):
+def stop_daemon(d, checks, tmp=None, tail=3000):
     """A test's teardown: stops the daemon and every process started here,
-    prints the daemon's log tail when a check failed, and removes the
-    daemon's state and tmp (when given)."""
+    prints the daemon's log tail (the last tail characters) when a check
+    failed, and removes the daemon's state and tmp (when given)."""
     d.stop()
     stop_all()
     if checks.failed:
-        sys.stdout.write("--- daemon log (tail)\n%s\n" % d.stderr()[-3000:])
+        sys.stdout.write("--- daemon log (tail)\n%s\n" % d.stderr()[-tail:])
     d.cleanup()
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)

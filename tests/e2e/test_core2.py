@@ -19,7 +19,6 @@ Usage: test_core2.py SERVESCALE_BINARY SOURCE_DIR
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, proc_cmdline, stop_all, wait_until, args_or_default  # noqa: E402
+from ss_e2e import Checks, Daemon, proc_cmdline, stop_daemon, wait_until, args_or_default  # noqa: E402
 import ss_core2 as c2  # noqa: E402
 from ss_core2 import NS, PY, condition, v2  # noqa: E402
 
@@ -249,11 +248,7 @@ def main():
         traceback.print_exc()
         check("no exception", False, repr(e))
     finally:
-        if checks.failed:
-            print(d.stderr()[-4000:])
-        stop_all()
-        d.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
+        stop_daemon(d, checks, work, tail=4000)
     sys.exit(checks.finish())
 
 

@@ -18,13 +18,12 @@ No request fails in either.
 Usage: test_core2_hpa.py SERVESCALE_BINARY SOURCE_DIR
 """
 import os
-import shutil
 import sys
 import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, stop_all, wait_until, args_or_default  # noqa: E402
+from ss_e2e import Checks, Daemon, stop_daemon, wait_until, args_or_default  # noqa: E402
 import ss_core2 as c2  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
@@ -127,11 +126,7 @@ def main():
         traceback.print_exc()
         check("no exception", False, repr(e))
     finally:
-        if checks.failed:
-            print(d.stderr()[-4000:])
-        stop_all()
-        d.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
+        stop_daemon(d, checks, work, tail=4000)
     sys.exit(checks.finish())
 
 
