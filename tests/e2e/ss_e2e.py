@@ -431,6 +431,17 @@ def stop_daemon(d, checks, tmp=None, tail=3000):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def stop_daemon_no_orphans(d, check):
+    """A teardown that also checks the daemon's promise: once it stopped,
+    no replica process of it is left (any that is, is killed after)."""
+    d.stop()
+    stop_all()
+    check("no replica process left", wait_until(lambda: not d.replicas(), 10),
+          d.replicas().keys())
+    kill_tagged(d.tag)
+    d.cleanup()
+
+
 class LineReader:
     """Collects the stdout lines of a background process on a thread."""
 

@@ -15,7 +15,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, kill_tagged, predict, stop_all, wait_until, \
+from ss_e2e import Checks, Daemon, predict, stop_daemon_no_orphans, wait_until, \
     args_or_default  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
@@ -100,12 +100,7 @@ def main():
         traceback.print_exc()
         check("test ran to the end", False, "%s: %s" % (type(e).__name__, e))
     finally:
-        d.stop()
-        stop_all()
-        check("no replica process left", wait_until(lambda: not d.replicas(), 10),
-              d.replicas().keys())
-        kill_tagged(d.tag)
-        d.cleanup()
+        stop_daemon_no_orphans(d, check)
     print("elapsed %.1fs" % (time.monotonic() - t0))
     sys.exit(checks.finish())
 
