@@ -14,10 +14,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ss_server import ServerProcess  # noqa: E402
 
 BINARY = sys.argv[1] if len(sys.argv) > 1 else "servescale"
 START_TIMEOUT_S = 20.0   # sanitizer builds start slowly
@@ -38,55 +41,18 @@ def sigmoid(x):
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(ServerProcess):
     """One `servescale mock-classifier` process on its own port."""
+    subcommand = "mock-classifier"
+    env_drop = ("PREDICTIVE_UNIT_PARAMETERS", "PREDICTIVE_UNIT_HTTP_SERVICE_PORT", "PORT")
+    start_timeout_s = START_TIMEOUT_S
 
     def __init__(self, args=(), env=None):
-        self.args = list(args)
-        self.env = dict(os.environ)
-        for k in ("PREDICTIVE_UNIT_PARAMETERS", "PREDICTIVE_UNIT_HTTP_SERVICE_PORT", "PORT"):
-            self.env.pop(k, None)
-        self.env.update(env or {})
-        self.retries = 5
-        self._spawn()
+        super().__init__(BINARY, procs, args, env)
 
-    def _spawn(self):
-        self.port = free_port()
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([BINARY, "mock-classifier", "--port", str(self.port),
-                                      *self.args],
-                                     stdout=subprocess.DEVNULL, stderr=self.log, env=self.env)
-        procs.append(self.proc)
-
-    def wait_ready(self):
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                # another test's process may have taken the free port between
-                # our probe and the bind: try another one
-                if self.retries > 0 and "cannot listen" in self.stderr():
-                    self.retries -= 1
-                    self._spawn()
-                    continue
-                return False
-            try:
-                status, _, body = request(self.port, "GET", "/health/ping", timeout=1)
-                if status == 200 and body == b"pong":
-                    return True
-            except OSError:
-                pass
-            time.sleep(0.05)
-        return False
-
-    def stderr(self):
-        self.log.seek(0)
-        return self.log.read().decode("utf-8", "replace")
+    def ready(self, path):
+        status, _, body = request(self.port, "GET", path or "/health/ping", timeout=1)
+        return status == 200 and body == b"pong"
 
     def cpu_seconds(self):
         """utime + stime of the process, from /proc/PID/stat."""

@@ -16,13 +16,16 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ss_server import ServerProcess  # noqa: E402
 
 BINARY = sys.argv[1] if len(sys.argv) > 1 else "servescale"
 PYTHON = "/usr/bin/python3"   # Debian's, with python3-sklearn
@@ -61,12 +64,6 @@ def check(name, cond, detail=""):
     return cond
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def request(port, method, path, body=None, timeout=30):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -84,48 +81,19 @@ def request(port, method, path, body=None, timeout=30):
         conn.close()
 
 
-class Server:
+class Server(ServerProcess):
     """One `servescale model-server` process on its own port."""
+    subcommand = "model-server"
+    env_drop = ("PORT", "PREDICTIVE_UNIT_PARAMETERS", "PREDICTIVE_UNIT_HTTP_SERVICE_PORT",
+                "PREDICTIVE_UNIT_ID", "SERVESCALE_PYTHON")
+    start_timeout_s = START_TIMEOUT_S
 
     def __init__(self, args=(), env=None):
-        self.args = list(args)
-        self.env = dict(os.environ)
-        for k in ("PORT", "PREDICTIVE_UNIT_PARAMETERS", "PREDICTIVE_UNIT_HTTP_SERVICE_PORT",
-                  "PREDICTIVE_UNIT_ID", "SERVESCALE_PYTHON"):
-            self.env.pop(k, None)
-        self.env.update(env or {})
-        self.retries = 5
-        self._spawn()
+        super().__init__(BINARY, procs, args, env)
 
-    def _spawn(self):
-        self.port = free_port()
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([BINARY, "model-server", "--port", str(self.port),
-                                      *self.args],
-                                     stdout=subprocess.DEVNULL, stderr=self.log, env=self.env)
-        procs.append(self.proc)
-
-    def wait_ready(self, path="/v2/health/ready"):
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                if self.retries > 0 and "cannot listen" in self.stderr():
-                    self.retries -= 1
-                    self._spawn()
-                    continue
-                return False
-            try:
-                status, _ = request(self.port, "GET", path, timeout=2)
-                if status == 200:
-                    return True
-            except OSError:
-                pass
-            time.sleep(0.05)
-        return False
-
-    def stderr(self):
-        self.log.seek(0)
-        return self.log.read().decode("utf-8", "replace")
+    def ready(self, path):
+        status, _ = request(self.port, "GET", path or "/v2/health/ready", timeout=2)
+        return status == 200
 
     def children(self):
         """The pids of the server's child processes, from /proc."""
