@@ -97,7 +97,9 @@ done
 # (SIGTERM included), and the trap above stops the daemon.
 if [ "$which" != servescale ]; then
 python3 - "$work" "http://127.0.0.1:$gwport" "$runs" <<'PY' &
-import base64, http.client, json, random, re, signal, ssl, statistics, subprocess, sys, time
+import json, random, re, signal, statistics, subprocess, sys, time
+sys.path.insert(0, "bench")
+from reaction_common import Api, Conn, stop_process
 
 work, gateway, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 NS, NAME, RS = "bench", "seldon-model", "seldon-model-example-0-classifier"
@@ -113,13 +115,7 @@ load_end = -1e9  # when the last step ended (monotonic)
 def stop_hey():
     global hey, load_end
     load_end = time.monotonic()
-    if hey and hey.poll() is None:
-        hey.terminate()
-        try:
-            hey.wait(5)
-        except subprocess.TimeoutExpired:
-            hey.kill()
-            hey.wait()
+    stop_process(hey)
     hey = None
 def on_term(*_):
     stop_hey()
@@ -127,49 +123,11 @@ def on_term(*_):
 signal.signal(signal.SIGTERM, on_term)
 signal.signal(signal.SIGINT, on_term)
 
-kc = open(work + "/state/kubeconfig").read()
-ca = base64.b64decode(re.search(r"certificate-authority-data:\s*(\S+)", kc).group(1)).decode()
-token = re.search(r"token:\s*(\S+)", kc).group(1)
-api_port = int(re.search(r"server:\s*https://127\.0\.0\.1:(\d+)", kc).group(1))
-ctx = ssl.create_default_context(cadata=ca)
 gw_port = int(gateway.rsplit(":", 1)[1])
 
-class Conn:
-    """A kept-alive connection, reopened when the peer closed it."""
-    def __init__(self, port, tls):
-        self.port, self.tls, self.c = port, tls, None
-    def req(self, method, path, body=None):
-        h = {"Accept": "application/json"}
-        if self.tls:
-            h["Authorization"] = "Bearer " + token
-        if body is not None:
-            h["Content-Type"] = "application/json"
-        for attempt in (0, 1):
-            try:
-                if self.c is None:
-                    self.c = (http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=5)
-                              if self.tls else http.client.HTTPConnection("127.0.0.1", self.port, timeout=5))
-                self.c.request(method, path, body=body, headers=h)
-                r = self.c.getresponse()
-                data = r.read()
-                if r.getheader("Connection", "").lower() == "close":
-                    self.c.close(); self.c = None
-                return r.status, data
-            except (OSError, http.client.HTTPException):
-                if self.c:
-                    self.c.close()
-                self.c = None
-                if attempt:
-                    return 0, b""
-    def json(self, path):
-        st, data = self.req("GET", path)
-        try:
-            return json.loads(data) if st == 200 else None
-        except ValueError:
-            return None
-
-api = Conn(api_port, True)
-gw = Conn(gw_port, False)
+control = Api(work)
+api = Conn(control.port, control)
+gw = Conn(gw_port)
 replicas = {}  # port -> Conn
 SDEPS = "/apis/machinelearning.seldon.io/v1/namespaces/%s/seldondeployments" % NS
 SO = "/apis/keda.sh/v1alpha1/namespaces/%s/scaledobjects/%s" % (NS, RS)
@@ -200,7 +158,7 @@ def state():
     return so.get("status", {}).get("desiredReplicas"), ready, trig.get("value")
 
 def predictions(addr):
-    c = replicas.setdefault(addr, Conn(int(addr.split(":")[1]), False))
+    c = replicas.setdefault(addr, Conn(int(addr.split(":")[1])))
     st, data = c.req("GET", "/prometheus")
     m = re.search(rb"^mock_classifier_predictions_total (\S+)", data or b"", re.M)
     return float(m.group(1)) if st == 200 and m else 0.0

@@ -19,17 +19,16 @@ policy took it to zero (its 20 s hold window) and no replica is left; then
 one prediction, timed at the client from sending to its answer.
 Goals (issue 14): t_decision <= 500 ms and t_serving <= 50 ms (medians);
 a request at zero answered within 100 ms (median)."""
-import base64
-import http.client
 import json
 import random
 import re
 import signal
-import ssl
 import statistics
 import subprocess
 import sys
 import time
+
+from reaction_common import Api, Conn, stop_process
 
 work, gateway, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 NS, NAME, RS = "bench-own", "seldon-model", "seldon-model-example-0-classifier"
@@ -43,13 +42,7 @@ hey = None
 
 def stop_hey():
     global hey
-    if hey and hey.poll() is None:
-        hey.terminate()
-        try:
-            hey.wait(5)
-        except subprocess.TimeoutExpired:
-            hey.kill()
-            hey.wait()
+    stop_process(hey)
     hey = None
 
 
@@ -61,57 +54,11 @@ def on_term(*_):
 signal.signal(signal.SIGTERM, on_term)
 signal.signal(signal.SIGINT, on_term)
 
-kc = open(work + "/state/kubeconfig").read()
-ca = base64.b64decode(re.search(r"certificate-authority-data:\s*(\S+)", kc).group(1)).decode()
-token = re.search(r"token:\s*(\S+)", kc).group(1)
-api_port = int(re.search(r"server:\s*https://127\.0\.0\.1:(\d+)", kc).group(1))
-ctx = ssl.create_default_context(cadata=ca)
 gw_port = int(gateway.rsplit(":", 1)[1])
 
-
-class Conn:
-    """A kept-alive connection, reopened when the peer closed it."""
-
-    def __init__(self, port, tls):
-        self.port, self.tls, self.c = port, tls, None
-
-    def req(self, method, path, body=None, timeout=5):
-        h = {"Accept": "application/json"}
-        if self.tls:
-            h["Authorization"] = "Bearer " + token
-        if body is not None:
-            h["Content-Type"] = "application/json"
-        for attempt in (0, 1):
-            try:
-                if self.c is None:
-                    self.c = (http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx,
-                                                          timeout=timeout)
-                              if self.tls else
-                              http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout))
-                self.c.request(method, path, body=body, headers=h)
-                r = self.c.getresponse()
-                data = r.read()
-                if r.getheader("Connection", "").lower() == "close":
-                    self.c.close()
-                    self.c = None
-                return r.status, data
-            except (OSError, http.client.HTTPException):
-                if self.c:
-                    self.c.close()
-                self.c = None
-                if attempt:
-                    return 0, b""
-
-    def json(self, path):
-        st, data = self.req("GET", path)
-        try:
-            return json.loads(data) if st == 200 else None
-        except ValueError:
-            return None
-
-
-api = Conn(api_port, True)
-gw = Conn(gw_port, False)
+control = Api(work)
+api = Conn(control.port, control)
+gw = Conn(gw_port)
 replicas = {}
 SDEPS = "/apis/machinelearning.seldon.io/v1/namespaces/%s/seldondeployments" % NS
 DEP = "/apis/apps/v1/namespaces/%s/deployments/%s" % (NS, RS)
@@ -153,7 +100,7 @@ def spec_ready():
 
 
 def predictions(addr):
-    c = replicas.setdefault(addr, Conn(int(addr.split(":")[1]), False))
+    c = replicas.setdefault(addr, Conn(int(addr.split(":")[1])))
     st, data = c.req("GET", "/prometheus")
     m = re.search(rb"^mock_classifier_predictions_total (\S+)", data or b"", re.M)
     return float(m.group(1)) if st == 200 and m else 0.0
