@@ -42,19 +42,6 @@ double ss_own_replicas_for(const struct ss_own_config *cfg, double lambda) {
   return (double)n;
 }
 
-double ss_own_carried(const struct ss_own_config *cfg, int32_t replicas) {
-  /* replicas_for is monotone in the rate: bisect, within a hundredth of a request */
-  double lo = 0, hi = (double)replicas * cfg->concurrency * MS_PER_S / (double)cfg->service_ms;
-  while (hi - lo > 0.01) {
-    double mid = (lo + hi) / 2;
-    if (ss_own_replicas_for(cfg, mid) <= replicas)
-      lo = mid;
-    else
-      hi = mid;
-  }
-  return lo;
-}
-
 void ss_own_retune(const struct ss_own_config *cfg, struct ss_own_state *st) {
   st->hold_ms = SS_OWN_HOLD_STARTUPS * cfg->startup_ms;
   if (st->hold_ms < SS_OWN_HOLD_MS)
@@ -169,9 +156,11 @@ static double wanted_up(const struct ss_own_config *cfg, struct ss_own_state *st
     *why = "a request waits at zero replicas";
   }
   /* panic: the last second brought over twice what the replicas serving
-   * carry; while it lasts, the rate gets headroom */
+   * carry (half of it alone wants more replicas than serve); while it
+   * lasts, the rate gets headroom */
   double need = ss_own_replicas_for(cfg, in->rate_1s);
-  if (in->rate_1s > SS_OWN_PANIC_FACTOR * ss_own_carried(cfg, in->ready > 0 ? in->ready : 1)) {
+  int32_t serving = in->ready > 0 ? in->ready : 1;
+  if (ss_own_replicas_for(cfg, in->rate_1s / SS_OWN_PANIC_FACTOR) > serving) {
     st->panicking = true;
     st->panic_until_ms = in->now_ms + st->hold_ms;
     *why = "panic: arrivals over twice what the serving replicas carry";

@@ -24,7 +24,8 @@
  *   start-up counts as backlog: the first start is the burst's size, not a
  *   second late.
  * - Panic: a second's rate over twice what the serving replicas carry
- *   (ss_own_carried) starts it; for the hold window after, the rate gets
+ *   (half of it wants more replicas than serve) starts it; for the hold
+ *   window after, the rate gets
  *   SS_OWN_PANIC_HEADROOM and the size holds (no scale-down).
  * - Down: never below the most replicas wanted in any second of the hold
  *   window (max(SS_OWN_HOLD_MS, SS_OWN_HOLD_STARTUPS x startup)),
@@ -122,10 +123,6 @@ int32_t ss_own_decide(const struct ss_own_config *cfg, struct ss_own_state *st,
  * P(wait > slo - service) under SS_OWN_P99_TAIL, the gateway balancing
  * them as one queue (M/D/c); 0 at no load. */
 double ss_own_replicas_for(const struct ss_own_config *cfg, double lambda);
-
-/* The most requests a second `replicas` serve within the SLO (the inverse
- * of ss_own_replicas_for, within 0.01). */
-double ss_own_carried(const struct ss_own_config *cfg, int32_t replicas);
 
 /* ---- the feed: the gateway's figures into an ss_own_input ---- */
 

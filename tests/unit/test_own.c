@@ -50,16 +50,23 @@ static void test_own_replicas_for(void **state) {
   assert_true(ss_own_replicas_for(&cfg, 40) == 1);
   cfg.slo_p99_ms = 20;
   assert_true(ss_own_replicas_for(&cfg, 40) == ceil(0.8 / SS_OWN_P99_TAIL));
-  /* what n replicas carry is the inverse: the last rate they are enough for */
-  cfg.slo_p99_ms = 100;
-  double one = ss_own_carried(&cfg, 1);
-  if (one < 25 || one >= 26)
-    fail_msg("one replica carries %.2f/s", one);
-  for (int32_t n = 1; n <= 10; n++) {
-    double c = ss_own_carried(&cfg, n);
-    assert_true(ss_own_replicas_for(&cfg, c) <= n);
-    assert_true(ss_own_replicas_for(&cfg, c + 0.02) > n);
-  }
+}
+
+/* Panic starts at a second's rate over twice what the serving replicas
+ * carry: one replica carries between 25/s and 26/s (above), so from one
+ * ready replica 50/s is no panic and 52/s is. */
+static void test_own_panics_over_twice_what_serves(void **state) {
+  (void)state;
+  struct ss_own_config cfg = {20, 1, 2000, 100, 0, 20};
+  struct ss_own_state st;
+  ss_own_init(&cfg, &st);
+  struct ss_own_input in = {.now_ms = 1000, .rate_1s = 50, .ready = 1, .spec = 1};
+  ss_own_decide(&cfg, &st, &in);
+  assert_false(st.panicking);
+  in.rate_1s = 52;
+  in.now_ms = 1100;
+  ss_own_decide(&cfg, &st, &in);
+  assert_true(st.panicking);
 }
 
 static void test_own_holds_peak(void **state) {
@@ -263,6 +270,7 @@ static void test_feed_into_decision(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_own_replicas_for),
+      cmocka_unit_test(test_own_panics_over_twice_what_serves),
       cmocka_unit_test(test_own_holds_peak),
       cmocka_unit_test(test_cold_start_sized_for_the_burst),
       cmocka_unit_test(test_start_holds_the_size_taken_over),
