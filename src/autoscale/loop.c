@@ -66,7 +66,7 @@ struct target {
    * then, at base_ms), the start-up from the ready replicas' */
   bool measure_service, measure_startup;
   double base_seconds, base_calls;
-  int64_t base_ms;
+  int64_t base_ms, startup_at_ms; /* the last service and start-up measures */
 };
 
 struct ss_autoscaler {
@@ -145,7 +145,7 @@ struct group {
 };
 
 struct pod_row {
-  char replica[160];
+  char replica[NAME_SIZE];
   const struct group *g;
   bool ready, has_start, has_cpu, has_mem;
   int64_t start_ms, ready_ms;
@@ -992,7 +992,7 @@ static void own_setup(struct ss_autoscaler *a, struct target *t, const struct ct
                                       .max = max};
   t->measure_service = !json_object_get(anns, SS_AUTOSCALE_ANN_SERVICE);
   t->measure_startup = !json_object_get(anns, SS_AUTOSCALE_ANN_STARTUP);
-  t->base_ms = 0;
+  t->base_ms = t->startup_at_ms = 0;
   ss_own_init(&t->own_cfg, &t->own_st);
   ss_own_start(&t->own_st, now_ms, t->current);
   memset(&t->feed, 0, sizeof t->feed);
@@ -1011,13 +1011,11 @@ struct live {
   char (*replicas)[NAME_SIZE];
   size_t n_replicas;
   double completed, seconds; /* calls answered so far, and their seconds */
-  double started[MAX_PODS], ready_at[MAX_PODS]; /* by replica, as in replicas */
 };
 
 /* What the own policy reads of its target, live (live_figures). */
 struct own_figures {
   double ready, outstanding, queued, completed, seconds;
-  double startup_ms; /* the ready replicas' mean start to ready; 0: none */
   size_t n_replicas;
 };
 
@@ -1069,49 +1067,19 @@ static void live_completed_cb(void *ctx, const struct ss_timeseries *ts) {
     }
 }
 
-/* A ready replica's process start and readiness time, by its name. */
-static void live_times_cb(void *ctx, const struct ss_timeseries *ts) {
-  struct live *l = ctx;
-  if (!same_rs(ts, l))
-    return;
-  bool start = strcmp(ts->name, "servescale_replica_start_time_seconds") == 0;
-  const char *rep = ss_timeseries_label(ts, "replica");
-  for (size_t i = 0; i < l->n_replicas; i++)
-    if (strcmp(l->replicas[i], rep) == 0)
-      *(start ? &l->started[i] : &l->ready_at[i]) = ts->samples[0].v;
-}
-
-/* The mean start to ready of the group's replicas (those with both times). */
-static double live_startup_ms(const struct live *l) {
-  double sum = 0;
-  int n = 0;
-  for (size_t i = 0; i < l->n_replicas; i++)
-    if (l->started[i] > 0 && l->ready_at[i] >= l->started[i]) {
-      sum += (l->ready_at[i] - l->started[i]) * 1000.0;
-      n++;
-    }
-  return n ? sum / n : 0;
-}
-
 /* The own policy's figures for the target: over its groups, the fewest
  * ready, the most outstanding and queued, the most answered (a graph's
  * groups each see a request; the busiest one sizes them all) with its
- * seconds, the slowest start-up. */
+ * seconds. */
 static void live_figures(struct ss_autoscaler *a, const char *ns, const struct scale *sc,
                          int64_t now_ms, struct own_figures *f) {
   static __thread char names[MAX_PODS][NAME_SIZE];
-  static __thread struct live l;
   memset(f, 0, sizeof *f);
   for (size_t g = 0; g < sc->n_groups; g++) {
-    memset(&l, 0, sizeof l);
-    l.ns = ns;
-    l.g = &sc->groups[g];
-    l.replicas = names;
+    struct live l = {.ns = ns, .g = &sc->groups[g], .replicas = names};
     struct ss_metrics *m = a->cfg.metrics;
     ss_metrics_each_current(m, "servescale_replica_set_ready_replicas", now_ms, live_ready_cb, &l);
     ss_metrics_each_current(m, "servescale_replica_ready", now_ms, live_replica_cb, &l);
-    ss_metrics_each_current(m, "servescale_replica_start_time_seconds", now_ms, live_times_cb, &l);
-    ss_metrics_each_current(m, "servescale_replica_ready_time_seconds", now_ms, live_times_cb, &l);
     if (l.sdep[0]) {
       ss_metrics_each_current(m, "seldon_api_executor_client_requests_seconds_count", now_ms,
                               live_completed_cb, &l);
@@ -1140,17 +1108,38 @@ static void live_figures(struct ss_autoscaler *a, const char *ns, const struct s
       f->completed = l.completed;
       f->seconds = l.seconds;
     }
-    f->startup_ms = fmax(f->startup_ms, live_startup_ms(&l));
     if (l.n_replicas > f->n_replicas)
       f->n_replicas = l.n_replicas;
   }
 }
 
+/* The slowest group's mean start to ready over its ready replicas (their
+ * start and readiness gauges, as scan_pods reads them), in ms; 0: none. */
+static double startup_ms(struct ss_autoscaler *a, const char *ns, const struct scale *sc) {
+  struct pod_row *rows = calloc(MAX_PODS, sizeof *rows);
+  double slowest = 0;
+  for (size_t g = 0; rows && g < sc->n_groups; g++) {
+    size_t n = scan_pods(a, ns, &sc->groups[g], rows, MAX_PODS);
+    double sum = 0;
+    int k = 0;
+    for (size_t i = 0; i < n; i++)
+      if (rows[i].ready && rows[i].has_start && rows[i].ready_ms >= rows[i].start_ms) {
+        sum += (double)(rows[i].ready_ms - rows[i].start_ms);
+        k++;
+      }
+    if (k)
+      slowest = fmax(slowest, sum / k);
+  }
+  free(rows);
+  return slowest;
+}
+
 /* What no annotation gave, measured: the service time as the mean of the
  * calls answered since the last measure, once there are enough of them
- * over long enough; the start-up as the ready replicas'. The policy keeps
- * what it has seen (ss_own_retune). */
-static void own_measure(struct target *t, const struct own_figures *f, int64_t now_ms) {
+ * over long enough; the start-up as the ready replicas', at the same pace.
+ * The policy keeps what it has seen (ss_own_retune). */
+static void own_measure(struct ss_autoscaler *a, struct target *t, const struct scale *sc,
+                        const struct own_figures *f, int64_t now_ms) {
   bool changed = false;
   if (t->measure_service) {
     if (!t->base_ms || f->completed < t->base_calls) { /* first, or counters made anew */
@@ -1168,10 +1157,15 @@ static void own_measure(struct target *t, const struct own_figures *f, int64_t n
       t->base_seconds = f->seconds;
     }
   }
-  if (t->measure_startup && f->startup_ms > 0) {
-    int64_t v = (int64_t)llround(f->startup_ms);
-    changed = changed || v != t->own_cfg.startup_ms;
-    t->own_cfg.startup_ms = v;
+  if (t->measure_startup &&
+      (!t->startup_at_ms || now_ms - t->startup_at_ms >= SS_AUTOSCALE_MEASURE_MS)) {
+    t->startup_at_ms = now_ms;
+    double ms = startup_ms(a, t->ns, sc);
+    int64_t v = (int64_t)llround(ms);
+    if (ms > 0 && v != t->own_cfg.startup_ms) {
+      t->own_cfg.startup_ms = v;
+      changed = true;
+    }
   }
   if (changed)
     ss_own_retune(&t->own_cfg, &t->own_st);
@@ -1184,7 +1178,7 @@ static bool eval_own(struct ss_autoscaler *a, struct target *t, struct ctx *c, i
                      size_t *n_replicas) {
   struct own_figures f;
   live_figures(a, t->ns, &c->sc, now_ms, &f);
-  own_measure(t, &f, now_ms);
+  own_measure(a, t, &c->sc, &f, now_ms);
   *n_replicas = f.n_replicas;
   double ready = f.ready, outstanding = f.outstanding, queued = f.queued;
   ss_own_feed_push(&t->feed, now_ms, f.completed, outstanding);

@@ -421,6 +421,7 @@ static void test_the_own_policy_measures_the_start_up(void **state) {
       ss_series_set(ss_metrics_series(f->m, fams[i], v), values[i][r]);
     }
   }
+  ss_metrics_sample(f->m, T0 - 1000); /* the window the daemon samples, as replicas read it */
   ss_series_set(se.ready, 2);
   int64_t t = own_ticks(f, se.calls, T0, T0 + 5000, 4, 0.02);
   int loaded = scale_of(f);
