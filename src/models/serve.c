@@ -292,29 +292,32 @@ void ss__msrv_gate_destroy(struct ss__msrv_gate *g) {
   pthread_mutex_destroy(&g->mu);
 }
 
+/* workers is set before the gate is shared (before the server starts, or
+ * before the model is in its table) and never after: without a limit a
+ * prediction takes no lock. */
 void ss__msrv_gate_enter(struct ss__msrv_gate *g, const atomic_bool *abandon) {
+  if (g->workers == 0)
+    return;
   pthread_mutex_lock(&g->mu);
-  if (g->workers > 0) {
-    unsigned long ticket = g->next++;
-    while ((long)(ticket - g->admitted) >= 0 && !atomic_load(abandon)) {
-      struct timespec ts;
-      clock_gettime(CLOCK_MONOTONIC, &ts);
-      ts.tv_nsec += GATE_SLICE_NS;
-      if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-      }
-      pthread_cond_timedwait(&g->cv, &g->mu, &ts);
+  unsigned long ticket = g->next++;
+  while ((long)(ticket - g->admitted) >= 0 && !atomic_load(abandon)) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += GATE_SLICE_NS;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
     }
+    pthread_cond_timedwait(&g->cv, &g->mu, &ts);
   }
   pthread_mutex_unlock(&g->mu);
 }
 
 void ss__msrv_gate_leave(struct ss__msrv_gate *g) {
+  if (g->workers == 0)
+    return;
   pthread_mutex_lock(&g->mu);
-  if (g->workers > 0) {
-    g->admitted++;
-    pthread_cond_broadcast(&g->cv);
-  }
+  g->admitted++;
+  pthread_cond_broadcast(&g->cv);
   pthread_mutex_unlock(&g->mu);
 }

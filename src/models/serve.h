@@ -93,7 +93,8 @@ struct ss__msrv_gate {
   long workers;
 };
 
-/* Prepares g with no limit; ss__msrv_gate_limit sets one before first use. */
+/* Prepares g with no limit; ss__msrv_gate_limit sets one before the gate
+ * is shared with the threads that enter it, and not after. */
 void ss__msrv_gate_init(struct ss__msrv_gate *g);
 void ss__msrv_gate_limit(struct ss__msrv_gate *g, long workers);
 void ss__msrv_gate_destroy(struct ss__msrv_gate *g);
