@@ -47,9 +47,8 @@ static bool read_params(const struct ss_cli_opts *o, struct ss_sim_params *p) {
                     &p->metric_delay_ms);
   p->model.concurrency = (int32_t)conc;
   if (ok && o->arrivals) {
-    if (strcmp(o->arrivals, "poisson") == 0 || strcmp(o->arrivals, "paced") == 0) {
-      p->model.poisson = strcmp(o->arrivals, "poisson") == 0;
-    } else {
+    p->model.poisson = strcmp(o->arrivals, "poisson") == 0;
+    if (!p->model.poisson && strcmp(o->arrivals, "paced") != 0) {
       fprintf(stderr, "error: --arrivals must be poisson or paced, not \"%s\"\n", o->arrivals);
       ok = false;
     }
