@@ -51,7 +51,7 @@ import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ss_e2e import Checks, Daemon, args_or_default, stop_daemon, wait_until  # noqa: E402
+from ss_e2e import Checks, Daemon, args_or_default, run_timed, stop_daemon, wait_until  # noqa: E402
 
 BINARY, SOURCE = args_or_default()
 checks = Checks()
@@ -406,9 +406,4 @@ def main():
 
 
 if __name__ == "__main__":
-    t_start = time.monotonic()
-    try:
-        main()
-    finally:
-        print("(%.1f s)" % (time.monotonic() - t_start))
-    sys.exit(checks.finish())
+    run_timed(main, checks)
